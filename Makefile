@@ -1,0 +1,39 @@
+# Two commands do all set-up on a fresh machine:
+#   make demo   - virtual environment, install, then `seawatch demo`
+#   make test   - the same set-up plus Mosquitto, then lint, types and the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/seawatch demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check seawatch tests benchmarks scripts
+	$(BIN)/ruff format --check seawatch tests benchmarks scripts
+	$(BIN)/mypy
+
+test: $(STAMP)
+	bash scripts/ensure-mosquitto.sh
+	$(MAKE) --no-print-directory lint
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	bash scripts/ensure-mosquitto.sh
+	$(BIN)/python benchmarks/bench_decode.py
+	$(BIN)/python benchmarks/bench_mqtt.py
+	$(BIN)/python benchmarks/bench_memory.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

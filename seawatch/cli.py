@@ -1,0 +1,255 @@
+"""The ``seawatch`` command: run | demo | decode | check-config.
+
+This is the one module that prints: results to stdout (or the output file),
+figures and summaries to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, suppress
+from pathlib import Path
+from typing import IO, Any
+
+from pydantic import ValidationError
+
+from seawatch.config import Settings, load_settings
+
+log = logging.getLogger("seawatch")
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"seawatch: {message}", file=sys.stderr)
+    return code
+
+
+def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
+    return load_settings(getattr(args, "config", None), **overrides)
+
+
+# ------------------------------------------------------------------------- decode
+def _decode_reports(paths: Sequence[Path], summary: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    from seawatch.adapters.files import CsvStats, is_csv, iter_csv_reports, iter_log_lines
+    from seawatch.core.pipeline import Pipeline
+    from seawatch.core.serialize import report_to_dict
+
+    pipeline = Pipeline()
+    csv_stats = CsvStats()
+    summary["pipeline"] = pipeline
+    summary["csv"] = csv_stats
+    progress = sys.stderr.isatty()
+    last_note = time.monotonic()
+    for path in paths:
+        if is_csv(path):
+            for report in iter_csv_reports(path, csv_stats, source=path.name):
+                pipeline.apply(report)
+                yield report_to_dict(report)
+            continue
+        for line in iter_log_lines(path):
+            for report in pipeline.feed(line):
+                yield report_to_dict(report)
+            if progress and time.monotonic() - last_note > 2.0:
+                last_note = time.monotonic()
+                print(f"  {path.name}: {pipeline.decoder.stats.lines:,} lines", file=sys.stderr, end="\r")
+        pipeline.finish()
+
+
+def cmd_decode(args: argparse.Namespace) -> int:
+    from seawatch.adapters.files import SourceError
+    from seawatch.core.serialize import ALL_KEYS
+
+    paths = [Path(p) for p in args.logs]
+    for path in paths:
+        if not path.is_file():
+            reason = "is a directory" if path.is_dir() else "no such file"
+            return _fail(f"cannot read {str(path)!r}: {reason}")
+    summary: dict[str, Any] = {}
+    started = time.perf_counter()
+    count = 0
+    with ExitStack() as stack:
+        out: IO[str] = sys.stdout
+        if args.output and args.output != "-":
+            try:
+                out = stack.enter_context(open(args.output, "w", encoding="utf-8", newline=""))
+            except OSError as exc:
+                return _fail(f"cannot write {args.output!r}: {exc.strerror}")
+        try:
+            if args.format == "csv":
+                writer = csv.DictWriter(out, fieldnames=ALL_KEYS, extrasaction="raise")
+                writer.writeheader()
+                for row in _decode_reports(paths, summary):
+                    writer.writerow(row)
+                    count += 1
+            else:
+                dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+                for row in _decode_reports(paths, summary):
+                    out.write(dumps(row))
+                    out.write("\n")
+                    count += 1
+        except SourceError as exc:
+            return _fail(str(exc))
+    elapsed = time.perf_counter() - started
+    pipeline = summary["pipeline"]
+    stats = pipeline.decoder.stats
+    csv_stats = summary["csv"]
+    rejects = stats.rejects + csv_stats.rejects
+    lines = stats.lines + csv_stats.rows
+    print(
+        f"seawatch decode: {count:,} reports from {lines:,} lines in {len(paths)} file(s), "
+        f"{len(pipeline.fleet):,} vessels, {elapsed:.2f} s ({lines / max(elapsed, 1e-9):,.0f} lines/s)",
+        file=sys.stderr,
+    )
+    if rejects:
+        detail = ", ".join(f"{reason} {n:,}" for reason, n in rejects.most_common())
+        print(f"rejected {sum(rejects.values()):,}: {detail}", file=sys.stderr)
+    else:
+        print("rejected 0", file=sys.stderr)
+    return 0
+
+
+# -------------------------------------------------------------------- run and demo
+def _show(figures: Any) -> None:
+    print(figures.line(), file=sys.stderr, flush=True)
+
+
+async def _run(settings: Settings, duration_s: float | None) -> None:
+    from seawatch.service import Ingest, run_service
+
+    ingest = Ingest(settings)
+    service = asyncio.create_task(run_service(settings, _show, ingest=ingest), name="service")
+    try:
+        if duration_s is None:
+            await service
+        else:
+            await asyncio.wait({service}, timeout=duration_s)
+    finally:
+        service.cancel()
+        with suppress(asyncio.CancelledError):
+            await service
+        _show(ingest.figures())
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    print(f"seawatch run: ingesting {settings.mqtt_topics} from {settings.mqtt_url}", file=sys.stderr)
+    with suppress(KeyboardInterrupt):
+        asyncio.run(_run(settings, args.duration))
+    return 0
+
+
+async def _demo(settings: Settings, duration_s: float | None) -> None:
+    from seawatch.adapters.broker import EmbeddedBroker
+    from seawatch.service import Ingest, publish_log, run_service
+
+    async with EmbeddedBroker(port=settings.demo_broker_port) as broker:
+        settings = settings.model_copy(update={"mqtt_url": broker.url, "mqtt_topics": ["ais/#"]})
+        ingest = Ingest(settings)
+        print(
+            f"seawatch demo: embedded broker on {broker.url}; publishing {settings.demo_feed} "
+            f"at {settings.demo_speed:g}x real time to ais/demo (Ctrl-C to stop)",
+            file=sys.stderr,
+        )
+
+        async def main() -> None:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(run_service(settings, _show, ingest=ingest), name="service")
+                await ingest.source.wait_connected()
+                tasks.create_task(
+                    publish_log(settings, settings.demo_feed, "ais/demo", speed=settings.demo_speed, loop=True),
+                    name="demo-feed",
+                )
+
+        task = asyncio.create_task(main(), name="demo")
+        try:
+            if duration_s is None:
+                await task
+            else:
+                await asyncio.wait({task}, timeout=duration_s)
+        finally:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+            _show(ingest.figures())
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    overrides: dict[str, Any] = {}
+    if args.speed is not None:
+        overrides["demo_speed"] = args.speed
+    if args.port is not None:
+        overrides["demo_broker_port"] = args.port
+    if args.feed is not None:
+        overrides["demo_feed"] = Path(args.feed)
+    settings = _settings(args, **overrides)
+    if not settings.demo_feed.is_file():
+        return _fail(f"demo feed {str(settings.demo_feed)!r} not found (run from the repository root)")
+    try:
+        with suppress(KeyboardInterrupt):
+            asyncio.run(_demo(settings, args.duration))
+    except OSError as exc:
+        return _fail(str(exc))
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    print(f"configuration OK: broker {settings.mqtt_url}, topics {', '.join(settings.mqtt_topics)}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- main
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="seawatch", description="Maritime search-and-rescue AIS monitoring.")
+    parser.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
+    parser.add_argument("--config", type=Path, default=None, help="TOML settings file (default ./seawatch.toml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("decode", help="decode AIS logs or CSV into JSON Lines (or CSV)")
+    p.add_argument("logs", nargs="+", help="NMEA logs (plain or .gz) or MarineCadastre/DMA CSV files")
+    p.add_argument("-o", "--output", default="-", help="output file (default stdout)")
+    p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    p.set_defaults(func=cmd_decode)
+
+    p = sub.add_parser("run", help="ingest from the configured MQTT broker")
+    p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", help="embedded broker + recorded feed + the service, nothing to install")
+    p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    p.add_argument("--speed", type=float, default=None, help="replay speed factor (default from settings)")
+    p.add_argument("--port", type=int, default=None, help="embedded broker port")
+    p.add_argument("--feed", default=None, help="recording to publish (default replay_data/demo.nmea)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("check-config", help="validate the configuration and exit")
+    p.set_defaults(func=cmd_check_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return int(args.func(args))
+    except ValidationError as exc:
+        return _fail(f"invalid configuration:\n{exc}")
+    except FileNotFoundError as exc:
+        return _fail(str(exc))
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

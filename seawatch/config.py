@@ -1,0 +1,117 @@
+"""One settings model for every command: ``seawatch.toml`` plus ``SEAWATCH_*`` variables.
+
+Environment variables win over the file, the file over the defaults. Settings are
+built when a command starts (never at import time) so tests can build their own.
+Every setting says what it is for and in which unit.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from seawatch.core.pipeline import PipelineOptions
+
+DEFAULT_CONFIG_FILE = Path("seawatch.toml")
+
+
+class Settings(BaseSettings):
+    """Seawatch configuration. See ``docs`` and the README for a tour."""
+
+    model_config = SettingsConfigDict(env_prefix="SEAWATCH_", extra="forbid", validate_default=True)
+    config_file: ClassVar[Path | None] = None
+
+    # --- MQTT source -----------------------------------------------------------------
+    mqtt_url: str = Field(
+        "mqtt://127.0.0.1:1883",
+        description="Broker URL: mqtt://host:port, or mqtts://host:port for TLS.",
+    )
+    mqtt_username: str | None = Field(None, description="Broker user name, if the broker needs one.")
+    mqtt_password: SecretStr | None = Field(None, description="Broker password (never logged).")
+    mqtt_topics: list[str] = Field(["ais/#"], description="Topic filters carrying AIS (NMEA or AIS-catcher JSON).")
+    mqtt_client_id: str = Field(
+        "seawatch-ingest",
+        description="Fixed client id: with a persistent session the broker keeps messages while Seawatch restarts.",
+    )
+    mqtt_qos: int = Field(1, ge=0, le=1, description="Subscription QoS; 1 = at least once, nothing lost.")
+    mqtt_tls_ca_file: Path | None = Field(None, description="CA bundle for mqtts:// (system roots if unset).")
+    mqtt_tls_insecure: bool = Field(False, description="Skip broker certificate checks (testing only).")
+    mqtt_keepalive_s: int = Field(30, ge=5, description="MQTT keep-alive interval, seconds.")
+    mqtt_reconnect_min_s: float = Field(0.5, gt=0, description="First reconnect delay, seconds (doubles, jittered).")
+    mqtt_reconnect_max_s: float = Field(30.0, gt=0, description="Longest reconnect delay, seconds.")
+    mqtt_max_inflight: int = Field(
+        1000, ge=1, description="QoS 1 messages the broker may have in flight to Seawatch at once."
+    )
+    mqtt_sys_topics: bool = Field(
+        True, description="Also read the broker's $SYS counters (dropped messages) into Seawatch's figures."
+    )
+
+    # --- pure core ---------------------------------------------------------------------
+    fragment_timeout_s: float = Field(60.0, gt=0, description="How long a multipart fragment waits, event seconds.")
+    max_track_points: int = Field(120, ge=2, description="Fixes kept per vessel track.")
+    max_track_age_s: float = Field(6 * 3600.0, gt=0, description="Oldest fix kept in a track, event seconds.")
+    vessel_ttl_s: float = Field(24 * 3600.0, gt=0, description="Forget a vessel silent this long, event seconds.")
+    duplicate_window_s: float = Field(
+        30.0, ge=0, description="Two copies of one transmission within this many seconds count once."
+    )
+
+    # --- demo and figures --------------------------------------------------------------
+    demo_broker_port: int = Field(18830, ge=1, le=65535, description="Port of the demo's embedded broker.")
+    demo_feed: Path = Field(Path("replay_data/demo.nmea"), description="Recording the demo publishes over MQTT.")
+    demo_speed: float = Field(5.0, gt=0, description="Demo replay speed factor (1 = real time).")
+    stats_interval_s: float = Field(2.0, gt=0, description="Seconds between live figure updates.")
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if not value.startswith(("mqtt://", "mqtts://", "tcp://", "ssl://")):
+            raise ValueError("mqtt_url must start with mqtt:// or mqtts://")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = cls.config_file
+        if path is None:
+            env_path = os.environ.get("SEAWATCH_CONFIG")
+            path = Path(env_path) if env_path else DEFAULT_CONFIG_FILE
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    def pipeline_options(self) -> PipelineOptions:
+        return PipelineOptions(
+            fragment_timeout_s=self.fragment_timeout_s,
+            max_track_points=self.max_track_points,
+            max_track_age_s=self.max_track_age_s,
+            vessel_ttl_s=self.vessel_ttl_s,
+            duplicate_window_s=self.duplicate_window_s,
+        )
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from (in order of precedence) overrides, environment, TOML file."""
+    if config_file is not None and not config_file.is_file():
+        raise FileNotFoundError(f"configuration file {str(config_file)!r} not found")
+
+    class _Bound(Settings):
+        pass
+
+    _Bound.config_file = config_file
+    return _Bound(**overrides)

@@ -1,0 +1,233 @@
+"""Per-MMSI state: who a vessel is, where it is, and where it has been lately.
+
+All ageing is driven by *event time* (the reports' ``observed_at``), never by the
+wall clock, so a replay of yesterday's log builds exactly the state live ingest did.
+
+Two things real feeds do that this module absorbs:
+
+* the same transmission heard by several receivers (or relayed twice) arrives
+  more than once: recognised by its payload fingerprint and counted once;
+* reports arrive out of order (receivers with buffered uplinks): an older report
+  is filed into the track in time order but never moves the vessel's clock or
+  current position backwards.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+from seawatch.core.model import PositionReport, Report, StaticReport
+
+CLASS_A_TYPES = frozenset({1, 2, 3, 5})
+CLASS_B_TYPES = frozenset({18, 19, 24})
+
+
+class TrackPoint(NamedTuple):
+    """One fix of a vessel's recent track (kept small: there are many of them)."""
+
+    t: datetime | None
+    lat: float
+    lon: float
+    sog_kn: float | None
+    cog_deg: float | None
+
+
+class Vessel:
+    """What Seawatch knows about one MMSI. Mutable, owned by :class:`Fleet`."""
+
+    __slots__ = (
+        "ais_class",
+        "beam_m",
+        "callsign",
+        "destination",
+        "draught_m",
+        "first_seen",
+        "imo",
+        "last_position",
+        "last_seen",
+        "length_m",
+        "messages",
+        "mmsi",
+        "mmsi_valid",
+        "name",
+        "recent",
+        "ship_type",
+        "static_at",
+        "track",
+    )
+
+    def __init__(self, mmsi: int, mmsi_valid: bool, max_track_points: int) -> None:
+        self.mmsi = mmsi
+        self.mmsi_valid = mmsi_valid
+        self.ais_class: str | None = None  # "A" or "B", from the message types it sends
+        self.first_seen: datetime | None = None
+        self.last_seen: datetime | None = None
+        self.last_position: PositionReport | None = None
+        self.messages = 0
+        self.name: str | None = None
+        self.callsign: str | None = None
+        self.imo: int | None = None
+        self.ship_type: int | None = None
+        self.length_m: int | None = None
+        self.beam_m: int | None = None
+        self.destination: str | None = None
+        self.draught_m: float | None = None
+        self.static_at: datetime | None = None
+        self.track: deque[TrackPoint] = deque(maxlen=max_track_points)
+        # (fingerprint, event time) of the last few transmissions, to drop duplicates
+        self.recent: deque[tuple[int, datetime | None]] = deque(maxlen=8)
+
+    def merge_static(self, report: StaticReport) -> None:
+        """Fold in what a static report knows; fields it lacks keep their old values."""
+        if report.name is not None:
+            self.name = report.name
+        if report.callsign is not None:
+            self.callsign = report.callsign
+        if report.imo is not None:
+            self.imo = report.imo
+        if report.ship_type is not None:
+            self.ship_type = report.ship_type
+        if report.length_m is not None:
+            self.length_m = report.length_m
+        if report.beam_m is not None:
+            self.beam_m = report.beam_m
+        if report.destination is not None:
+            self.destination = report.destination
+        if report.draught_m is not None:
+            self.draught_m = report.draught_m
+        if report.observed_at is not None:
+            self.static_at = report.observed_at
+
+
+@dataclass(slots=True)
+class FleetStats:
+    reports: int = 0
+    duplicates: int = 0
+    out_of_order: int = 0
+    expired: int = 0
+
+
+class Fleet:
+    """Every vessel heard recently, keyed by MMSI.
+
+    ``max_track_points`` and ``max_track_age_s`` bound each track (whichever bites
+    first); ``vessel_ttl_s`` forgets vessels silent that long in event time;
+    ``duplicate_window_s`` is how far apart two copies of one transmission may be.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_track_points: int = 120,
+        max_track_age_s: float = 6 * 3600.0,
+        vessel_ttl_s: float = 24 * 3600.0,
+        duplicate_window_s: float = 30.0,
+    ) -> None:
+        self._vessels: dict[int, Vessel] = {}
+        self._max_track_points = max_track_points
+        self._max_track_age = timedelta(seconds=max_track_age_s)
+        self._ttl = timedelta(seconds=vessel_ttl_s)
+        self._duplicate_window_s = duplicate_window_s
+        self.stats = FleetStats()
+
+    def __len__(self) -> int:
+        return len(self._vessels)
+
+    def __iter__(self) -> Iterator[Vessel]:
+        return iter(self._vessels.values())
+
+    def get(self, mmsi: int) -> Vessel | None:
+        return self._vessels.get(mmsi)
+
+    def apply(self, report: Report) -> Vessel | None:
+        """Fold one report into the fleet; ``None`` when it was a duplicate or carries no vessel."""
+        mmsi = report.mmsi
+        vessel = self._vessels.get(mmsi)
+        if vessel is None:
+            vessel = Vessel(mmsi, report.mmsi_valid, self._max_track_points)
+            self._vessels[mmsi] = vessel
+        when = report.observed_at
+        fingerprint = getattr(report, "fingerprint", 0)
+        if fingerprint and self._is_duplicate(vessel, fingerprint, when):
+            self.stats.duplicates += 1
+            return None
+        self.stats.reports += 1
+        vessel.messages += 1
+        msg_type = report.msg_type
+        if msg_type in CLASS_A_TYPES:
+            vessel.ais_class = "A"
+        elif msg_type in CLASS_B_TYPES:
+            vessel.ais_class = "B"
+        in_order = when is None or vessel.last_seen is None or when >= vessel.last_seen
+        if when is not None:
+            if vessel.first_seen is None or when < vessel.first_seen:
+                vessel.first_seen = when
+            if in_order:
+                vessel.last_seen = when
+        if not in_order:
+            self.stats.out_of_order += 1
+        if isinstance(report, PositionReport):
+            self._position(vessel, report, in_order)
+        elif isinstance(report, StaticReport):
+            vessel.merge_static(report)
+        return vessel
+
+    def expire(self, now: datetime) -> list[int]:
+        """Forget vessels not heard for ``vessel_ttl_s`` before ``now`` (event time)."""
+        cutoff = now - self._ttl
+        gone = [m for m, v in self._vessels.items() if v.last_seen is not None and v.last_seen < cutoff]
+        for mmsi in gone:
+            del self._vessels[mmsi]
+        self.stats.expired += len(gone)
+        return gone
+
+    # ----------------------------------------------------------------- internals
+    def _is_duplicate(self, vessel: Vessel, fingerprint: int, when: datetime | None) -> bool:
+        for seen_fp, seen_at in vessel.recent:
+            if seen_fp == fingerprint and (
+                when is None or seen_at is None or abs((when - seen_at).total_seconds()) <= self._duplicate_window_s
+            ):
+                return True
+        vessel.recent.append((fingerprint, when))
+        return False
+
+    def _position(self, vessel: Vessel, report: PositionReport, in_order: bool) -> None:
+        if report.static is not None:
+            vessel.merge_static(report.static)
+        if in_order:
+            vessel.last_position = report
+        lat, lon = report.lat, report.lon
+        if lat is None or lon is None:
+            return
+        point = TrackPoint(report.observed_at, lat, lon, report.sog_kn, report.cog_deg)
+        track = vessel.track
+        if in_order or report.observed_at is None:
+            track.append(point)
+        else:
+            self._insert(track, point)
+        last = vessel.last_seen
+        if last is not None:
+            oldest = last - self._max_track_age
+            while track and track[0].t is not None and track[0].t < oldest:
+                track.popleft()
+
+    @staticmethod
+    def _insert(track: deque[TrackPoint], point: TrackPoint) -> None:
+        """File a late fix at its place in time order (tracks are short; a scan is fine)."""
+        assert point.t is not None
+        index = len(track)
+        while index > 0:
+            previous = track[index - 1].t
+            if previous is None or previous <= point.t:
+                break
+            index -= 1
+        if index == 0 and len(track) == track.maxlen:
+            return  # older than everything we keep
+        if len(track) == track.maxlen:
+            track.popleft()
+            index -= 1
+        track.insert(index, point)

@@ -1,0 +1,123 @@
+"""Recognise the timestamps that loggers wrap around NMEA sentences.
+
+Real AIS logs come in many shapes; the ones handled here are:
+
+* a leading epoch (seconds or milliseconds) or ISO 8601 column before the sentence,
+  separated by a space, tab, comma or semicolon;
+* trailing comma-separated fields after the checksum, as written by libais-style
+  loggers and AIS dispatchers (``…,0*3A,1485907262`` or ``…*70,b003669794,1272412827``);
+  the last all-digit field is taken as the receive epoch.
+
+Everything here is pure string handling: no clock, no I/O.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+_SENTENCE_STARTS = b"!$\\"
+# Epochs above this are in milliseconds (1e11 s would be the year 5138).
+_MS_THRESHOLD = 100_000_000_000
+# Plausible receive epochs: 1990-01-01 .. 2100-01-01. A bare number outside the
+# range is not a timestamp (it may be a station id or a counter).
+_EPOCH_MIN_S = 631_152_000
+_EPOCH_MAX_S = 4_102_444_800
+
+
+def epoch_to_datetime(value: float) -> datetime | None:
+    """Seconds or milliseconds since 1970 to an aware UTC datetime (None if implausible)."""
+    if value > _MS_THRESHOLD:
+        value /= 1000.0
+    if not _EPOCH_MIN_S <= value <= _EPOCH_MAX_S:
+        return None
+    return datetime.fromtimestamp(value, UTC)
+
+
+def parse_timestamp(text: str) -> datetime | None:
+    """An epoch number or an ISO 8601 date-time; naive times are taken as UTC."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return epoch_to_datetime(float(text))
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def strip_wrapping(line: bytes) -> tuple[bytes, datetime | None]:
+    """Split a logged line into the bare sentence (tag block kept) and its logged time.
+
+    Returns the line unchanged and ``None`` when there is nothing to strip, or when the
+    text has no sentence start at all (the decoder will count it as not AIS).
+    """
+    when: datetime | None = None
+    if line[:1] not in (b"!", b"$", b"\\"):
+        starts = [i for i in (line.find(c) for c in (b"!", b"\\", b"$")) if i > 0]
+        if not starts:
+            return line, None
+        cut = min(starts)
+        prefix = line[:cut].strip().rstrip(b",;").strip()
+        try:
+            when = parse_timestamp(prefix.decode("ascii"))
+        except UnicodeDecodeError:
+            when = None
+        line = line[cut:]
+    star = line.rfind(b"*")
+    if star != -1 and len(line) > star + 3 and line[star + 3 : star + 4] == b",":
+        trailer = line[star + 4 :].split(b",")
+        line = line[: star + 3]
+        for field in reversed(trailer):
+            field = field.strip()
+            if field.isdigit() or (field.count(b".") == 1 and field.replace(b".", b"").isdigit()):
+                when = when or epoch_to_datetime(float(field))
+                break
+    return line, when
+
+
+def gatehouse_time(line: bytes) -> datetime | None:
+    """The receive time in a Gatehouse ``$PGHP,1,yyyy,m,d,h,min,s,ms,…`` sentence."""
+    fields = line.split(b"*", 1)[0].split(b",")
+    if len(fields) < 9 or fields[0] != b"$PGHP":
+        return None
+    try:
+        y, mo, d, h, mi, s, ms = (int(f) for f in fields[2:9])
+        return datetime(y, mo, d, h, mi, s, ms * 1000, tzinfo=UTC)
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
+def tag_block_time(tag: bytes) -> datetime | None:
+    """The ``c:`` time of a tag block's text (between the backslashes), unchecked."""
+    for item in tag.split(b"*", 1)[0].split(b","):
+        if item[:2] == b"c:":
+            try:
+                return epoch_to_datetime(float(item[2:]))
+            except ValueError:
+                return None
+    return None
+
+
+def line_time(line: bytes) -> datetime | None:
+    """Whatever event time a log line carries by itself, for pacing a replay.
+
+    The decoder makes the authoritative choice between times; this is a quick look
+    for publishers that need to know *when* to send a line, not what it means.
+    """
+    line = line.strip()
+    if line.startswith(b"$PGHP"):
+        return gatehouse_time(line)
+    if line[:1] == b"\\":
+        end = line.find(b"\\", 1)
+        if end > 0:
+            found = tag_block_time(line[1:end])
+            if found is not None:
+                return found
+            line = line[end + 1 :]
+    return strip_wrapping(line)[1]

@@ -1,0 +1,75 @@
+"""Reports as plain dicts: the ``seawatch decode`` output contract (DESIGN.md, issue #2).
+
+Keys appear only where they apply to the report's kind, with "not available"
+values as ``None`` (JSON ``null``). Times are ISO 8601 UTC with a ``Z``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from seawatch.core.model import (
+    BaseStationReport,
+    OtherReport,
+    PositionReport,
+    Report,
+    SafetyText,
+    StaticReport,
+)
+
+POSITION_KEYS = ("lat", "lon", "sog_kn", "cog_deg", "heading_deg", "nav_status")
+STATIC_KEYS = ("name", "callsign", "imo", "ship_type", "length_m", "beam_m", "destination")
+ALL_KEYS = ("mmsi", "msg_type", "observed_at", *POSITION_KEYS, *STATIC_KEYS, "text")
+
+# Other message types that carry a position: 9 (SAR aircraft) with speed and course,
+# 17 (DGNSS broadcast) and 21 (aid to navigation) with a position only.
+_OTHER_WITH_MOTION = frozenset({9})
+_OTHER_WITH_POSITION = frozenset({9, 17, 21})
+
+
+def iso_utc(when: datetime | None) -> str | None:
+    if when is None:
+        return None
+    return when.isoformat().replace("+00:00", "Z")
+
+
+def _static_fields(out: dict[str, Any], s: StaticReport) -> None:
+    out["name"] = s.name
+    out["callsign"] = s.callsign
+    out["imo"] = s.imo
+    out["ship_type"] = s.ship_type
+    out["length_m"] = s.length_m
+    out["beam_m"] = s.beam_m
+    out["destination"] = s.destination
+
+
+def report_to_dict(report: Report) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "mmsi": report.mmsi,
+        "msg_type": report.msg_type,
+        "observed_at": iso_utc(report.observed_at),
+    }
+    if isinstance(report, PositionReport):
+        out["lat"] = report.lat
+        out["lon"] = report.lon
+        out["sog_kn"] = report.sog_kn
+        out["cog_deg"] = report.cog_deg
+        out["heading_deg"] = report.heading_deg
+        out["nav_status"] = report.nav_status
+        if report.static is not None:
+            _static_fields(out, report.static)
+    elif isinstance(report, StaticReport):
+        _static_fields(out, report)
+    elif isinstance(report, SafetyText):
+        out["text"] = report.text
+    elif isinstance(report, BaseStationReport):
+        out["lat"] = report.lat
+        out["lon"] = report.lon
+    elif isinstance(report, OtherReport) and report.msg_type in _OTHER_WITH_POSITION:
+        out["lat"] = report.lat
+        out["lon"] = report.lon
+        if report.msg_type in _OTHER_WITH_MOTION:
+            out["sog_kn"] = report.sog_kn
+            out["cog_deg"] = report.cog_deg
+    return out

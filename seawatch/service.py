@@ -1,0 +1,201 @@
+"""Wiring: sources -> pipeline -> figures, every task named and inside one TaskGroup.
+
+``seawatch run`` is :func:`run_service` against the configured broker; ``seawatch
+demo`` adds an embedded broker and a scripted feed around the very same service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from seawatch.adapters.files import iter_log_lines
+from seawatch.adapters.mqtt import MqttSource, SourceHealth, make_client
+from seawatch.config import Settings
+from seawatch.core.decode import nmea_checksum
+from seawatch.core.lines import line_time, strip_wrapping
+from seawatch.core.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Figures:
+    """A snapshot of the live figures an operator watches."""
+
+    at: datetime
+    vessels: int
+    messages: int
+    reports: int
+    messages_per_s: float
+    rejects: dict[str, int]
+    duplicates: int
+    connected: bool
+    broker_dropped: int | None
+    event_time: datetime | None
+    extra: dict[str, int] = field(default_factory=dict)
+
+    def line(self) -> str:
+        rejects = ", ".join(f"{k} {v}" for k, v in sorted(self.rejects.items())) or "none"
+        dropped = "n/a" if self.broker_dropped is None else str(self.broker_dropped)
+        link = "up" if self.connected else "DOWN"
+        when = self.event_time.strftime("%Y-%m-%d %H:%M:%S") if self.event_time else "-"
+        return (
+            f"[{self.at:%H:%M:%S}] link {link} | vessels {self.vessels} | msgs {self.messages} "
+            f"({self.messages_per_s:,.0f}/s) | reports {self.reports} | duplicates {self.duplicates} | "
+            f"rejects: {rejects} | broker dropped {dropped} | event time {when}"
+        )
+
+
+class Ingest:
+    """The live ingest: an MQTT source feeding the pipeline, with figures on demand."""
+
+    def __init__(self, settings: Settings, pipeline: Pipeline | None = None) -> None:
+        self.settings = settings
+        self.pipeline = pipeline or Pipeline(settings.pipeline_options())
+        self.health = SourceHealth(name=f"mqtt {settings.mqtt_url}")
+        self.source = MqttSource(settings, self._on_payload, self.health)
+        self.handler_errors = 0
+        self._last_count = 0
+        self._last_time = time.monotonic()
+
+    def _on_payload(self, payload: bytes, received_at: datetime, topic: str) -> None:
+        try:
+            self.pipeline.feed_payload(payload, received_at, topic)
+        except Exception:  # a bug must not stop ingest; it is logged and counted
+            self.handler_errors += 1
+            log.exception("pipeline failed on a payload from %s", topic)
+
+    def figures(self) -> Figures:
+        now = time.monotonic()
+        stats = self.pipeline.decoder.stats
+        count = self.health.messages
+        rate = (count - self._last_count) / max(now - self._last_time, 1e-9)
+        self._last_count, self._last_time = count, now
+        return Figures(
+            at=datetime.now(UTC),
+            vessels=len(self.pipeline.fleet),
+            messages=count,
+            reports=stats.reports,
+            messages_per_s=rate,
+            rejects=dict(Counter(stats.rejects)),
+            duplicates=self.pipeline.fleet.stats.duplicates,
+            connected=self.health.connected,
+            broker_dropped=self.health.broker_dropped,
+            event_time=self.pipeline.now,
+            extra={"handler_errors": self.handler_errors},
+        )
+
+
+async def report_figures(ingest: Ingest, interval_s: float, show: Callable[[Figures], None]) -> None:
+    while True:
+        await asyncio.sleep(interval_s)
+        show(ingest.figures())
+
+
+async def run_service(
+    settings: Settings,
+    show: Callable[[Figures], None] | None = None,
+    *,
+    ingest: Ingest | None = None,
+) -> None:
+    """The service: ingest from the configured broker until cancelled."""
+    ingest = ingest or Ingest(settings)
+    async with asyncio.TaskGroup() as tasks:
+        tasks.create_task(ingest.source.run(), name="mqtt-source")
+        if show is not None:
+            tasks.create_task(report_figures(ingest, settings.stats_interval_s, show), name="figures")
+
+
+def _payloads_with_times(lines: Iterable[bytes]) -> Iterable[tuple[bytes, datetime | None]]:
+    """Group a log into MQTT payloads: a Gatehouse ``$PGHP`` line travels with its sentence."""
+    held: list[bytes] = []
+    for line in lines:
+        if not line.strip():
+            continue
+        held.append(line)
+        if line.startswith(b"$PGHP"):
+            continue
+        when = None
+        for item in held:
+            when = line_time(item) or when
+        yield b"\n".join(held), when
+        held = []
+    if held:
+        yield b"\n".join(held), None
+
+
+async def publish_log(
+    settings: Settings,
+    path: Path,
+    topic: str,
+    *,
+    speed: float = 1.0,
+    loop: bool = False,
+    untimed_rate_per_s: float = 100.0,
+) -> int:
+    """Publish a recording line by line at QoS 1, in event time scaled by ``speed``.
+
+    Lines without a time of their own are paced at ``untimed_rate_per_s``. With
+    ``loop`` the recording starts again when it ends (event time keeps moving
+    forward by the length of the recording, so fleet state does not go back).
+    Returns the number of payloads published.
+    """
+    sent = 0
+    shift = timedelta(0)
+    client = make_client(settings, identifier=f"seawatch-feed-{id(path):x}", clean_session=True)
+    async with client:
+        while True:
+            first: datetime | None = None
+            last: datetime | None = None
+            started = time.monotonic()
+            untimed = 0
+            for payload, when in _payloads_with_times(iter_log_lines(path)):
+                if when is not None:
+                    first = first or when
+                    last = when
+                    due = (when - first).total_seconds() / speed
+                else:
+                    untimed += 1
+                    due = untimed / untimed_rate_per_s
+                delay = due - (time.monotonic() - started)
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                if shift and when is not None:
+                    payload = _retime(payload, when + shift)
+                await client.publish(topic, payload, qos=1)
+                sent += 1
+            if not loop:
+                return sent
+            # Move the next lap past the duplicate window, so repeated lines count as new.
+            span = (last - first) if first and last else timedelta(0)
+            shift += span + timedelta(seconds=settings.duplicate_window_s + 1)
+
+
+def _retime(payload: bytes, when: datetime) -> bytes:
+    """Put a looped recording's line at its new event time with an NMEA 4 tag block."""
+    out = []
+    for raw in payload.split(b"\n"):
+        if raw.startswith(b"$PGHP"):
+            continue
+        line = raw.strip()
+        if line[:1] == b"\\":
+            line = line[line.find(b"\\", 1) + 1 :]
+        line = strip_wrapping(line)[0]
+        tag = b"c:%d" % int(when.timestamp())
+        out.append(b"\\%s*%02X\\%s" % (tag, nmea_checksum(tag), line))
+    return b"\n".join(out)
+
+
+async def cancel_after(seconds: float, task: asyncio.Task[None]) -> None:
+    await asyncio.sleep(seconds)
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
