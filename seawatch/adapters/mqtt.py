@@ -9,6 +9,13 @@ Delivery guarantees, and what provides each:
   its persistence file on shutdown; publishers at QoS 1 resend what was not acked.
 * **Reconnect with jittered exponential backoff**: aiomqtt 2.x does not reconnect
   by itself; :meth:`MqttSource.run` re-enters the client in a loop.
+* **Acknowledge after processing**: each message is handed to the pipeline inside
+  the client's receive callback, *before* paho sends the PUBACK. A crash between
+  receipt and processing therefore leaves the message with the broker, which
+  redelivers it; there is no in-process queue of acknowledged-but-unprocessed
+  messages to lose. It is also several times faster than aiomqtt's message
+  iterator, which schedules a task per message. A slow pipeline slows the socket
+  reads, and TCP flow control pushes back to the broker.
 * **Queue limits**: Mosquitto drops messages for a slow subscriber once
   ``max_queued_messages`` is reached. Seawatch reads the broker's own
   ``$SYS/broker/publish/messages/dropped`` counter, where offered, into its figures.
@@ -48,6 +55,7 @@ class SourceHealth:
     last_message_at: datetime | None = None  # wall clock of arrival
     last_error: str | None = None
     broker_dropped: int | None = None  # the broker's own counter, when it publishes one
+    handler_errors: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +74,13 @@ def parse_mqtt_url(url: str) -> BrokerAddress:
     return BrokerAddress(parts.hostname, parts.port or (8883 if tls else 1883), tls)
 
 
-def make_client(settings: Settings, *, identifier: str | None = None, clean_session: bool = False) -> aiomqtt.Client:
+def make_client(
+    settings: Settings,
+    *,
+    identifier: str | None = None,
+    clean_session: bool = False,
+    queue_type: type[asyncio.Queue[aiomqtt.Message]] | None = None,
+) -> aiomqtt.Client:
     """An aiomqtt client configured from settings (credentials, TLS, in-flight window)."""
     address = parse_mqtt_url(settings.mqtt_url)
     tls_context: ssl.SSLContext | None = None
@@ -89,7 +103,22 @@ def make_client(settings: Settings, *, identifier: str | None = None, clean_sess
         tls_context=tls_context,
         tls_insecure=settings.mqtt_tls_insecure if address.tls else None,
         max_inflight_messages=settings.mqtt_max_inflight,
+        queue_type=queue_type,
     )
+
+
+def _inline_queue(handle: Callable[[aiomqtt.Message], None]) -> type[asyncio.Queue[aiomqtt.Message]]:
+    """A queue type for aiomqtt that processes each message as it is put, instead of queueing it.
+
+    aiomqtt puts every received message into its queue from paho's ``on_message``
+    callback, and paho acknowledges a QoS 1 message only after that callback returns.
+    """
+
+    class InlineQueue(asyncio.Queue[aiomqtt.Message]):
+        def put_nowait(self, item: aiomqtt.Message) -> None:
+            handle(item)
+
+    return InlineQueue
 
 
 class Backoff:
@@ -130,12 +159,11 @@ class MqttSource:
         """Receive until cancelled, reconnecting with backoff whenever the link drops."""
         settings = self._settings
         backoff = Backoff(settings.mqtt_reconnect_min_s, settings.mqtt_reconnect_max_s)
-        client = make_client(settings)
+        client = make_client(settings, queue_type=_inline_queue(self._on_message))
         topics = [(topic, settings.mqtt_qos) for topic in settings.mqtt_topics]
         if settings.mqtt_sys_topics:
             topics.append((SYS_DROPPED_TOPIC, 0))
         health = self.health
-        handler = self._handler
         while True:
             try:
                 async with client:
@@ -146,18 +174,10 @@ class MqttSource:
                     self._connected.set()
                     backoff.reset()
                     log.info("connected to %s, subscribed to %s", settings.mqtt_url, settings.mqtt_topics)
-                    async for message in client.messages:
-                        topic = message.topic.value
-                        payload = message.payload
-                        if not isinstance(payload, bytes | bytearray):
-                            payload = str(payload).encode()
-                        if topic.startswith("$SYS/"):
-                            self._sys(topic, bytes(payload))
-                            continue
-                        now = datetime.now(UTC)
-                        health.messages += 1
-                        health.last_message_at = now
-                        handler(bytes(payload), now, topic)
+                    # Messages are handled in _on_message as they arrive; this loop only
+                    # waits for the link to drop (it raises MqttError when it does).
+                    async for _ in client.messages:
+                        pass
             except aiomqtt.MqttError as exc:
                 self._connected.clear()
                 if health.connected:
@@ -167,6 +187,24 @@ class MqttSource:
                 delay = backoff.next_delay_s()
                 log.warning("MQTT link to %s lost (%s); reconnecting in %.1f s", settings.mqtt_url, exc, delay)
                 await asyncio.sleep(delay)
+
+    def _on_message(self, message: aiomqtt.Message) -> None:
+        topic = message.topic.value
+        payload = message.payload
+        if not isinstance(payload, bytes):
+            payload = bytes(payload) if isinstance(payload, bytearray) else str(payload).encode()
+        if topic.startswith("$SYS/"):
+            self._sys(topic, payload)
+            return
+        now = datetime.now(UTC)
+        health = self.health
+        health.messages += 1
+        health.last_message_at = now
+        try:
+            self._handler(payload, now, topic)
+        except Exception:  # a bug must not stop ingest: logged, counted, and the message acked
+            health.handler_errors += 1
+            log.exception("handler failed on a message from %s", topic)
 
     def _sys(self, topic: str, payload: bytes) -> None:
         if topic == SYS_DROPPED_TOPIC:

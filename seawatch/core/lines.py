@@ -26,6 +26,8 @@ _EPOCH_MAX_S = 4_102_444_800
 
 def epoch_to_datetime(value: float) -> datetime | None:
     """Seconds or milliseconds since 1970 to an aware UTC datetime (None if implausible)."""
+    if value != value:  # NaN
+        return None
     if value > _MS_THRESHOLD:
         value /= 1000.0
     if not _EPOCH_MIN_S <= value <= _EPOCH_MAX_S:
@@ -48,7 +50,10 @@ def parse_timestamp(text: str) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 pushed out of range by its offset
+        return None
 
 
 def strip_wrapping(line: bytes) -> tuple[bytes, datetime | None]:

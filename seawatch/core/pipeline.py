@@ -67,7 +67,7 @@ class Pipeline:
         """AIS-catcher's JSON: ``nmea`` holds the sentences, ``rxuxtime``/``rxtime`` the receive time."""
         try:
             doc = json.loads(payload)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[…" bombs
             self.decoder.stats.rejects[RejectReason.BAD_JSON] += 1
             return []
         items = doc if isinstance(doc, list) else [doc]
@@ -105,7 +105,10 @@ def _json_time(item: dict[str, Any]) -> datetime | None:
     """AIS-catcher writes ``rxuxtime`` (UNIX seconds) and ``rxtime`` (``YYYYMMDDHHMMSS``, UTC)."""
     epoch = item.get("rxuxtime")
     if isinstance(epoch, int | float) and not isinstance(epoch, bool):
-        return epoch_to_datetime(float(epoch))
+        try:
+            return epoch_to_datetime(float(epoch))
+        except OverflowError:  # an integer too large for a float
+            return None
     text = item.get("rxtime")
     if isinstance(text, str) and len(text) == 14 and text.isdigit():
         try:

@@ -66,7 +66,10 @@ def report_to_dict(report: Report) -> dict[str, Any]:
     elif isinstance(report, BaseStationReport):
         out["lat"] = report.lat
         out["lon"] = report.lon
-    elif isinstance(report, OtherReport) and report.msg_type in _OTHER_WITH_POSITION:
+    elif isinstance(report, OtherReport) and (
+        report.msg_type in _OTHER_WITH_POSITION or report.lat is not None or report.lon is not None
+    ):
+        # Types 9/17/21 always carry a position; others (11, some type 8 applications) when decoded.
         out["lat"] = report.lat
         out["lon"] = report.lon
         if report.msg_type in _OTHER_WITH_MOTION:
