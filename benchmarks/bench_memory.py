@@ -25,6 +25,7 @@ import argparse
 import binascii
 import gc
 import json
+import linecache
 import os
 import random
 import subprocess
@@ -39,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import pyais
-from _common import eprint, human_bytes, nmea_checksum, rss_bytes, tag_block, versions, versions_line
+from _common import REPO_ROOT, eprint, human_bytes, nmea_checksum, rss_bytes, tag_block, versions, versions_line
 
 CACHE_VERSION = 1
 FIRST_MMSI = 201_000_000
@@ -172,13 +173,13 @@ def cached_input(vessels: int, fixes: int, rebuild: bool) -> tuple[Path, dict[st
 
 
 # ----------------------------------------------------------------------------- measurement (child)
-def measure(mode: str, files: Sequence[Path]) -> dict[str, Any]:
+def measure(mode: str, files: Sequence[Path], top_sites: bool) -> dict[str, Any]:
     """Feed the files into a fresh Pipeline; memory still held afterwards, and what is in the state.
 
     Under tracemalloc every allocation costs a trace, so the lines are read into memory before
-    tracing starts (they are then not counted, and reading them costs no traces) and the cyclic
-    GC is paused while feeding (``gc.collect()`` runs before the reading, so the figure is the
-    same); for the RSS figure the lines are streamed, so they never add to the resident set.
+    tracing starts (they are then not counted, and reading them costs no traces); for the RSS
+    figure they are streamed, so they never add to the resident set. ``top_sites`` also lists
+    where the memory was allocated (a snapshot of millions of traces takes a while).
     """
     from seawatch.core.pipeline import Pipeline
 
@@ -189,7 +190,6 @@ def measure(mode: str, files: Sequence[Path]) -> dict[str, Any]:
                 preloaded.extend(f)
     gc.collect()
     if mode == "tracemalloc":
-        gc.disable()
         tracemalloc.start(1)
         base = tracemalloc.get_traced_memory()[0]
     else:
@@ -211,21 +211,25 @@ def measure(mode: str, files: Sequence[Path]) -> dict[str, Any]:
                     lines += 1
     pipeline.finish()
     feed_s = time.perf_counter() - started
-    gc.enable()
     gc.collect()
     result: dict[str, Any] = {"mode": mode, "lines": lines, "feed_s": feed_s}
     if mode == "tracemalloc":
         current, peak = tracemalloc.get_traced_memory()
-        started = time.perf_counter()
-        snapshot = tracemalloc.take_snapshot()
-        tracemalloc.stop()
         result["bytes"] = current - base
         result["peak_bytes"] = peak - base
-        result["top"] = [
-            {"where": str(stat.traceback[0]), "bytes": stat.size, "blocks": stat.count}
-            for stat in snapshot.statistics("lineno")[:8]
-        ]
-        result["snapshot_s"] = time.perf_counter() - started
+        result["top"] = []
+        if top_sites:
+            snapshot = tracemalloc.take_snapshot()
+            result["top"] = [
+                {
+                    "where": f"{short_path(stat.traceback[0].filename)}:{stat.traceback[0].lineno}",
+                    "code": linecache.getline(stat.traceback[0].filename, stat.traceback[0].lineno).strip(),
+                    "bytes": stat.size,
+                    "blocks": stat.count,
+                }
+                for stat in snapshot.statistics("lineno")[:8]
+            ]
+        tracemalloc.stop()
     else:
         result["bytes"] = rss_bytes() - base
     fleet = pipeline.fleet
@@ -238,8 +242,18 @@ def measure(mode: str, files: Sequence[Path]) -> dict[str, Any]:
     return result
 
 
-def run_child(mode: str, files: Sequence[Path]) -> dict[str, Any]:
+def short_path(filename: str) -> str:
+    path = Path(filename)
+    for root in (REPO_ROOT, Path(sys.prefix)):
+        if path.is_relative_to(root):
+            return str(path.relative_to(root))
+    return filename
+
+
+def run_child(mode: str, files: Sequence[Path], top_sites: bool) -> dict[str, Any]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--measure", mode, *map(str, files)]
+    if top_sites:
+        cmd.append("--top-sites")
     started = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -292,12 +306,20 @@ def print_report(results: dict[str, Any]) -> None:
             print(f"   each further track point costs about {per_point:,.0f} B (tracemalloc, (ii) - (i))")
     for sc in results["scenarios"]:
         tm = sc["tracemalloc"]
+        print(
+            f"   {sc['name']}: tracemalloc peak while feeding {human_bytes(tm['peak_bytes'])}; "
+            f"decoder rejects {tm['rejects'] or 'none'}; fleet duplicates {tm['duplicates']}"
+        )
+    for sc in results["scenarios"]:
+        tm = sc["tracemalloc"]
+        if not tm["top"]:
+            continue
         print()
         print(f"   where the memory of {sc['name']} is (tracemalloc, top allocation sites still alive):")
         for top in tm["top"]:
-            print(f"     {human_bytes(top['bytes']):>11}  {top['blocks']:>10,} blocks  {top['where']}")
-        if tm["rejects"] or tm["duplicates"]:
-            print(f"     rejects {tm['rejects']}, duplicates {tm['duplicates']}")
+            code = top["code"] or ("NamedTuple __new__: TrackPoint / report tuples" if top["where"][:1] == "<" else "")
+            where = f"{top['where']}  {code[:60]}" if code else top["where"]
+            print(f"     {human_bytes(top['bytes']):>11}  {top['blocks']:>10,} blocks  {where}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -308,13 +330,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--jobs", type=int, default=min(2, os.cpu_count() or 1), help="child processes at a time (default: 2)"
     )
+    parser.add_argument(
+        "--top-sites",
+        action="store_true",
+        help="list top allocation sites for every scenario, not only (i) (adds ~15 s at 100k vessels)",
+    )
     parser.add_argument("--json", action="store_true", help="print machine-readable results only")
     parser.add_argument("--measure", choices=("tracemalloc", "rss"), help=argparse.SUPPRESS)
     parser.add_argument("files", nargs="*", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.measure:
-        print(json.dumps(measure(args.measure, args.files)))
+        print(json.dumps(measure(args.measure, args.files, args.top_sites)))
         return 0
     if args.vessels < 1 or args.vessels > 500_000_000 or args.fixes < 1 or args.jobs < 1:
         parser.error("--vessels must be 1..500,000,000, --fixes and --jobs at least 1")
@@ -328,7 +355,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     jobs = [(name, mode, files) for name, _, files in reversed(plan) for mode in ("tracemalloc", "rss")]
     eprint(f"measuring {len(jobs)} child processes, {args.jobs} at a time")
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = {(name, mode): pool.submit(run_child, mode, files) for name, mode, files in jobs}
+        futures = {
+            (name, mode): pool.submit(run_child, mode, files, args.top_sites or name == plan[0][0])
+            for name, mode, files in jobs
+        }
         measured = {key: future.result() for key, future in futures.items()}
     scenarios = [
         {

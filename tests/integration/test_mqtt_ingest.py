@@ -8,8 +8,8 @@ the real MqttSource and pipeline — saw every number the broker acknowledged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
-import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -93,40 +93,40 @@ class RecordingIngest(Ingest):
 
 
 class Publisher:
-    """A paho client in its own thread publishing at QoS 1 and recording the broker's acks."""
+    """A paho client in its own thread publishing at QoS 1; the broker's acks are read back."""
 
     def __init__(self, broker: Mosquitto, client_id: str) -> None:
-        self.acked: set[int] = set()
-        self._mid_to_number: dict[int, int] = {}
-        self._lock = threading.Lock()
+        self._infos: list[paho.MQTTMessageInfo] = []
         self.client = paho.Client(
             paho.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False, protocol=paho.MQTTv311
         )
         self.client.max_inflight_messages_set(500)
         self.client.max_queued_messages_set(0)
         self.client.reconnect_delay_set(0.1, 1.0)
-        self.client.on_publish = self._on_publish
         self.client.connect("127.0.0.1", broker.port, keepalive=30)
         self.client.loop_start()
 
-    def _on_publish(self, client: object, userdata: object, mid: int, rc: object, props: object) -> None:
-        with self._lock:
-            number = self._mid_to_number.pop(mid, None)
-            if number is not None:
-                self.acked.add(number)
+    @property
+    def acked(self) -> set[int]:
+        """Numbers of the messages the broker has acknowledged (PUBACK received)."""
+        return {number for number, info in enumerate(list(self._infos)) if info.is_published()}
 
-    def publish(self, topic: str, payloads: Sequence[bytes], start: int = 0, pace_every: int = 0) -> None:
-        for number in range(start, len(payloads)):
-            with self._lock:
-                info = self.client.publish(topic, payloads[number], qos=1)
-                self._mid_to_number[info.mid] = number
+    def publish(self, topic: str, payloads: Sequence[bytes], pace_every: int = 0) -> None:
+        for number, payload in enumerate(payloads):
+            info = self.client.publish(topic, payload, qos=1)
+            # paho refuses a message while its 16-bit message id is still in flight
+            # (more than 65,535 unacknowledged): wait for the broker to catch up.
+            while info.rc == paho.MQTT_ERR_QUEUE_SIZE:
+                time.sleep(0.01)
+                info = self.client.publish(topic, payload, qos=1)
+            self._infos.append(info)
             if pace_every and number % pace_every == 0:
                 time.sleep(0.001)
 
     def wait_acked(self, count: int, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         while len(self.acked) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
+            time.sleep(0.1)
 
     def close(self) -> None:
         self.client.loop_stop()
@@ -161,10 +161,8 @@ async def _start(ingest: Ingest) -> asyncio.Task[None]:
 
 async def _stop(task: asyncio.Task[None]) -> None:
     task.cancel()
-    try:
+    with contextlib.suppress(asyncio.CancelledError):
         await task
-    except asyncio.CancelledError:
-        pass
 
 
 async def test_100k_messages_at_qos1_arrive_complete_with_split_multipart(mosquitto: Mosquitto, topic: str) -> None:
@@ -197,7 +195,7 @@ async def test_broker_restart_mid_stream_loses_nothing_it_accepted(mosquitto: Mo
     publisher = Publisher(mosquitto, f"pub-{uuid.uuid4().hex[:8]}")
     try:
         sending = asyncio.create_task(
-            asyncio.to_thread(publisher.publish, f"{topic}/feed", payloads, 0, 50), name="publisher"
+            asyncio.to_thread(publisher.publish, f"{topic}/feed", payloads, 50), name="publisher"
         )
         assert await _until(lambda: len(seen) >= 5_000, 60)
         await asyncio.to_thread(mosquitto.stop)  # SIGTERM mid-stream
@@ -225,7 +223,7 @@ async def test_ingester_restart_loses_nothing(mosquitto: Mosquitto, topic: str) 
     publisher = Publisher(mosquitto, f"pub-{uuid.uuid4().hex[:8]}")
     try:
         sending = asyncio.create_task(
-            asyncio.to_thread(publisher.publish, f"{topic}/feed", payloads, 0, 50), name="publisher"
+            asyncio.to_thread(publisher.publish, f"{topic}/feed", payloads, 50), name="publisher"
         )
         assert await _until(lambda: len(seen) >= 5_000, 60)
         await _stop(task)  # Seawatch goes away; its persistent session stays with the broker
