@@ -455,7 +455,9 @@ class Decoder:
             return None
 
 
-def _static_from(msg: Any, msg_type: int, when: datetime | None, source: str, valid: bool) -> StaticReport:
+def _static_from(
+    msg: Any, msg_type: int, when: datetime | None, source: str, valid: bool, fingerprint: int
+) -> StaticReport:
     bow, stern = _positive(getattr(msg, "to_bow", None)), _positive(getattr(msg, "to_stern", None))
     port, starboard = _positive(getattr(msg, "to_port", None)), _positive(getattr(msg, "to_starboard", None))
     length = (bow or 0) + (stern or 0) or None
@@ -477,6 +479,7 @@ def _static_from(msg: Any, msg_type: int, when: datetime | None, source: str, va
         part=part,
         source=source,
         mmsi_valid=valid,
+        fingerprint=fingerprint,
     )
 
 
@@ -499,7 +502,7 @@ def _from_pyais(msg: Any, msg_type: int, when: datetime | None, source: str, fin
             source,
             valid,
             fingerprint,
-            _static_from(msg, msg_type, when, source, valid) if msg_type == 19 else None,
+            _static_from(msg, msg_type, when, source, valid, fingerprint) if msg_type == 19 else None,
         )
     if msg_type == 27:
         # Long-range: 1/10 minute positions, knots in 6 bits (63 = n/a), degrees in 9 (511 = n/a)
@@ -519,11 +522,11 @@ def _from_pyais(msg: Any, msg_type: int, when: datetime | None, source: str, fin
             fingerprint,
         )
     if msg_type in (5, 24):
-        return _static_from(msg, msg_type, when, source, valid)
+        return _static_from(msg, msg_type, when, source, valid, fingerprint)
     if msg_type in _TEXT_TYPES:
         return SafetyText(mmsi, msg_type, when, str(msg.text or ""), source, valid, fingerprint)
     if msg_type == 4:
-        return BaseStationReport(mmsi, msg_type, when, _lat(msg.lat), _lon(msg.lon), source, valid)
+        return BaseStationReport(mmsi, msg_type, when, _lat(msg.lat), _lon(msg.lon), source, valid, fingerprint)
     lat = _lat(getattr(msg, "lat", None))
     lon = _lon(getattr(msg, "lon", None))
     sog: float | None = None
@@ -532,4 +535,4 @@ def _from_pyais(msg: Any, msg_type: int, when: datetime | None, source: str, fin
         speed = getattr(msg, "speed", None)
         sog = float(speed) if speed is not None and speed < 1023 else None
         cog = _cog(getattr(msg, "course", None))
-    return OtherReport(mmsi, msg_type, when, lat, lon, sog, cog, source, valid)
+    return OtherReport(mmsi, msg_type, when, lat, lon, sog, cog, source, valid, fingerprint)

@@ -14,16 +14,17 @@ Two things real feeds do that this module absorbs:
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from seawatch.core.model import PositionReport, Report, StaticReport
 
 CLASS_A_TYPES = frozenset({1, 2, 3, 5})
 CLASS_B_TYPES = frozenset({18, 19, 24})
+# How many of a vessel's latest transmissions are remembered to recognise a copy.
+_RECENT_TRANSMISSIONS = 8
 
 
 class TrackPoint(NamedTuple):
@@ -60,7 +61,7 @@ class Vessel:
         "track",
     )
 
-    def __init__(self, mmsi: int, mmsi_valid: bool, max_track_points: int) -> None:
+    def __init__(self, mmsi: int, mmsi_valid: bool) -> None:
         self.mmsi = mmsi
         self.mmsi_valid = mmsi_valid
         self.ais_class: str | None = None  # "A" or "B", from the message types it sends
@@ -77,9 +78,11 @@ class Vessel:
         self.destination: str | None = None
         self.draught_m: float | None = None
         self.static_at: datetime | None = None
-        self.track: deque[TrackPoint] = deque(maxlen=max_track_points)
-        # (fingerprint, event time) of the last few transmissions, to drop duplicates
-        self.recent: deque[tuple[int, datetime | None]] = deque(maxlen=8)
+        # Plain lists, not deques: a deque allocates a 64-slot block up front, which is
+        # most of a vessel's memory when 100,000 of them have a point or two each.
+        self.track: list[TrackPoint] = []  # oldest first, bounded by Fleet
+        # fingerprints and event times of the last few transmissions, flat: fp, t, fp, t, …
+        self.recent: list[Any] = []
 
     def merge_static(self, report: StaticReport) -> None:
         """Fold in what a static report knows; fields it lacks keep their old values."""
@@ -148,7 +151,7 @@ class Fleet:
         mmsi = report.mmsi
         vessel = self._vessels.get(mmsi)
         if vessel is None:
-            vessel = Vessel(mmsi, report.mmsi_valid, self._max_track_points)
+            vessel = Vessel(mmsi, report.mmsi_valid)
             self._vessels[mmsi] = vessel
         when = report.observed_at
         fingerprint = getattr(report, "fingerprint", 0)
@@ -187,12 +190,21 @@ class Fleet:
 
     # ----------------------------------------------------------------- internals
     def _is_duplicate(self, vessel: Vessel, fingerprint: int, when: datetime | None) -> bool:
-        for seen_fp, seen_at in vessel.recent:
-            if seen_fp == fingerprint and (
-                when is None or seen_at is None or abs((when - seen_at).total_seconds()) <= self._duplicate_window_s
-            ):
-                return True
-        vessel.recent.append((fingerprint, when))
+        recent = vessel.recent
+        if fingerprint in recent:
+            for i in range(0, len(recent), 2):
+                if recent[i] == fingerprint:
+                    seen_at = recent[i + 1]
+                    if (
+                        when is None
+                        or seen_at is None
+                        or abs((when - seen_at).total_seconds()) <= self._duplicate_window_s
+                    ):
+                        return True
+        if len(recent) >= 2 * _RECENT_TRANSMISSIONS:
+            del recent[:2]
+        recent.append(fingerprint)
+        recent.append(when)
         return False
 
     def _position(self, vessel: Vessel, report: PositionReport, in_order: bool) -> None:
@@ -209,14 +221,21 @@ class Fleet:
             track.append(point)
         else:
             self._insert(track, point)
+        excess = len(track) - self._max_track_points
+        if excess > 0:
+            del track[:excess]
         last = vessel.last_seen
         if last is not None:
             oldest = last - self._max_track_age
-            while track and track[0].t is not None and track[0].t < oldest:
-                track.popleft()
+            cut = 0
+            for kept in track:
+                if kept.t is None or kept.t >= oldest:
+                    break
+                cut += 1
+            if cut:
+                del track[:cut]
 
-    @staticmethod
-    def _insert(track: deque[TrackPoint], point: TrackPoint) -> None:
+    def _insert(self, track: list[TrackPoint], point: TrackPoint) -> None:
         """File a late fix at its place in time order (tracks are short; a scan is fine)."""
         assert point.t is not None
         index = len(track)
@@ -225,9 +244,6 @@ class Fleet:
             if previous is None or previous <= point.t:
                 break
             index -= 1
-        if index == 0 and len(track) == track.maxlen:
+        if index == 0 and len(track) >= self._max_track_points:
             return  # older than everything we keep
-        if len(track) == track.maxlen:
-            track.popleft()
-            index -= 1
         track.insert(index, point)

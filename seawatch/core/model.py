@@ -52,6 +52,7 @@ class StaticReport(NamedTuple):
     part: int | None = None  # 0 = 24A, 1 = 24B, None for 5/19
     source: str = ""
     mmsi_valid: bool = True
+    fingerprint: int = 0
 
 
 class PositionReport(NamedTuple):
@@ -96,6 +97,7 @@ class BaseStationReport(NamedTuple):
     lon: float | None
     source: str = ""
     mmsi_valid: bool = True
+    fingerprint: int = 0
 
 
 class OtherReport(NamedTuple):
@@ -110,6 +112,7 @@ class OtherReport(NamedTuple):
     cog_deg: float | None = None
     source: str = ""
     mmsi_valid: bool = True
+    fingerprint: int = 0
 
 
 Report = PositionReport | StaticReport | SafetyText | BaseStationReport | OtherReport

@@ -41,6 +41,11 @@ TYPE5_REAL = (
 )
 
 
+def no_fp(reports: list[Any]) -> list[Any]:
+    """Reports with their payload fingerprints zeroed, to compare with hand-built ones."""
+    return [r._replace(fingerprint=0) for r in reports]
+
+
 def nmea(body: str, start: str = "!") -> bytes:
     """A sentence with a correct checksum around ``body`` (the text between ``!`` and ``*``)."""
     raw = body.encode("ascii")
@@ -365,7 +370,7 @@ def test_type5_in_two_parts_is_reassembled() -> None:
     decoder = Decoder()
     assert decoder.feed(parts[0]) == []
     assert decoder.pending_fragments == 1
-    assert decoder.feed(parts[1]) == [SHIP5_REPORT]
+    assert no_fp(decoder.feed(parts[1])) == [SHIP5_REPORT]
     assert decoder.pending_fragments == 0
     assert decoder.stats.rejects == Counter()
     assert decoder.stats.sentences == 2
@@ -386,7 +391,7 @@ def test_real_type5_from_a_recording() -> None:
 
 def test_parts_in_reverse_order_are_reassembled() -> None:
     parts = encode(SHIP5, seq_id=3)
-    assert feed_all(Decoder(), parts[::-1]) == [SHIP5_REPORT]
+    assert no_fp(feed_all(Decoder(), parts[::-1])) == [SHIP5_REPORT]
 
 
 def test_interleaved_multiparts_with_different_sequence_ids() -> None:
@@ -407,7 +412,7 @@ def test_tag_block_group_ties_fragments_whose_source_is_on_the_first_only() -> N
     lines = [tag(f"g:1-2-4242,s:rORBCOMM008,c:{EPOCH_T0}") + p1, tag("g:2-2-4242") + p2]
     decoder = Decoder()
     report = only(feed_all(decoder, lines))
-    assert report == SHIP5_REPORT._replace(observed_at=T0, source="rORBCOMM008")
+    assert no_fp([report]) == [SHIP5_REPORT._replace(observed_at=T0, source="rORBCOMM008")]
     assert decoder.stats.rejects == Counter()
 
 
@@ -444,7 +449,7 @@ def test_fragment_expires_after_timeout_in_event_time(gap_s: float, completes: b
     assert decoder.feed(p1, T0) == []
     reports = decoder.feed(p2, T0 + timedelta(seconds=gap_s))
     if completes:
-        assert reports == [SHIP5_REPORT._replace(observed_at=T0)]
+        assert no_fp(reports) == [SHIP5_REPORT._replace(observed_at=T0)]
         assert decoder.stats.rejects == Counter()
     else:
         assert reports == []
@@ -476,7 +481,7 @@ def test_fragments_from_different_sources_do_not_mix() -> None:
     decoder = Decoder()
     assert decoder.feed(p1, source="rx1") == []
     assert decoder.feed(p2, source="rx2") == []
-    assert decoder.feed(p2, source="rx1") == [SHIP5_REPORT._replace(source="rx1")]
+    assert no_fp(decoder.feed(p2, source="rx1")) == [SHIP5_REPORT._replace(source="rx1")]
     decoder.flush()
     assert decoder.stats.rejects == Counter({RejectReason.ORPHAN_FRAGMENT: 1})
 
@@ -667,7 +672,7 @@ def test_type27_not_available_speed_and_course() -> None:
 
 def test_base_station_sentinel_position() -> None:
     report = only(feed_all(Decoder(), encode({"type": 4, "mmsi": 2190048, "lat": 91, "lon": 181})))
-    assert report == BaseStationReport(2190048, 4, None, None, None)
+    assert report._replace(fingerprint=0) == BaseStationReport(2190048, 4, None, None, None)
 
 
 # ---------------------------------------------------------------- (7) MMSIs and other types
@@ -711,7 +716,7 @@ def test_static_report_type24_parts_a_and_b() -> None:
             ),
         )
     )
-    assert part_a == StaticReport(503000001, 24, None, name="KM BAHARI", part=0)
+    assert part_a._replace(fingerprint=0) == StaticReport(503000001, 24, None, name="KM BAHARI", part=0)
     assert part_b == StaticReport(503000001, 24, None, callsign="YB1234", ship_type=30, length_m=12, beam_m=5, part=1)
 
 
@@ -743,7 +748,9 @@ def test_type19_is_a_position_with_static_data() -> None:
         90.0,
         88,
     )
-    assert report.static == StaticReport(525000001, 19, None, name="KAPAL", ship_type=30, length_m=15, beam_m=4)
+    assert report.static._replace(fingerprint=0) == StaticReport(
+        525000001, 19, None, name="KAPAL", ship_type=30, length_m=15, beam_m=4
+    )
 
 
 def test_type14_safety_text() -> None:
@@ -755,7 +762,7 @@ def test_type14_safety_text() -> None:
 
 def test_type4_base_station() -> None:
     report = only(feed_all(Decoder(), encode({"type": 4, "mmsi": 2190048, "lat": 55.5, "lon": 12.25})))
-    assert report == BaseStationReport(2190048, 4, None, 55.5, 12.25)
+    assert report._replace(fingerprint=0) == BaseStationReport(2190048, 4, None, 55.5, 12.25)
 
 
 def test_real_base_station_from_a_recording() -> None:

@@ -301,3 +301,20 @@ def test_invalid_mmsi_is_kept_and_flagged() -> None:
     assert vessel is not None
     assert vessel.mmsi_valid is False
     assert times(fleet, 9123456) == [T0]
+
+
+def test_a_static_report_heard_by_two_receivers_counts_once() -> None:
+    from seawatch.core.decode import Decoder
+
+    parts = [
+        "!AIVDM,2,1,1,A,55?MbV02;H;s<HtKR20EHE:0@T4@Dn2222222216L961O5Gf0NSQEp6ClRp8,0*1C",
+        "!AIVDM,2,2,1,A,88888888880,2*25",
+    ]
+    fleet = Fleet()
+    for receiver in ("rx1", "rx2"):
+        decoder = Decoder()
+        reports = [r for line in parts for r in decoder.feed(line, source=receiver)]
+        assert len(reports) == 1
+        fleet.apply(reports[0])
+    assert fleet.stats.duplicates == 1
+    assert fleet.stats.reports == 1
