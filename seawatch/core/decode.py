@@ -41,6 +41,17 @@ from seawatch.core.model import (
 
 log = logging.getLogger(__name__)
 
+# pyais >= 3.2 lets a message class decode straight from a bit vector. The decoder has
+# already checked, split and joined the sentences, so going through pyais.decode()
+# would parse them all again (about half the cost of the slow path). Older pyais
+# releases lack these names; the decoder then falls back to pyais.decode().
+_PYAIS_CLASSES: Any
+try:
+    from pyais.bit_vector import bit_vector as _pyais_bits
+    from pyais.messages import MSG_CLASS as _PYAIS_CLASSES
+except ImportError:  # pragma: no cover - depends on the installed pyais
+    _PYAIS_CLASSES = None
+
 # --- six-bit armouring ---------------------------------------------------------------
 # ITU-R M.1371 / IEC 61162-1: payload characters '0'..'W' and '`'..'w' carry six bits
 # each. Re-mapping them onto the base64 alphabet lets binascii do the bit packing in C.
@@ -58,6 +69,9 @@ _COG_NA_RAW = 3600  # 360.0 deg
 _HEADING_NA = 511
 
 _TEXT_TYPES = (14,)
+# The longest AIS message (five slots, 1008 bits) is 168 characters; pyais refuses
+# sentences with more than 200, and so does Seawatch.
+_MAX_SENTENCE_PAYLOAD = 200
 
 
 def nmea_checksum(body: bytes) -> int:
@@ -298,7 +312,7 @@ class Decoder:
             return self._reject(RejectReason.BAD_PAYLOAD)
         if not payload:
             return self._reject(RejectReason.EMPTY_PAYLOAD)
-        if payload.translate(None, _ARMOR_CHARS):
+        if len(payload) > _MAX_SENTENCE_PAYLOAD or payload.translate(None, _ARMOR_CHARS):
             return self._reject(RejectReason.BAD_PAYLOAD)
         self.stats.sentences += 1
         self._sentence_no += 1
@@ -381,7 +395,7 @@ class Decoder:
         if len(payload) == 28 and fill == 0 and (msg_type <= 3 or msg_type == 18) and msg_type:
             report: Report = self._fast_position(payload, msg_type, when, source)
         else:
-            slow = self._slow(sentences, msg_type, when, source, payload)
+            slow = self._slow(sentences, msg_type, when, source, payload, fill)
             if slow is None:
                 return []
             report = slow
@@ -437,9 +451,16 @@ class Decoder:
         when: datetime | None,
         source: str,
         payload: bytes,
+        fill: int,
     ) -> Report | None:
         try:
-            msg = pyais.decode(*sentences)
+            if _PYAIS_CLASSES is None:
+                msg = pyais.decode(*sentences)
+            else:
+                cls = _PYAIS_CLASSES.get(msg_type)
+                if cls is None:
+                    raise UnknownMessageException(f"message type {msg_type}")
+                msg = cls.from_vector(_pyais_bits(payload, fill))
         except UnknownMessageException:
             self.stats.rejects[RejectReason.UNKNOWN_TYPE] += 1
             return None

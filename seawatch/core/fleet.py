@@ -154,7 +154,7 @@ class Fleet:
             vessel = Vessel(mmsi, report.mmsi_valid)
             self._vessels[mmsi] = vessel
         when = report.observed_at
-        fingerprint = getattr(report, "fingerprint", 0)
+        fingerprint = report.fingerprint
         if fingerprint and self._is_duplicate(vessel, fingerprint, when):
             self.stats.duplicates += 1
             return None
@@ -173,10 +173,11 @@ class Fleet:
                 vessel.last_seen = when
         if not in_order:
             self.stats.out_of_order += 1
-        if isinstance(report, PositionReport):
-            self._position(vessel, report, in_order)
-        elif isinstance(report, StaticReport):
-            vessel.merge_static(report)
+        kind = type(report)
+        if kind is PositionReport:
+            self._position(vessel, report, in_order)  # type: ignore[arg-type]
+        elif kind is StaticReport:
+            vessel.merge_static(report)  # type: ignore[arg-type]
         return vessel
 
     def expire(self, now: datetime) -> list[int]:
