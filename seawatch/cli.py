@@ -24,6 +24,8 @@ from seawatch.config import Settings, load_settings
 
 log = logging.getLogger("seawatch")
 
+INTERRUPTED = 130  # the shell's convention for a program stopped by Ctrl-C (128 + SIGINT)
+
 
 def _fail(message: str, code: int = 2) -> int:
     print(f"seawatch: {message}", file=sys.stderr)
@@ -139,8 +141,10 @@ async def _run(settings: Settings, duration_s: float | None) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     print(f"seawatch run: ingesting {settings.mqtt_topics} from {settings.mqtt_url}", file=sys.stderr)
-    with suppress(KeyboardInterrupt):
+    try:
         asyncio.run(_run(settings, args.duration))
+    except KeyboardInterrupt:
+        return INTERRUPTED
     return 0
 
 
@@ -191,8 +195,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not settings.demo_feed.is_file():
         return _fail(f"demo feed {str(settings.demo_feed)!r} not found (run from the repository root)")
     try:
-        with suppress(KeyboardInterrupt):
-            asyncio.run(_demo(settings, args.duration))
+        asyncio.run(_demo(settings, args.duration))
+    except KeyboardInterrupt:
+        return INTERRUPTED
     except OSError as exc:
         return _fail(str(exc))
     return 0
@@ -207,7 +212,13 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seawatch", description="Maritime search-and-rescue AIS monitoring.")
-    parser.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
+    parser.add_argument(
+        "--log-level",
+        default="WARNING",
+        type=str.upper,
+        choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+        help="logging level (default WARNING)",
+    )
     parser.add_argument("--config", type=Path, default=None, help="TOML settings file (default ./seawatch.toml)")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -244,7 +255,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ValidationError as exc:
-        return _fail(f"invalid configuration:\n{exc}")
+        problems = "\n".join(
+            f"  {'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['msg']}" for error in exc.errors()
+        )
+        return _fail(f"invalid configuration:\n{problems}")
     except FileNotFoundError as exc:
         return _fail(str(exc))
     except BrokenPipeError:

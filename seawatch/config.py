@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 from seawatch.core.pipeline import PipelineOptions
+from seawatch.urls import parse_mqtt_url
 
 DEFAULT_CONFIG_FILE = Path("seawatch.toml")
 
@@ -27,7 +28,10 @@ DEFAULT_CONFIG_FILE = Path("seawatch.toml")
 class Settings(BaseSettings):
     """Seawatch configuration. See ``docs`` and the README for a tour."""
 
-    model_config = SettingsConfigDict(env_prefix="SEAWATCH_", extra="forbid", validate_default=True)
+    # hide_input_in_errors: a mistyped key must not echo a password into a terminal or log.
+    model_config = SettingsConfigDict(
+        env_prefix="SEAWATCH_", extra="forbid", validate_default=True, hide_input_in_errors=True
+    )
     config_file: ClassVar[Path | None] = None
 
     # --- MQTT source -----------------------------------------------------------------
@@ -73,8 +77,7 @@ class Settings(BaseSettings):
     @field_validator("mqtt_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
-        if not value.startswith(("mqtt://", "mqtts://", "tcp://", "ssl://")):
-            raise ValueError("mqtt_url must start with mqtt:// or mqtts://")
+        parse_mqtt_url(value)  # raises ValueError with a clear message
         return value
 
     @classmethod

@@ -31,8 +31,9 @@ class EmbeddedBroker:
 
     async def __aenter__(self) -> EmbeddedBroker:
         # amqtt logs every connection at INFO; the demo's own figures say what matters.
+        # A failed start is reported once, by the OSError below, not by amqtt's traceback.
         for name in ("amqtt", "transitions"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+            logging.getLogger(name).setLevel(logging.CRITICAL)
         config = {
             "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}", "max_connections": 100}},
             "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},

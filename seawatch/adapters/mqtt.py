@@ -30,11 +30,11 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import aiomqtt
 
 from seawatch.config import Settings
+from seawatch.urls import parse_mqtt_url
 
 log = logging.getLogger(__name__)
 
@@ -56,22 +56,6 @@ class SourceHealth:
     last_error: str | None = None
     broker_dropped: int | None = None  # the broker's own counter, when it publishes one
     handler_errors: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class BrokerAddress:
-    host: str
-    port: int
-    tls: bool
-
-
-def parse_mqtt_url(url: str) -> BrokerAddress:
-    """``mqtt://host:1883`` or ``mqtts://host:8883`` (``tcp://``/``ssl://`` accepted too)."""
-    parts = urlsplit(url)
-    tls = parts.scheme in ("mqtts", "ssl")
-    if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl") or not parts.hostname:
-        raise ValueError(f"not an MQTT URL: {url!r} (expected mqtt://host:port or mqtts://host:port)")
-    return BrokerAddress(parts.hostname, parts.port or (8883 if tls else 1883), tls)
 
 
 def make_client(
@@ -135,7 +119,8 @@ class Backoff:
 
     def next_delay_s(self) -> float:
         ceiling = min(self._max_s, self._min_s * (2**self._attempt))
-        self._attempt += 1
+        if ceiling < self._max_s:  # stop counting once at the cap (and never overflow a float)
+            self._attempt += 1
         return self._min_s / 2 + self._rng.uniform(0, ceiling)
 
 

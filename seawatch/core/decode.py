@@ -21,7 +21,7 @@ import binascii
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pyais
@@ -72,6 +72,10 @@ _TEXT_TYPES = (14,)
 # The longest AIS message (five slots, 1008 bits) is 168 characters; pyais refuses
 # sentences with more than 200, and so does Seawatch.
 _MAX_SENTENCE_PAYLOAD = 200
+# Gatehouse times wait for their sentence per source; a feed has a handful of sources.
+_MAX_GATEHOUSE_SOURCES = 1024
+# How far a sentence's own time may run ahead of its arrival (clock skew, buffering).
+_MAX_AHEAD = timedelta(minutes=5)
 
 
 def nmea_checksum(body: bytes) -> int:
@@ -200,6 +204,7 @@ class Decoder:
         if not line.isascii():
             return self._reject(RejectReason.MALFORMED)
         when = received_at
+        feed_source = source  # the caller's (topic, file): tag blocks may name a station
         if line[:1] not in (b"!", b"$", b"\\") or line[-3:-2] != b"*":
             line, logged = strip_wrapping(line)
             if logged is not None:
@@ -221,14 +226,20 @@ class Decoder:
                     when = logged
         first = line[:1]
         if first == b"!":
-            gh_time = self._gatehouse_time.pop(source, None) if self._gatehouse_time else None
+            gh_time = self._gatehouse_time.pop(feed_source, None) if self._gatehouse_time else None
             if gh_time is not None and when is received_at:
                 when = gh_time
-            # Fragments grouped by a tag block (g:part-total-id) often carry s: only on
-            # the first part, so the group, not the station, ties them together.
-            return self._sentence(line, when, source, "g:" + group if group else source, when is not received_at)
+            if received_at is not None and when is not None and when - received_at > _MAX_AHEAD:
+                # A sentence stamped well after it arrived: a receiver with a wrong clock.
+                # Trusting it would push the event clock into the future and expire the fleet.
+                self.stats.warnings["time_in_future"] += 1
+                when = received_at
+            # Fragments grouped by a tag block (g:part-total-id) often carry s: only on the
+            # first part, so the feed and the group, not the station, tie them together.
+            key_source = f"{feed_source}|g:{group}" if group else source
+            return self._sentence(line, when, source, key_source, when is not received_at)
         if line.startswith(b"$PGHP"):
-            self._gatehouse(line, source)
+            self._gatehouse(line, feed_source)
             return []
         return self._reject(RejectReason.NOT_AIS)
 
@@ -282,6 +293,8 @@ class Decoder:
         if when is None:
             self.stats.warnings["bad_gatehouse_time"] += 1
         else:
+            if len(self._gatehouse_time) >= _MAX_GATEHOUSE_SOURCES:  # bound memory under junk sources
+                self._gatehouse_time.clear()
             self._gatehouse_time[source] = when
 
     def _sentence(self, s: bytes, when: datetime | None, source: str, key_source: str, own_time: bool) -> list[Report]:

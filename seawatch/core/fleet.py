@@ -25,6 +25,7 @@ CLASS_A_TYPES = frozenset({1, 2, 3, 5})
 CLASS_B_TYPES = frozenset({18, 19, 24})
 # How many of a vessel's latest transmissions are remembered to recognise a copy.
 _RECENT_TRANSMISSIONS = 8
+_STATIC_FIELDS = ("name", "callsign", "imo", "ship_type", "length_m", "beam_m", "destination", "draught_m")
 
 
 class TrackPoint(NamedTuple):
@@ -85,25 +86,19 @@ class Vessel:
         self.recent: list[Any] = []
 
     def merge_static(self, report: StaticReport) -> None:
-        """Fold in what a static report knows; fields it lacks keep their old values."""
-        if report.name is not None:
-            self.name = report.name
-        if report.callsign is not None:
-            self.callsign = report.callsign
-        if report.imo is not None:
-            self.imo = report.imo
-        if report.ship_type is not None:
-            self.ship_type = report.ship_type
-        if report.length_m is not None:
-            self.length_m = report.length_m
-        if report.beam_m is not None:
-            self.beam_m = report.beam_m
-        if report.destination is not None:
-            self.destination = report.destination
-        if report.draught_m is not None:
-            self.draught_m = report.draught_m
-        if report.observed_at is not None:
-            self.static_at = report.observed_at
+        """Fold in what a static report knows; fields it lacks keep their old values.
+
+        A report older than the static data already held only fills gaps, so a late
+        copy never brings back an old name or destination.
+        """
+        when = report.observed_at
+        late = when is not None and self.static_at is not None and when < self.static_at
+        for name in _STATIC_FIELDS:
+            value = getattr(report, name)
+            if value is not None and not (late and getattr(self, name) is not None):
+                setattr(self, name, value)
+        if when is not None and not late:
+            self.static_at = when
 
 
 @dataclass(slots=True)

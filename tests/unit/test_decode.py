@@ -546,7 +546,7 @@ def test_tag_block_with_bad_checksum_still_decodes_the_sentence() -> None:
 )
 def test_logged_timestamps_set_observed_at(line: bytes, expected: datetime) -> None:
     decoder = Decoder()
-    report = only(decoder.feed(line, T0 - timedelta(days=1)))
+    report = only(decoder.feed(line, T0 + timedelta(days=1)))
     assert report.mmsi in (227006760, 3669713)
     assert report.observed_at == expected
     assert decoder.stats.rejects == Counter()
@@ -782,3 +782,23 @@ def test_other_types_are_counted() -> None:
     assert isinstance(report, OtherReport)
     assert report.msg_type == 21
     assert decoder.stats.types == Counter({21: 1})
+
+
+def test_a_time_far_ahead_of_arrival_is_not_trusted() -> None:
+    # A receiver with a clock years ahead must not drag the event clock into the future.
+    decoder = Decoder()
+    arrival = T0
+    future = int((T0 + timedelta(days=365)).timestamp())
+    report = only(decoder.feed(tag(f"c:{future}") + TYPE1, arrival))
+    assert report.observed_at == arrival
+    assert decoder.stats.warnings["time_in_future"] == 1
+
+
+def test_grouped_fragments_from_two_feeds_do_not_mix() -> None:
+    parts = encode(SHIP5, seq_id=3)
+    decoder = Decoder()
+    assert decoder.feed(tag("g:1-2-42,s:X") + parts[0], source="topic/a") == []
+    assert decoder.feed(tag("g:1-2-42,s:Y") + parts[0], source="topic/b") == []
+    (report,) = decoder.feed(tag("g:2-2-42") + parts[1], source="topic/a")
+    assert report.source == "X"
+    assert decoder.pending_fragments == 1  # topic/b's part 1 still waits for its own part 2

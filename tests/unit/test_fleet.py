@@ -318,3 +318,13 @@ def test_a_static_report_heard_by_two_receivers_counts_once() -> None:
         fleet.apply(reports[0])
     assert fleet.stats.duplicates == 1
     assert fleet.stats.reports == 1
+
+
+def test_a_late_static_report_fills_gaps_but_does_not_bring_back_old_values() -> None:
+    fleet = Fleet()
+    fleet.apply(StaticReport(MMSI, 5, at(3600), name="NEW NAME", destination="KUPANG"))
+    fleet.apply(StaticReport(MMSI, 5, at(0), name="OLD NAME", destination="DARWIN", callsign="YB77"))
+    vessel = fleet.get(MMSI)
+    assert vessel is not None
+    assert (vessel.name, vessel.destination, vessel.callsign) == ("NEW NAME", "KUPANG", "YB77")
+    assert vessel.static_at == at(3600)
