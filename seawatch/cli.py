@@ -14,7 +14,7 @@ import logging
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
 
@@ -122,7 +122,7 @@ def _show(figures: Any) -> None:
 
 
 async def _run(settings: Settings, duration_s: float | None) -> None:
-    from seawatch.service import Ingest, run_service
+    from seawatch.service import Ingest, run_service, stop_task
 
     ingest = Ingest(settings)
     service = asyncio.create_task(run_service(settings, _show, ingest=ingest), name="service")
@@ -132,9 +132,7 @@ async def _run(settings: Settings, duration_s: float | None) -> None:
         else:
             await asyncio.wait({service}, timeout=duration_s)
     finally:
-        service.cancel()
-        with suppress(asyncio.CancelledError):
-            await service
+        await stop_task(service)
         _show(ingest.figures())
 
 
@@ -150,7 +148,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 async def _demo(settings: Settings, duration_s: float | None) -> None:
     from seawatch.adapters.broker import EmbeddedBroker
-    from seawatch.service import Ingest, publish_log, run_service
+    from seawatch.service import Ingest, publish_log, run_service, stop_task
 
     async with EmbeddedBroker(port=settings.demo_broker_port) as broker:
         settings = settings.model_copy(update={"mqtt_url": broker.url, "mqtt_topics": ["ais/#"]})
@@ -177,9 +175,7 @@ async def _demo(settings: Settings, duration_s: float | None) -> None:
             else:
                 await asyncio.wait({task}, timeout=duration_s)
         finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+            await stop_task(task)
             _show(ingest.figures())
 
 

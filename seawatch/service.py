@@ -11,7 +11,6 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -145,6 +144,7 @@ async def publish_log(
     """
     sent = 0
     shift = timedelta(0)
+    me = asyncio.current_task()
     client = make_client(settings, identifier=f"seawatch-feed-{id(path):x}", clean_session=True)
     async with client:
         while True:
@@ -167,6 +167,10 @@ async def publish_log(
                     payload = _retime(payload, when + shift)
                 await client.publish(topic, payload, qos=1)
                 sent += 1
+                if me is not None and me.cancelling():
+                    # Python 3.11's asyncio.wait_for (inside aiomqtt's publish) can swallow
+                    # a cancellation that coincides with the PUBACK; honour it here.
+                    raise asyncio.CancelledError
             if not loop:
                 return sent
             # Move the next lap past the duplicate window, so repeated lines count as new.
@@ -189,8 +193,15 @@ def _retime(payload: bytes, when: datetime) -> bytes:
     return b"\n".join(out)
 
 
-async def cancel_after(seconds: float, task: asyncio.Task[None]) -> None:
-    await asyncio.sleep(seconds)
-    task.cancel()
-    with suppress(asyncio.CancelledError):
-        await task
+async def stop_task(task: asyncio.Task[None], grace_s: float = 1.0) -> None:
+    """Cancel ``task`` and wait until it has really ended.
+
+    The request is repeated each ``grace_s`` while the task lives: a cancellation that
+    lands inside a client library's own wait (an MQTT publish waiting for its PUBACK,
+    say) can be absorbed there, and one request is then not enough to stop a loop.
+    """
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=grace_s)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("task %s ended with an error", task.get_name(), exc_info=task.exception())

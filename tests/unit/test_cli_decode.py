@@ -390,3 +390,32 @@ def test_json_lines_are_utf8_and_one_object_per_line(sample_log: Path, tmp_path:
     lines = raw.decode("utf-8").split("\n")[:-1]
     assert len(lines) == len(EXPECTED_ROWS)
     assert all(isinstance(json.load(io.StringIO(line)), dict) for line in lines)
+
+
+def test_decode_reads_marinecadastre_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "ais.csv"
+    src.write_text(
+        "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,"
+        "Length,Width,Draft,Cargo,TransceiverClass\n"
+        "525000123,2024-03-01T02:00:00,-10.5,123.2,0.4,181.0,511,KM PERAHU,,YB123,30,7,14,4,,,B\n"
+        "not-a-number,2024-03-01T02:00:00,-10.5,123.2,0.4,181.0,511,,,,,,,,,,A\n"
+    )
+    out = tmp_path / "out.jsonl"
+    assert main(["decode", str(src), "-o", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    positions = [r for r in rows if "lat" in r]
+    assert positions == [
+        {
+            "mmsi": 525000123,
+            "msg_type": 18,
+            "observed_at": "2024-03-01T02:00:00Z",
+            "lat": -10.5,
+            "lon": 123.2,
+            "sog_kn": 0.4,
+            "cog_deg": 181.0,
+            "heading_deg": None,
+            "nav_status": 7,
+        }
+    ]
+    assert any(r.get("name") == "KM PERAHU" for r in rows)
+    assert "bad_csv_row 1" in capsys.readouterr().err

@@ -1,0 +1,97 @@
+"""`seawatch demo` and `seawatch run` as a user runs them: real processes, real brokers."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import paho.mqtt.client as paho
+
+from tests.integration.mosquitto import Mosquitto, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+FIGURES = re.compile(r"link (up|DOWN) \| vessels (\d+) \| msgs (\d+)")
+
+
+def _last_figures(stderr: str) -> tuple[str, int, int]:
+    found = FIGURES.findall(stderr)
+    assert found, f"no figures in output:\n{stderr[-2000:]}"
+    link, vessels, messages = found[-1]
+    return link, int(vessels), int(messages)
+
+
+def test_demo_runs_with_nothing_installed_and_shows_figures() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "seawatch.cli", "demo", "--duration", "8", "--speed", "20", "--port", str(free_port())],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "embedded broker on mqtt://127.0.0.1:" in result.stderr
+    link, vessels, messages = _last_figures(result.stderr)
+    assert link == "up"
+    assert vessels > 100 and messages > 200  # the recording holds 1,933 vessels
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_with_a_busy_port_fails_in_one_line() -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "seawatch.cli", "demo", "--duration", "3", "--port", str(port)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert "cannot start the embedded MQTT broker" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_ingests_from_the_configured_broker(mosquitto: Mosquitto, topic: str, tmp_path: Path) -> None:
+    env = dict(
+        os.environ,
+        SEAWATCH_MQTT_URL=mosquitto.url,
+        SEAWATCH_MQTT_TOPICS=f'["{topic}/#"]',
+        SEAWATCH_MQTT_CLIENT_ID=f"seawatch-run-{uuid.uuid4().hex[:8]}",
+        SEAWATCH_STATS_INTERVAL_S="1",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "seawatch.cli", "run", "--duration", "6"],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines = [
+        line
+        for line in (ROOT / "tests/data/ais/nmea_plus/aivdm_message_samples.txt").read_bytes().splitlines()
+        if line.startswith(b"!")
+    ]
+    time.sleep(2.0)  # let `run` connect and subscribe
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"pub-{uuid.uuid4().hex[:8]}")
+    client.connect("127.0.0.1", mosquitto.port)
+    client.loop_start()
+    infos = [client.publish(f"{topic}/station1", line, qos=1) for line in lines]
+    for info in infos:
+        info.wait_for_publish(10)
+    client.loop_stop()
+    client.disconnect()
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr[-2000:]
+    _, vessels, messages = _last_figures(stderr)
+    assert messages == len(lines)
+    assert vessels == 10  # the recording's distinct MMSIs
+    assert "broker dropped 0" in stderr  # Mosquitto's own $SYS counter, read and shown
