@@ -68,6 +68,10 @@ class Settings(BaseSettings):
         30.0, ge=0, description="Two copies of one transmission within this many seconds count once."
     )
 
+    max_vessels: int = Field(
+        500_000, ge=1, description="Most vessels held; past it the longest-silent make room (memory bound)."
+    )
+
     # --- demo and figures --------------------------------------------------------------
     demo_broker_port: int = Field(18830, ge=1, le=65535, description="Port of the demo's embedded broker.")
     demo_feed: Path = Field(Path("replay_data/demo.nmea"), description="Recording the demo publishes over MQTT.")
@@ -105,6 +109,7 @@ class Settings(BaseSettings):
             max_track_age_s=self.max_track_age_s,
             vessel_ttl_s=self.vessel_ttl_s,
             duplicate_window_s=self.duplicate_window_s,
+            max_vessels=self.max_vessels,
         )
 
 

@@ -14,9 +14,10 @@ Two things real feeds do that this module absorbs:
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from seawatch.core.model import PositionReport, Report, StaticReport
@@ -107,6 +108,7 @@ class FleetStats:
     duplicates: int = 0
     out_of_order: int = 0
     expired: int = 0
+    evicted: int = 0
 
 
 class Fleet:
@@ -114,7 +116,9 @@ class Fleet:
 
     ``max_track_points`` and ``max_track_age_s`` bound each track (whichever bites
     first); ``vessel_ttl_s`` forgets vessels silent that long in event time;
-    ``duplicate_window_s`` is how far apart two copies of one transmission may be.
+    ``duplicate_window_s`` is how far apart two copies of one transmission may be;
+    ``max_vessels`` caps memory whatever the feed sends (junk with valid checksums
+    can name any MMSI): past it, the one percent of vessels silent longest make room.
     """
 
     def __init__(
@@ -124,12 +128,14 @@ class Fleet:
         max_track_age_s: float = 6 * 3600.0,
         vessel_ttl_s: float = 24 * 3600.0,
         duplicate_window_s: float = 30.0,
+        max_vessels: int = 500_000,
     ) -> None:
         self._vessels: dict[int, Vessel] = {}
         self._max_track_points = max_track_points
         self._max_track_age = timedelta(seconds=max_track_age_s)
         self._ttl = timedelta(seconds=vessel_ttl_s)
         self._duplicate_window_s = duplicate_window_s
+        self._max_vessels = max_vessels
         self.stats = FleetStats()
 
     def __len__(self) -> int:
@@ -146,6 +152,8 @@ class Fleet:
         mmsi = report.mmsi
         vessel = self._vessels.get(mmsi)
         if vessel is None:
+            if len(self._vessels) >= self._max_vessels:
+                self._evict()
             vessel = Vessel(mmsi, report.mmsi_valid)
             self._vessels[mmsi] = vessel
         when = report.observed_at
@@ -185,6 +193,15 @@ class Fleet:
         return gone
 
     # ----------------------------------------------------------------- internals
+    def _evict(self) -> None:
+        """Make room by forgetting the vessels silent longest (untimed ones first)."""
+        count = max(1, self._max_vessels // 100)
+        floor = datetime.min.replace(tzinfo=UTC)
+        victims = heapq.nsmallest(count, self._vessels.values(), key=lambda v: v.last_seen or floor)
+        for victim in victims:
+            del self._vessels[victim.mmsi]
+        self.stats.evicted += len(victims)
+
     def _is_duplicate(self, vessel: Vessel, fingerprint: int, when: datetime | None) -> bool:
         recent = vessel.recent
         if fingerprint in recent:

@@ -26,6 +26,7 @@ class PipelineOptions:
     max_track_age_s: float = 6 * 3600.0
     vessel_ttl_s: float = 24 * 3600.0
     duplicate_window_s: float = 30.0
+    max_vessels: int = 500_000
     expire_every_s: float = 60.0
 
 
@@ -40,6 +41,7 @@ class Pipeline:
             max_track_age_s=opts.max_track_age_s,
             vessel_ttl_s=opts.vessel_ttl_s,
             duplicate_window_s=opts.duplicate_window_s,
+            max_vessels=opts.max_vessels,
         )
         self.now: datetime | None = None  # latest event time seen
         self._expire_every = timedelta(seconds=opts.expire_every_s)

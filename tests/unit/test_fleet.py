@@ -328,3 +328,13 @@ def test_a_late_static_report_fills_gaps_but_does_not_bring_back_old_values() ->
     assert vessel is not None
     assert (vessel.name, vessel.destination, vessel.callsign) == ("NEW NAME", "KUPANG", "YB77")
     assert vessel.static_at == at(3600)
+
+
+def test_the_fleet_never_holds_more_than_max_vessels() -> None:
+    fleet = Fleet(max_vessels=200)
+    for n in range(1000):
+        fleet.apply(PositionReport(201_000_000 + n, 1, at(n), -10.0, 120.0, 1.0, 90.0, 90, 0))
+    assert len(fleet) <= 200
+    assert fleet.stats.evicted == 1000 - len(fleet)
+    assert fleet.get(201_000_999) is not None  # the newest stay
+    assert fleet.get(201_000_000) is None  # the longest silent went first
