@@ -9,14 +9,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from seawatch.adapters.files import iter_log_lines
-from seawatch.adapters.mqtt import MqttSource, SourceHealth, make_client
+from seawatch.adapters.mqtt import MqttSource, SourceHealth, make_client, publish_qos1
 from seawatch.config import Settings
 from seawatch.core.decode import nmea_checksum
 from seawatch.core.lines import line_time, strip_wrapping
@@ -144,8 +146,7 @@ async def publish_log(
     """
     sent = 0
     shift = timedelta(0)
-    me = asyncio.current_task()
-    client = make_client(settings, identifier=f"seawatch-feed-{id(path):x}", clean_session=True)
+    client = make_client(settings, identifier=f"seawatch-feed-{uuid.uuid4().hex[:12]}", clean_session=True)
     async with client:
         while True:
             first: datetime | None = None
@@ -165,12 +166,8 @@ async def publish_log(
                     await asyncio.sleep(delay)
                 if shift and when is not None:
                     payload = _retime(payload, when + shift)
-                await client.publish(topic, payload, qos=1)
+                await publish_qos1(client, topic, payload)
                 sent += 1
-                if me is not None and me.cancelling():
-                    # Python 3.11's asyncio.wait_for (inside aiomqtt's publish) can swallow
-                    # a cancellation that coincides with the PUBACK; honour it here.
-                    raise asyncio.CancelledError
             if not loop:
                 return sent
             # Move the next lap past the duplicate window, so repeated lines count as new.
@@ -193,15 +190,8 @@ def _retime(payload: bytes, when: datetime) -> bytes:
     return b"\n".join(out)
 
 
-async def stop_task(task: asyncio.Task[None], grace_s: float = 1.0) -> None:
-    """Cancel ``task`` and wait until it has really ended.
-
-    The request is repeated each ``grace_s`` while the task lives: a cancellation that
-    lands inside a client library's own wait (an MQTT publish waiting for its PUBACK,
-    say) can be absorbed there, and one request is then not enough to stop a loop.
-    """
-    while not task.done():
-        task.cancel()
-        await asyncio.wait({task}, timeout=grace_s)
-    if not task.cancelled() and task.exception() is not None:
-        log.error("task %s ended with an error", task.get_name(), exc_info=task.exception())
+async def stop_task(task: asyncio.Task[None]) -> None:
+    """Cancel ``task`` and wait for it to end; an error it ended with propagates."""
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task

@@ -105,6 +105,19 @@ def _inline_queue(handle: Callable[[aiomqtt.Message], None]) -> type[asyncio.Que
     return InlineQueue
 
 
+async def publish_qos1(client: aiomqtt.Client, topic: str, payload: bytes) -> None:
+    """Publish at QoS 1 and wait for the broker's PUBACK.
+
+    Python 3.11's ``asyncio.wait_for``, which aiomqtt waits in, can swallow a
+    cancellation that coincides with the PUBACK (fixed in 3.12); a publishing loop
+    would then never stop. The cancellation is honoured here instead.
+    """
+    await client.publish(topic, payload, qos=1)
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 class Backoff:
     """Full-jitter exponential backoff (AWS architecture blog, "Exponential Backoff And Jitter")."""
 

@@ -27,7 +27,7 @@ from typing import Any
 import pyais
 from pyais.exceptions import UnknownMessageException
 
-from seawatch.core.lines import epoch_to_datetime, gatehouse_time, strip_wrapping
+from seawatch.core.lines import gatehouse_time, nmea_checksum, parse_tag_block, strip_wrapping
 from seawatch.core.mmsi import is_valid_mmsi
 from seawatch.core.model import (
     BaseStationReport,
@@ -38,6 +38,8 @@ from seawatch.core.model import (
     SafetyText,
     StaticReport,
 )
+
+__all__ = ["DecodeStats", "Decoder", "nmea_checksum"]
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +63,6 @@ _ARMOR_TO_BASE64 = bytes.maketrans(_ARMOR_CHARS, bytes(_BASE64_ALPHABET[i] for i
 _SIXBIT = {c: i for i, c in enumerate(_ARMOR_CHARS)}
 
 _SMALL_INTS = {str(i).encode(): i for i in range(100)}
-_CHECKSUM_MASKS = [(1 << (8 * n)) - 1 for n in range(257)]
 
 # "Not available" values of ITU-R M.1371 position reports.
 _SOG_NA_RAW = 1023  # 102.3 kn
@@ -76,23 +77,6 @@ _MAX_SENTENCE_PAYLOAD = 200
 _MAX_GATEHOUSE_SOURCES = 1024
 # How far a sentence's own time may run ahead of its arrival (clock skew, buffering).
 _MAX_AHEAD = timedelta(minutes=5)
-
-
-def nmea_checksum(body: bytes) -> int:
-    """XOR of every byte between the start delimiter and the ``*``.
-
-    Folding one big integer onto itself halves the work at each step, so a whole
-    sentence costs a handful of big-int operations instead of a Python loop per byte.
-    """
-    n = int.from_bytes(body, "big")
-    size = len(body)
-    while size > 1:
-        half = size >> 1
-        bits = half << 3
-        mask = _CHECKSUM_MASKS[half] if half < 257 else (1 << bits) - 1
-        n = (n >> bits) ^ (n & mask)
-        size -= half
-    return n
 
 
 def _nearest_micro_degrees(raw: int, per_degree: int) -> float:
@@ -259,33 +243,14 @@ class Decoder:
         return []
 
     def _parse_tag_block(self, tag: bytes) -> tuple[datetime | None, str, str]:
-        """NMEA 4.0 tag block: ``s:`` source station, ``c:`` UNIX time (s or ms), ``g:`` group."""
-        star = tag.rfind(b"*")
-        if star != -1:
-            try:
-                expected = int(tag[star + 1 :], 16)
-            except ValueError:
-                expected = -1
-            if nmea_checksum(tag[:star]) != expected:
-                # The sentence may still be good; its tag fields are not to be trusted.
-                self.stats.warnings["bad_tag_block_checksum"] += 1
-                return None, "", ""
-            tag = tag[:star]
-        when: datetime | None = None
-        source = ""
-        group = ""
-        for item in tag.split(b","):
-            key, _, value = item.partition(b":")
-            if key == b"c":
-                try:
-                    when = epoch_to_datetime(float(value))
-                except ValueError:
-                    self.stats.warnings["bad_tag_block_time"] += 1
-            elif key == b"s":
-                source = value.decode("ascii", "replace")
-            elif key == b"g":
-                group = value.decode("ascii", "replace").rpartition("-")[2]
-        return when, source, group
+        """The tag block's time, station and group; problems are counted as warnings."""
+        parsed = parse_tag_block(tag)
+        if not parsed.checksum_ok:
+            # The sentence may still be good; its tag fields are not to be trusted.
+            self.stats.warnings["bad_tag_block_checksum"] += 1
+        elif parsed.bad_time:
+            self.stats.warnings["bad_tag_block_time"] += 1
+        return parsed.when, parsed.source, parsed.group
 
     def _gatehouse(self, line: bytes, source: str) -> None:
         """``$PGHP,1,yyyy,m,d,h,min,s,ms,…``: the receive time of the next sentence."""

@@ -14,6 +14,7 @@ Everything here is pure string handling: no clock, no I/O.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 _SENTENCE_STARTS = b"!$\\"
 # Epochs above this are in milliseconds (1e11 s would be the year 5138).
@@ -22,6 +23,26 @@ _MS_THRESHOLD = 100_000_000_000
 # range is not a timestamp (it may be a station id or a counter).
 _EPOCH_MIN_S = 631_152_000
 _EPOCH_MAX_S = 4_102_444_800
+
+
+_CHECKSUM_MASKS = [(1 << (8 * n)) - 1 for n in range(257)]
+
+
+def nmea_checksum(body: bytes) -> int:
+    """XOR of every byte between the start delimiter and the ``*`` (or of a tag block's text).
+
+    Folding one big integer onto itself halves the work at each step, so a whole
+    sentence costs a handful of big-int operations instead of a Python loop per byte.
+    """
+    n = int.from_bytes(body, "big")
+    size = len(body)
+    while size > 1:
+        half = size >> 1
+        bits = half << 3
+        mask = _CHECKSUM_MASKS[half] if half < 257 else (1 << bits) - 1
+        n = (n >> bits) ^ (n & mask)
+        size -= half
+    return n
 
 
 def epoch_to_datetime(value: float) -> datetime | None:
@@ -98,15 +119,43 @@ def gatehouse_time(line: bytes) -> datetime | None:
         return None
 
 
-def tag_block_time(tag: bytes) -> datetime | None:
-    """The ``c:`` time of a tag block's text (between the backslashes), unchecked."""
-    for item in tag.split(b"*", 1)[0].split(b","):
-        if item[:2] == b"c:":
+class TagBlock(NamedTuple):
+    """What an NMEA 4 tag block (the text between the backslashes) says."""
+
+    checksum_ok: bool
+    when: datetime | None  # c: UNIX time, seconds or milliseconds
+    source: str  # s: source station
+    group: str  # g: group id, which ties the fragments of one message
+    bad_time: bool  # a c: field that is not a number
+
+
+def parse_tag_block(tag: bytes) -> TagBlock:
+    """Parse a tag block; with a bad checksum none of its fields are trusted."""
+    star = tag.rfind(b"*")
+    if star != -1:
+        try:
+            expected = int(tag[star + 1 :], 16)
+        except ValueError:
+            expected = -1
+        if nmea_checksum(tag[:star]) != expected:
+            return TagBlock(False, None, "", "", False)
+        tag = tag[:star]
+    when: datetime | None = None
+    source = ""
+    group = ""
+    bad_time = False
+    for item in tag.split(b","):
+        key, _, value = item.partition(b":")
+        if key == b"c":
             try:
-                return epoch_to_datetime(float(item[2:]))
-            except ValueError:
-                return None
-    return None
+                when = epoch_to_datetime(float(value))
+            except (ValueError, OverflowError):
+                bad_time = True
+        elif key == b"s":
+            source = value.decode("ascii", "replace")
+        elif key == b"g":
+            group = value.decode("ascii", "replace").rpartition("-")[2]
+    return TagBlock(True, when, source, group, bad_time)
 
 
 def line_time(line: bytes) -> datetime | None:
@@ -121,7 +170,7 @@ def line_time(line: bytes) -> datetime | None:
     if line[:1] == b"\\":
         end = line.find(b"\\", 1)
         if end > 0:
-            found = tag_block_time(line[1:end])
+            found = parse_tag_block(line[1:end]).when
             if found is not None:
                 return found
             line = line[end + 1 :]
