@@ -1,4 +1,4 @@
-"""The ``seawatch`` command: run | demo | decode | check-config.
+"""The ``seawatch`` command: run | demo | decode | replay | rules | check-config.
 
 This is the one module that prints: results to stdout (or the output file),
 figures and summaries to stderr.
@@ -116,6 +116,99 @@ def cmd_decode(args: argparse.Namespace) -> int:
     return 0
 
 
+# -------------------------------------------------------------------------- replay
+def cmd_replay(args: argparse.Namespace) -> int:
+    """The whole pipeline over logs, alert events out: the analyst's view of what live would have raised."""
+    from seawatch.adapters.files import CsvStats, SourceError, is_csv, iter_csv_reports, iter_log_lines
+    from seawatch.core.pipeline import Pipeline
+    from seawatch.core.serialize import alert_event_json
+    from seawatch.watchconfig import ConfigError, build_watch
+
+    overrides: dict[str, Any] = {}
+    if args.zones is not None:
+        overrides["zones_dir"] = Path(args.zones)
+    if args.rules is not None:
+        overrides["rules_file"] = Path(args.rules)
+    if args.no_shore:
+        overrides["shore_distance"] = False
+    settings = _settings(args, **overrides)
+    paths = [Path(p) for p in args.logs]
+    for path in paths:
+        if not path.is_file():
+            reason = "is a directory" if path.is_dir() else "no such file"
+            return _fail(f"cannot read {str(path)!r}: {reason}")
+    try:
+        watch = build_watch(settings.zones_dir, settings.rules_file, settings.shore_distance)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    watch.tick_s = settings.watch_tick_s
+    pipeline = Pipeline(settings.pipeline_options(), watch)
+    csv_stats = CsvStats()
+    started = time.perf_counter()
+    progress = sys.stderr.isatty()
+    last_note = started
+    events = 0
+    with ExitStack() as stack:
+        out: IO[str] = sys.stdout
+        if args.out and args.out != "-":
+            try:
+                out = stack.enter_context(open(args.out, "w", encoding="utf-8", newline="\n"))
+            except OSError as exc:
+                return _fail(f"cannot write {args.out!r}: {exc.strerror}")
+
+        def flush() -> int:
+            taken = pipeline.take_events()
+            for event in taken:
+                out.write(alert_event_json(event))
+                out.write("\n")
+            return len(taken)
+
+        try:
+            for path in paths:
+                if is_csv(path):
+                    for report in iter_csv_reports(path, csv_stats, source=""):
+                        pipeline.apply(report)
+                        if pipeline.events:
+                            events += flush()
+                    continue
+                for line in iter_log_lines(path):
+                    pipeline.feed(line)
+                    if pipeline.events:
+                        events += flush()
+                    if progress and time.perf_counter() - last_note > 2.0:
+                        last_note = time.perf_counter()
+                        done = pipeline.decoder.stats.lines
+                        print(f"  {path.name}: {done:,} lines, {events:,} alert events", file=sys.stderr, end="\r")
+            pipeline.finish()
+            events += flush()
+        except SourceError as exc:
+            return _fail(str(exc))
+    elapsed = time.perf_counter() - started
+    lines = pipeline.decoder.stats.lines + csv_stats.rows
+    opened = watch.book.counts
+    print(
+        f"seawatch replay: {lines:,} lines in {len(paths)} file(s), {len(pipeline.fleet):,} vessels, "
+        f"{elapsed:.2f} s ({lines / max(elapsed, 1e-9):,.0f} lines/s); {events:,} alert events",
+        file=sys.stderr,
+    )
+    detail = ", ".join(f"{kind} {n:,}" for kind, n in sorted(opened.items())) or "none"
+    print(f"alerts opened: {detail}", file=sys.stderr)
+    rejects = pipeline.decoder.stats.rejects + csv_stats.rejects
+    if rejects:
+        print(
+            f"rejected {sum(rejects.values()):,}: " + ", ".join(f"{r} {n:,}" for r, n in rejects.most_common()),
+            file=sys.stderr,
+        )
+    return 0
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from seawatch.core.rules import render_defaults
+
+    sys.stdout.write(render_defaults())
+    return 0
+
+
 # -------------------------------------------------------------------- run and demo
 def _show(figures: Any) -> None:
     print(figures.line(), file=sys.stderr, flush=True)
@@ -200,8 +293,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    from seawatch.core.zones import ZoneKind
+    from seawatch.watchconfig import ConfigError, check_zone_rules, load_rules, load_zones
+
+    overrides: dict[str, Any] = {}
+    if args.zones is not None:
+        overrides["zones_dir"] = Path(args.zones)
+    if args.rules is not None:
+        overrides["rules_file"] = Path(args.rules)
+    settings = _settings(args, **overrides)
+    try:
+        zones = load_zones(settings.zones_dir)
+        rules = load_rules(settings.rules_file)
+        check_zone_rules(zones, rules)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    per_kind = ", ".join(f"{len(zones.of_kind(k))} {k.value}" for k in ZoneKind if zones.of_kind(k))
     print(f"configuration OK: broker {settings.mqtt_url}, topics {', '.join(settings.mqtt_topics)}")
+    print(f"zones OK: {len(zones)} from {settings.zones_dir} ({per_kind})")
+    print(f"rules OK: {settings.rules_file or 'built-in defaults'}")
     return 0
 
 
@@ -235,7 +345,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--feed", default=None, help="recording to publish (default replay_data/demo.nmea)")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("check-config", help="validate the configuration and exit")
+    p = sub.add_parser("replay", help="run the whole pipeline over logs and write alert events (JSON Lines)")
+    p.add_argument("logs", nargs="+", help="NMEA logs (plain or .gz) or MarineCadastre/DMA CSV files, in time order")
+    p.add_argument("-o", "--out", default="-", help="alert events output, JSON Lines (default stdout)")
+    p.add_argument("--zones", default=None, help="zones directory (default from settings: zones/)")
+    p.add_argument("--rules", default=None, help="rules TOML file (default: built-in defaults, see alerts/rules.toml)")
+    p.add_argument("--no-shore", action="store_true", help="skip the coastline mask (only risk zones are open water)")
+    p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("rules", help="print the detector rules with their descriptions")
+    p.add_argument("--defaults", action="store_true", help="the built-in defaults, as alerts/rules.toml holds them")
+    p.set_defaults(func=cmd_rules)
+
+    p = sub.add_parser("check-config", help="validate settings, zones and rules, and exit")
+    p.add_argument("--zones", default=None, help="zones directory to check (default from settings)")
+    p.add_argument("--rules", default=None, help="rules file to check (default from settings)")
     p.set_defaults(func=cmd_check_config)
     return parser
 

@@ -72,6 +72,20 @@ class Settings(BaseSettings):
         500_000, ge=1, description="Most vessels held; past it the longest-silent make room (memory bound)."
     )
 
+    # --- zones, rules and detectors ---------------------------------------------------
+    zones_dir: Path = Field(Path("zones"), description="Directory whose *.geojson files are the zones.")
+    rules_file: Path | None = Field(
+        None, description="Detector rules (TOML, see alerts/rules.toml); the built-in defaults if unset."
+    )
+    shore_distance: bool = Field(
+        True,
+        description="Judge distance from shore with the GSHHG coastline mask (about 400 MB, loaded on first use); "
+        "off: only risk zones count as open water.",
+    )
+    watch_tick_s: float = Field(
+        10.0, gt=0, description="Event seconds between time-driven checks (dark vessels, outages, escalations)."
+    )
+
     # --- demo and figures --------------------------------------------------------------
     demo_broker_port: int = Field(18830, ge=1, le=65535, description="Port of the demo's embedded broker.")
     demo_feed: Path = Field(Path("replay_data/demo.nmea"), description="Recording the demo publishes over MQTT.")

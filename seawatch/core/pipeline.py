@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from seawatch.core.alerts import AlertEvent
 from seawatch.core.decode import Decoder
 from seawatch.core.fleet import Fleet
 from seawatch.core.lines import epoch_to_datetime
 from seawatch.core.model import RejectReason, Report
+from seawatch.core.watch import Watch
 
 
 @dataclass(slots=True)
@@ -33,7 +35,7 @@ class PipelineOptions:
 class Pipeline:
     """Decoder + fleet on one event-time clock that never runs backwards."""
 
-    def __init__(self, options: PipelineOptions | None = None) -> None:
+    def __init__(self, options: PipelineOptions | None = None, watch: Watch | None = None) -> None:
         opts = options or PipelineOptions()
         self.decoder = Decoder(fragment_timeout_s=opts.fragment_timeout_s)
         self.fleet = Fleet(
@@ -43,6 +45,8 @@ class Pipeline:
             duplicate_window_s=opts.duplicate_window_s,
             max_vessels=opts.max_vessels,
         )
+        self.watch = watch
+        self.events: list[AlertEvent] = []  # alert events not yet taken by a sink
         self.now: datetime | None = None  # latest event time seen
         self._expire_every = timedelta(seconds=opts.expire_every_s)
         self._next_expiry: datetime | None = None
@@ -94,13 +98,35 @@ class Pipeline:
             if self._next_expiry is None:
                 self._next_expiry = when + self._expire_every
             elif when >= self._next_expiry:
-                self.fleet.expire(when)
+                gone = self.fleet.expire(when)
+                if self.watch is not None:
+                    for mmsi in gone:
+                        self.watch.forget(mmsi)
                 self._next_expiry = when + self._expire_every
-        self.fleet.apply(report)
+        vessel = self.fleet.apply(report)
+        if self.watch is not None:
+            self.watch.observe(report, vessel, self.events)
+
+    def take_events(self) -> list[AlertEvent]:
+        """Alert events produced since the last call, in order (the sinks' one way in)."""
+        events = self.events
+        self.events = []
+        return events
+
+    def tick(self, now: datetime) -> None:
+        """Advance time without a message (a live feed gone quiet): dark vessels, outages, escalations."""
+        if self.watch is not None:
+            self.watch.tick(now, self.events)
 
     def finish(self) -> None:
-        """End of input: count fragments that will never be completed."""
+        """End of input: count fragments that will never be completed, and run the last checks.
+
+        The final tick runs at the last event time: nothing past the end of a log is
+        invented (a vessel that was silent only because the log ended is not dark).
+        """
         self.decoder.flush()
+        if self.watch is not None and self.now is not None:
+            self.watch.tick(self.now, self.events)
 
 
 def _json_time(item: dict[str, Any]) -> datetime | None:

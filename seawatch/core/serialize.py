@@ -6,9 +6,11 @@ values as ``None`` (JSON ``null``). Times are ISO 8601 UTC with a ``Z``.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
+from seawatch.core.alerts import AlertEvent, VesselInfo
 from seawatch.core.model import (
     BaseStationReport,
     OtherReport,
@@ -76,3 +78,51 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             out["sog_kn"] = report.sog_kn
             out["cog_deg"] = report.cog_deg
     return out
+
+
+def _vessel_dict(v: VesselInfo | None) -> dict[str, Any] | None:
+    if v is None:
+        return None
+    return {
+        "mmsi": v.mmsi,
+        "name": v.name,
+        "callsign": v.callsign,
+        "imo": v.imo,
+        "ship_type": v.ship_type,
+        "length_m": v.length_m,
+        "class": v.ais_class,
+    }
+
+
+def _coordinate(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
+def alert_event_to_dict(ev: AlertEvent) -> dict[str, Any]:
+    """The alert event contract of DESIGN.md: replay lines, webhook bodies and API items."""
+    return {
+        "id": ev.id,
+        "event": ev.event.value,
+        "sequence": ev.sequence,
+        "kind": ev.kind.value,
+        "severity": ev.severity.value,
+        "status": ev.status.value,
+        "test": ev.test,
+        "mmsi": ev.mmsi,
+        "vessel": _vessel_dict(ev.vessel),
+        "other_vessel": _vessel_dict(ev.other),
+        "lat": _coordinate(ev.lat),
+        "lon": _coordinate(ev.lon),
+        "zone": None if ev.zone is None else {"id": ev.zone.id, "name": ev.zone.name},
+        "observed_at": iso_utc(ev.observed_at),
+        "opened_at": iso_utc(ev.opened_at),
+        "summary": ev.summary,
+        "evidence": ev.evidence,
+        "by": ev.by,
+        "note": ev.note,
+    }
+
+
+def alert_event_json(ev: AlertEvent) -> str:
+    """One JSON line, byte-identical for identical events (fixed key order, ASCII only)."""
+    return json.dumps(alert_event_to_dict(ev), separators=(",", ":"), ensure_ascii=True, allow_nan=False)

@@ -1,0 +1,289 @@
+"""The alert book: one open alert per situation, and the lifecycle of each.
+
+Detectors may say the same thing on every report; the book turns that into one
+``alert.opened``, then ``alert.updated`` only when something an operator would act
+on changed (severity, a new factor, a move of a nautical mile, or a quiet interval
+passed with new evidence), then ``alert.resolved``. Distress alerts are never
+quietened: they re-escalate on a doubling interval until a person acknowledges them.
+
+Alert identity is (kind, subject, zone where the zone is part of the situation,
+test or real), and the alert id is derived from that identity and the event time
+it opened at, so a replay of the same log yields the same ids, byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from seawatch.core.alerts import (
+    AlertEvent,
+    Clearance,
+    EventType,
+    Finding,
+    Kind,
+    Severity,
+    Status,
+    VesselInfo,
+    ZoneRef,
+)
+from seawatch.core.geo import fast_distance_m
+from seawatch.core.rules import AlertBookRules, DistressRules
+
+AlertKey = tuple[Kind, tuple[int | str, ...], str | None, bool]
+
+
+@dataclass(slots=True)
+class Alert:
+    """The book's record of one alert; its last event is what the API shows."""
+
+    id: str
+    key: AlertKey
+    last: AlertEvent
+    published_at: datetime  # event time of the last published event
+    pending: Finding | None = None  # newer evidence not yet published
+    escalates: bool = False
+    escalations: int = 0
+    next_escalation: datetime | None = None
+    summary: str = ""  # the detector's latest sentence, without escalation wording
+
+    @property
+    def status(self) -> Status:
+        return self.last.status
+
+
+class AlertBook:
+    def __init__(self, rules: AlertBookRules | None = None, distress: DistressRules | None = None) -> None:
+        self.rules = rules or AlertBookRules()
+        self.distress = distress or DistressRules()
+        self._open: dict[AlertKey, Alert] = {}
+        self._by_id: dict[str, Alert] = {}
+        self._serial: dict[AlertKey, int] = {}
+        self.counts: dict[str, int] = {}  # alerts opened per kind
+        self._open_per_kind: dict[Kind, int] = {}
+        self._open_per_mmsi: dict[int, int] = {}
+
+    # ------------------------------------------------------------------ queries
+    def __iter__(self) -> Iterator[Alert]:
+        return iter(self._open.values())
+
+    def get(self, alert_id: str) -> Alert | None:
+        return self._by_id.get(alert_id)
+
+    def open_for(self, kind: Kind, key: tuple[int | str, ...]) -> list[Alert]:
+        return [a for k, a in self._open.items() if k[0] is kind and k[1] == key]
+
+    def open_count(self, kind: Kind) -> int:
+        return self._open_per_kind.get(kind, 0)
+
+    def has_open_alert_about(self, mmsi: int) -> bool:
+        """Whether any open alert is about this vessel (dark counts such vessels always)."""
+        return mmsi in self._open_per_mmsi
+
+    # --------------------------------------------------------------- detectors
+    def apply(self, item: Finding | Clearance) -> list[AlertEvent]:
+        if isinstance(item, Finding):
+            return self._finding(item)
+        return self._clearance(item)
+
+    def _finding(self, f: Finding) -> list[AlertEvent]:
+        key: AlertKey = (f.kind, f.key, f.zone_key, f.test)
+        alert = self._open.get(key)
+        if alert is None:
+            return [self._open_alert(key, f)]
+        last = alert.last
+        worse = f.severity.rank < last.severity.rank
+        moved = (
+            f.lat is not None
+            and f.lon is not None
+            and last.lat is not None
+            and last.lon is not None
+            and fast_distance_m(f.lat, f.lon, last.lat, last.lon) >= self.rules.update_move_m
+        )
+        quiet_over = (f.observed_at - alert.published_at).total_seconds() >= self.rules.update_min_interval_s
+        if worse or f.notable or moved or (quiet_over and f.evidence != last.evidence):
+            return [self._publish(alert, EventType.UPDATED, f, severity=min(f.severity, last.severity, key=_rank))]
+        alert.pending = f
+        return []
+
+    def _clearance(self, c: Clearance) -> list[AlertEvent]:
+        events: list[AlertEvent] = []
+        for key, alert in list(self._open.items()):
+            kind, subject, zone_key, test = key
+            if kind is not c.kind or subject != c.key or zone_key != c.zone_key:
+                continue
+            if c.test is not None and test != c.test:
+                continue
+            if alert.escalates and not test and alert.status is not Status.ACKNOWLEDGED:
+                continue  # a real distress closes only once a person has seen it
+            events.append(self._close(alert, c.observed_at, c.reason, c.evidence))
+        return events
+
+    # ----------------------------------------------------------------- operators
+    def acknowledge(self, alert_id: str, at: datetime, by: str, note: str | None = None) -> AlertEvent | None:
+        alert = self._by_id.get(alert_id)
+        if alert is None or alert.status not in (Status.OPEN,):
+            return None
+        alert.escalates = False
+        alert.next_escalation = None
+        return self._emit(alert, EventType.ACKNOWLEDGED, Status.ACKNOWLEDGED, at, by=by, note=note)
+
+    def resolve(self, alert_id: str, at: datetime, by: str, note: str | None = None) -> AlertEvent | None:
+        alert = self._by_id.get(alert_id)
+        if alert is None or alert.status not in (Status.OPEN, Status.ACKNOWLEDGED):
+            return None
+        return self._close(alert, at, note or "resolved by an operator", {}, by=by)
+
+    # --------------------------------------------------------------------- time
+    def tick(self, now: datetime) -> list[AlertEvent]:
+        """Re-escalate unacknowledged distress alerts that are due (at their due time, not ``now``)."""
+        events: list[AlertEvent] = []
+        for alert in list(self._open.values()):
+            while alert.escalates and alert.next_escalation is not None and alert.next_escalation <= now:
+                due = alert.next_escalation
+                alert.escalations += 1
+                evidence = dict(alert.last.evidence)
+                evidence["escalation"] = alert.escalations
+                interval = min(
+                    self.distress.escalate_every_s * 2**alert.escalations, self.distress.escalate_max_interval_s
+                )
+                alert.next_escalation = due + timedelta(seconds=interval)
+                summary = f"Not yet acknowledged (escalation {alert.escalations}): {alert.summary}"
+                events.append(
+                    self._emit(alert, EventType.UPDATED, alert.status, due, evidence=evidence, summary=summary)
+                )
+        return events
+
+    # ---------------------------------------------------------------- internals
+    def _open_alert(self, key: AlertKey, f: Finding) -> AlertEvent:
+        serial = self._serial.get(key, 0) + 1
+        self._serial[key] = serial
+        seed = f"{f.kind}|{'/'.join(map(str, f.key))}|{f.zone_key}|{f.test}|{f.observed_at.isoformat()}|{serial}"
+        alert_id = f"{f.kind.value}-{hashlib.blake2b(seed.encode(), digest_size=8).hexdigest()}"
+        first = AlertEvent(
+            id=alert_id,
+            event=EventType.OPENED,
+            sequence=1,
+            kind=f.kind,
+            severity=f.severity,
+            status=Status.OPEN,
+            test=f.test,
+            mmsi=_mmsi(f.vessel),
+            vessel=f.vessel,
+            other=f.other,
+            lat=f.lat,
+            lon=f.lon,
+            zone=f.zone,
+            observed_at=f.observed_at,
+            opened_at=f.observed_at,
+            summary=f.summary,
+            evidence=f.evidence,
+        )
+        alert = Alert(id=alert_id, key=key, last=first, published_at=f.observed_at, summary=f.summary)
+        if f.escalates and not f.test:
+            alert.escalates = True
+            alert.next_escalation = f.observed_at + timedelta(seconds=self.distress.escalate_every_s)
+        self._open[key] = alert
+        self._by_id[alert_id] = alert
+        self._open_per_kind[f.kind] = self._open_per_kind.get(f.kind, 0) + 1
+        for m in f.key:
+            if isinstance(m, int):
+                self._open_per_mmsi[m] = self._open_per_mmsi.get(m, 0) + 1
+        self.counts[f.kind.value] = self.counts.get(f.kind.value, 0) + 1
+        return first
+
+    def _publish(self, alert: Alert, event: EventType, f: Finding, severity: Severity) -> AlertEvent:
+        alert.pending = None
+        ev = replace(
+            alert.last,
+            event=event,
+            sequence=alert.last.sequence + 1,
+            severity=severity,
+            vessel=f.vessel or alert.last.vessel,
+            other=f.other or alert.last.other,
+            lat=f.lat if f.lat is not None else alert.last.lat,
+            lon=f.lon if f.lon is not None else alert.last.lon,
+            zone=f.zone if f.zone is not None else alert.last.zone,
+            observed_at=f.observed_at,
+            summary=f.summary,
+            evidence=f.evidence,
+            by=None,
+            note=None,
+        )
+        alert.last = ev
+        alert.published_at = f.observed_at
+        alert.summary = f.summary
+        return ev
+
+    def _emit(
+        self,
+        alert: Alert,
+        event: EventType,
+        status: Status,
+        at: datetime,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        evidence: dict[str, Any] | None = None,
+        summary: str | None = None,
+    ) -> AlertEvent:
+        base = alert.last
+        if alert.pending is not None:  # carry the newest evidence into any event we publish
+            p = alert.pending
+            base = replace(base, lat=p.lat, lon=p.lon, observed_at=p.observed_at, evidence=p.evidence)
+            alert.pending = None
+        ev = replace(
+            base,
+            event=event,
+            sequence=base.sequence + 1,
+            status=status,
+            observed_at=max(at, base.observed_at),
+            evidence=evidence if evidence is not None else base.evidence,
+            summary=summary or base.summary,
+            by=by,
+            note=note,
+        )
+        alert.last = ev
+        alert.published_at = ev.observed_at
+        return ev
+
+    def _close(
+        self, alert: Alert, at: datetime, reason: str, evidence: dict[str, Any], by: str | None = None
+    ) -> AlertEvent:
+        merged = dict(alert.last.evidence)
+        merged.update(evidence)
+        merged["resolution"] = reason
+        ev = self._emit(
+            alert,
+            EventType.RESOLVED,
+            Status.RESOLVED,
+            at,
+            by=by,
+            evidence=merged,
+            summary=f"Resolved ({reason}): {alert.summary}",
+        )
+        del self._open[alert.key]
+        del self._by_id[alert.id]
+        self._open_per_kind[alert.key[0]] -= 1
+        for m in alert.key[1]:
+            if isinstance(m, int):
+                left = self._open_per_mmsi[m] - 1
+                if left:
+                    self._open_per_mmsi[m] = left
+                else:
+                    del self._open_per_mmsi[m]
+        return ev
+
+
+def _rank(severity: Severity) -> int:
+    return severity.rank
+
+
+def _mmsi(vessel: VesselInfo | None) -> int | None:
+    return None if vessel is None else vessel.mmsi
+
+
+__all__ = ["Alert", "AlertBook", "ZoneRef"]

@@ -1,0 +1,221 @@
+"""What every detector shares: the fix it is shown, the context it may ask, the protocol.
+
+A :class:`Fix` is one new (non-duplicate) position report with what the watch
+already worked out for it (zones here, whether in port). Distance from shore is
+computed only when a detector asks, because it is the one expensive question.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from seawatch.core.alerts import Clearance, Finding, Kind, VesselInfo
+from seawatch.core.fleet import Vessel
+from seawatch.core.geo import ShoreDistance, fast_distance_m
+from seawatch.core.rules import Rules, VesselRules
+from seawatch.core.zones import Zone, ZoneIndex, ZoneKind
+
+if TYPE_CHECKING:
+    from seawatch.core.alertbook import AlertBook
+
+Output = list[Finding | Clearance]
+
+# AIS navigational status codes (ITU-R M.1371-5, message 1 table 45) used by the detectors
+AT_ANCHOR = 1
+NOT_UNDER_COMMAND = 2
+MOORED = 5
+AGROUND = 6
+ENGAGED_IN_FISHING = 7
+SART_ACTIVE = 14
+SART_TEST = 15
+
+
+class Context:
+    """Zones, rules, shore distance and the alert book, as detectors see them."""
+
+    def __init__(self, zones: ZoneIndex, rules: Rules, shore: ShoreDistance | None, book: AlertBook) -> None:
+        self.zones = zones
+        self.rules = rules
+        self.shore = shore
+        self.book = book
+        self.disembarkation_zones = zones.of_kind(ZoneKind.DISEMBARKATION)
+
+    def offshore_m(self, lat: float, lon: float) -> float | None:
+        """Metres to the nearest land, or ``None`` when no coastline dataset is configured."""
+        return None if self.shore is None else self.shore(lat, lon)
+
+
+class Fix:
+    """One new position of one vessel, with its zones; offshore distance on demand."""
+
+    __slots__ = (
+        "_offshore",
+        "_shore",
+        "cog",
+        "heading",
+        "in_port",
+        "lat",
+        "lon",
+        "risk",
+        "sog",
+        "source",
+        "status",
+        "t",
+        "vessel",
+        "zones",
+    )
+
+    def __init__(
+        self,
+        vessel: Vessel,
+        t: datetime,
+        lat: float,
+        lon: float,
+        sog: float | None,
+        cog: float | None,
+        heading: int | None,
+        status: int | None,
+        zones: tuple[Zone, ...],
+        shore: Callable[[float, float], float | None],
+        source: str = "",
+    ) -> None:
+        self.vessel = vessel
+        self.source = source
+        self.t = t
+        self.lat = lat
+        self.lon = lon
+        self.sog = sog
+        self.cog = cog
+        self.heading = heading
+        self.status = status
+        self.zones = zones
+        self.risk = tuple(z for z in zones if z.kind is ZoneKind.RISK) if zones else ()
+        self.in_port = any(z.kind is ZoneKind.PORT for z in zones) if zones else False
+        self._shore = shore
+        self._offshore: float | None = -1.0
+
+    @property
+    def offshore_m(self) -> float | None:
+        if self._offshore is not None and self._offshore < 0:
+            self._offshore = self._shore(self.lat, self.lon)
+        return self._offshore
+
+    def at_sea(self, min_offshore_m: float) -> bool:
+        """Open water as a detector means it: not in a port zone, and in a risk zone or far enough out.
+
+        Without a coastline dataset only risk zones count as open water.
+        """
+        if self.in_port:
+            return False
+        if self.risk:
+            return True
+        offshore = self.offshore_m
+        return offshore is not None and offshore >= min_offshore_m
+
+
+class Detector(Protocol):
+    kind: Kind
+
+    def on_fix(self, fix: Fix, out: Output) -> None: ...
+
+    def on_tick(self, now: datetime, out: Output) -> None: ...
+
+    def forget(self, mmsi: int) -> None: ...
+
+
+# ----------------------------------------------------------------- vessel groups
+SMALL, UNIDENTIFIED, FISHING, UNKNOWN_TYPE = "small", "unidentified", "fishing", "unknown_type"
+
+
+def vessel_groups(vessel: Vessel, now: datetime, rules: VesselRules) -> frozenset[str] | None:
+    """The groups a vessel belongs to, or ``None`` while it is too new to judge.
+
+    A vessel without static data is not judged until it has been heard for
+    ``identify_grace_s``: merchant ships send their voyage data every 6 minutes.
+    """
+    groups: set[str] = set()
+    if not vessel.mmsi_valid:
+        groups.add(UNIDENTIFIED)
+    if vessel.static_at is None:
+        first = vessel.first_seen
+        if first is None or (now - first).total_seconds() < rules.identify_grace_s:
+            return frozenset(groups) if groups else None
+        groups.add(UNIDENTIFIED)
+        groups.add(UNKNOWN_TYPE)
+    ship_type = vessel.ship_type
+    if ship_type is None or ship_type < 20:  # 0 = not available, 1-19 reserved (ITU-R M.1371 table 53)
+        groups.add(UNKNOWN_TYPE)
+    elif ship_type == 30:
+        groups.add(FISHING)
+    length = vessel.length_m
+    if length is not None and 0 < length < rules.small_length_max_m:
+        groups.add(SMALL)
+    elif (length is None or length == 0) and vessel.ais_class == "B":
+        groups.add(SMALL)  # class B transponders are fitted to small craft
+    return frozenset(groups)
+
+
+def counts(groups: frozenset[str] | None, wanted: tuple[str, ...]) -> bool:
+    if groups is None:
+        return False
+    return "all" in wanted or any(g in groups for g in wanted)
+
+
+def vessel_info(vessel: Vessel) -> VesselInfo:
+    return VesselInfo(
+        mmsi=vessel.mmsi,
+        name=vessel.name,
+        ship_type=vessel.ship_type,
+        length_m=vessel.length_m,
+        ais_class=vessel.ais_class,
+        callsign=vessel.callsign,
+        imo=vessel.imo,
+    )
+
+
+def label(vessel: Vessel) -> str:
+    """How a summary names a vessel: its AIS name when known, else its MMSI."""
+    return f"{vessel.name} (MMSI {vessel.mmsi})" if vessel.name else f"MMSI {vessel.mmsi}"
+
+
+def expected_interval_s(ais_class: str | None, sog_kn: float | None, status: int | None) -> float:
+    """Nominal reporting interval (ITU-R M.1371-5 Annex 1, tables 1 and 2).
+
+    Class A: 3 min at anchor or moored and below 3 kn, 10 s to 14 kn, 6 s to 23 kn,
+    2 s above. Class B "CS": 3 min below 2 kn, 30 s above. Unknown class: as B.
+    """
+    sog = sog_kn or 0.0
+    if ais_class == "A":
+        if status in (AT_ANCHOR, MOORED) and sog <= 3.0:
+            return 180.0
+        if sog <= 14.0:
+            return 10.0
+        if sog <= 23.0:
+            return 6.0
+        return 2.0
+    return 180.0 if sog < 2.0 else 30.0
+
+
+def straightness(points: list[tuple[float, float]]) -> float:
+    """Net displacement over path length of (lat, lon) points, 0–1: a current's drift is near 1.
+
+    A boat circling or wandering on one spot scores low; a hull carried by a current
+    (or a vessel making way) scores high. Two points or no movement score 0.
+    """
+    path = 0.0
+    for (lat1, lon1), (lat2, lon2) in itertools.pairwise(points):
+        path += fast_distance_m(lat1, lon1, lat2, lon2)
+    if path <= 0.0:
+        return 0.0
+    return fast_distance_m(points[0][0], points[0][1], points[-1][0], points[-1][1]) / path
+
+
+def round_m(value: float) -> int:
+    return round(value)
+
+
+def iso(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")

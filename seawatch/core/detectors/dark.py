@@ -1,0 +1,141 @@
+"""Dark: a vessel last seen in a risk zone stops reporting far beyond its expected rate.
+
+Silence is measured in *listening* time: outages of the vessel's receiver (from
+:class:`~seawatch.core.detectors.feed.FeedHealth`) are subtracted, so a dead feed
+raises one feed-outage alert instead of a storm of dark ones. The alert's time is
+when the silence crossed the threshold, not when a tick noticed it, so live and
+replay agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from seawatch.core.alerts import Clearance, Finding, Kind, Severity, VesselInfo, ZoneRef
+from seawatch.core.detectors.base import (
+    UNIDENTIFIED,
+    Context,
+    Fix,
+    Output,
+    counts,
+    expected_interval_s,
+    iso,
+    label,
+    round_m,
+    vessel_groups,
+    vessel_info,
+)
+from seawatch.core.detectors.feed import FeedHealth
+from seawatch.core.rules import DarkRules
+
+_FORGET_AFTER = timedelta(days=7)  # a candidate silent this long is dropped (its alert stays open)
+
+
+@dataclass(slots=True)
+class _Candidate:
+    last_seen: datetime
+    lat: float
+    lon: float
+    source: str
+    threshold_s: float
+    expected_s: float
+    zone: ZoneRef
+    vessel: VesselInfo
+    name: str
+    vulnerable: bool
+    alerted: bool = False
+
+
+class DarkDetector:
+    kind = Kind.DARK
+
+    def __init__(self, ctx: Context, feed: FeedHealth) -> None:
+        self.ctx = ctx
+        self.feed = feed
+        self._candidates: dict[int, _Candidate] = {}
+        self._rules: dict[str, DarkRules] = {}
+
+    def on_fix(self, fix: Fix, out: Output) -> None:
+        mmsi = fix.vessel.mmsi
+        old = self._candidates.get(mmsi)
+        if old is not None and old.alerted:
+            gap = (fix.t - old.last_seen).total_seconds()
+            out.append(
+                Clearance(
+                    Kind.DARK,
+                    (mmsi,),
+                    fix.t,
+                    f"reported again after {gap / 3600:.1f} h",
+                    evidence={"reappeared_at": iso(fix.t), "gap_s": round_m(gap), "lat": fix.lat, "lon": fix.lon},
+                )
+            )
+        if not fix.risk or fix.in_port:
+            if old is not None:
+                del self._candidates[mmsi]
+            return
+        zone = fix.risk[0]
+        rules = self._rules.get(zone.id)
+        if rules is None:
+            rules = self._rules[zone.id] = self.ctx.rules.section("dark", zone.id, zone.rules)
+        groups = vessel_groups(fix.vessel, fix.t, self.ctx.rules.vessel)
+        watched = self.ctx.book.has_open_alert_about(mmsi)
+        if not rules.enabled or not (watched or counts(groups, rules.vessels)):
+            if old is not None:
+                del self._candidates[mmsi]
+            return
+        expected = expected_interval_s(fix.vessel.ais_class, fix.sog, fix.status)
+        self._candidates[mmsi] = _Candidate(
+            last_seen=fix.t,
+            lat=fix.lat,
+            lon=fix.lon,
+            source=fix.source,
+            threshold_s=max(rules.min_gap_s, rules.expected_multiple * expected),
+            expected_s=expected,
+            zone=zone.ref,
+            vessel=vessel_info(fix.vessel),
+            name=label(fix.vessel),
+            vulnerable=watched or (groups is not None and UNIDENTIFIED in groups),
+        )
+
+    def on_tick(self, now: datetime, out: Output) -> None:
+        for mmsi, c in list(self._candidates.items()):
+            if c.alerted:
+                if now - c.last_seen > _FORGET_AFTER:
+                    del self._candidates[mmsi]
+                continue
+            listening = self.feed.listening_s(c.source, c.last_seen, now)
+            if listening < c.threshold_s:
+                continue
+            c.alerted = True
+            outage_s = (now - c.last_seen).total_seconds() - listening
+            crossed = c.last_seen + timedelta(seconds=c.threshold_s + outage_s)
+            out.append(
+                Finding(
+                    kind=Kind.DARK,
+                    key=(mmsi,),
+                    observed_at=min(crossed, now),
+                    severity=Severity.HIGH if c.vulnerable else Severity.MEDIUM,
+                    summary=(
+                        f"{c.name} has not reported for {c.threshold_s / 3600:.1f} h since it was last seen "
+                        f"in {c.zone.name} (expected every {c.expected_s:.0f} s)."
+                    ),
+                    evidence={
+                        "last_seen": iso(c.last_seen),
+                        "silent_s": round_m(c.threshold_s),
+                        "expected_interval_s": round_m(c.expected_s),
+                        "threshold_s": round_m(c.threshold_s),
+                        "feed_outage_s": round_m(outage_s),
+                        "source": c.source,
+                    },
+                    lat=c.lat,
+                    lon=c.lon,
+                    vessel=c.vessel,
+                    zone=c.zone,
+                )
+            )
+
+    def forget(self, mmsi: int) -> None:
+        candidate = self._candidates.get(mmsi)
+        if candidate is not None and not candidate.alerted:
+            del self._candidates[mmsi]

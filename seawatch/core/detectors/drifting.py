@@ -1,0 +1,202 @@
+"""Drifting: signs of a boat adrift or unseaworthy, as a risk score with named factors.
+
+The factors and their weights are rules; the evidence lists the ones present, so an
+operator sees *why* (e.g. ``not_under_command 0.5 + slow_in_open_water 0.25``).
+Three gates keep routine shipping and loitering out: the vessel must be slow in
+open water; it must show a vulnerability (not under command, a small craft, or
+unidentified), so a large, identified ship merely waiting at sea never counts;
+and something must say the hull is carried rather than held or steered (not under
+command, course apart from heading, or a slow steady drift), so a boat waiting on
+one spot is loitering, not drifting.
+The score must hold for ``min_duration_s`` before an alert opens; the course/heading
+factor is judged over the last ten fixes, so one noisy heading does not flap it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from seawatch.core.alerts import Clearance, Finding, Kind, Severity
+from seawatch.core.detectors.base import (
+    AT_ANCHOR,
+    ENGAGED_IN_FISHING,
+    MOORED,
+    NOT_UNDER_COMMAND,
+    SMALL,
+    UNIDENTIFIED,
+    Context,
+    Fix,
+    Output,
+    iso,
+    label,
+    round_m,
+    straightness,
+    vessel_groups,
+    vessel_info,
+)
+from seawatch.core.geo import METRES_PER_NM, angle_diff_deg
+from seawatch.core.rules import DriftingRules
+
+_EVAL_EVERY_S = 30.0  # drift is slow: judging twice a minute is plenty
+_CALM_S = 600.0  # an open alert resolves after the score stayed low this long
+_TRACK_SAMPLES = 60  # one an evaluation: the last 30 minutes, for the steady-drift sign
+_STEADY_MIN_SPAN_S = 900.0  # the steady-drift sign needs a quarter of an hour of track
+_STEADY_STRAIGHTNESS = 0.6  # net displacement / path length above which the motion is a drift, not a wander
+_STEADY_MIN_SOG_KN = 0.3  # slower than this the hull is stopped, not carried
+_STEADY_MAX_SOG_KN = 2.0  # surface currents here rarely exceed 2 kn; faster steady motion is a vessel making way
+FISHING = 30
+
+
+@dataclass(slots=True)
+class _Drift:
+    since: datetime | None = None
+    low_since: datetime | None = None
+    last_eval: datetime | None = None
+    mismatch: deque[bool] = field(default_factory=lambda: deque(maxlen=10))
+    track: deque[tuple[datetime, float, float, float]] = field(default_factory=lambda: deque(maxlen=_TRACK_SAMPLES))
+    alerted: bool = False
+    factors: tuple[str, ...] = ()
+
+
+class DriftingDetector:
+    kind = Kind.DRIFTING
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._state: dict[int, _Drift] = {}
+        self._rules: dict[str | None, DriftingRules] = {}
+
+    def _rules_for(self, fix: Fix) -> DriftingRules:
+        zone = fix.risk[0] if fix.risk else None
+        zid = zone.id if zone else None
+        rules = self._rules.get(zid)
+        if rules is None:
+            rules = self._rules[zid] = self.ctx.rules.section("drifting", zid, zone.rules if zone else None)
+        return rules
+
+    def on_fix(self, fix: Fix, out: Output) -> None:
+        mmsi = fix.vessel.mmsi
+        st = self._state.get(mmsi)
+        sog = fix.sog
+        rules = self._rules_for(fix)
+        if sog is None or fix.in_port or fix.status in (AT_ANCHOR, MOORED, ENGAGED_IN_FISHING):
+            if st is not None and (fix.in_port or fix.status in (AT_ANCHOR, MOORED)):
+                self._end(mmsi, st, fix, "anchored, moored or in port", out)
+            return
+        if sog > rules.max_speed_kn:
+            if st is not None and (sog >= rules.resume_speed_kn or not st.alerted):
+                self._end(mmsi, st, fix, "under way again", out)
+            return
+        if not rules.enabled:
+            return
+        if st is None:
+            st = self._state[mmsi] = _Drift()
+        if st.last_eval is not None and (fix.t - st.last_eval).total_seconds() < _EVAL_EVERY_S:
+            return
+        st.last_eval = fix.t
+        if fix.heading is not None and fix.cog is not None and sog >= 0.2:
+            st.mismatch.append(angle_diff_deg(fix.heading, fix.cog) >= rules.mismatch_deg)
+        st.track.append((fix.t, fix.lat, fix.lon, sog))
+        factors = self._factors(fix, st, rules)
+        score = sum(factors.values())
+        if factors and score >= rules.score_threshold:
+            st.low_since = None
+            if st.since is None:
+                st.since = fix.t
+            duration = (fix.t - st.since).total_seconds()
+            if duration >= rules.min_duration_s:
+                notable = st.alerted and tuple(sorted(factors)) != st.factors
+                st.alerted = True
+                st.factors = tuple(sorted(factors))
+                out.append(self._finding(fix, factors, score, duration, st, notable))
+            return
+        st.since = None
+        if st.alerted:
+            if st.low_since is None:
+                st.low_since = fix.t
+            elif (fix.t - st.low_since).total_seconds() >= _CALM_S:
+                self._end(mmsi, st, fix, "no longer drifting", out)
+        elif not st.mismatch:
+            del self._state[mmsi]
+
+    def _factors(self, fix: Fix, st: _Drift, rules: DriftingRules) -> dict[str, float]:
+        if not fix.at_sea(rules.min_offshore_m):
+            return {}
+        groups = vessel_groups(fix.vessel, fix.t, self.ctx.rules.vessel) or frozenset()
+        fishing = fix.vessel.ship_type == FISHING
+        factors: dict[str, float] = {"slow_in_open_water": rules.w_slow_in_open_water}
+        if fix.status == NOT_UNDER_COMMAND:
+            factors["not_under_command"] = rules.w_not_under_command
+        if SMALL in groups and not fishing:  # fishing boats are small and slow by trade
+            factors["small_craft"] = rules.w_small_craft
+        if UNIDENTIFIED in groups:
+            factors["unidentified"] = rules.w_unidentified
+        if not ({"not_under_command", "small_craft", "unidentified"} & factors.keys()):
+            return {}  # no vulnerability: a ship waiting at sea is not adrift
+        if len(st.mismatch) >= 3 and sum(st.mismatch) * 2 >= len(st.mismatch):
+            factors["course_heading_mismatch"] = rules.w_course_heading_mismatch
+        if not fishing and _steady_drift(st.track):
+            factors["steady_drift"] = rules.w_steady_drift
+        if not ({"not_under_command", "course_heading_mismatch", "steady_drift"} & factors.keys()):
+            return {}  # nothing says the hull is being carried rather than held or steered
+        if fix.risk:
+            factors["in_risk_zone"] = rules.w_in_risk_zone
+        offshore = fix.offshore_m
+        if offshore is not None and offshore >= rules.far_offshore_m:
+            factors["far_from_shore"] = rules.w_far_from_shore
+        return factors
+
+    def _finding(
+        self, fix: Fix, factors: dict[str, float], score: float, duration: float, st: _Drift, notable: bool
+    ) -> Finding:
+        vessel = fix.vessel
+        zone = fix.risk[0] if fix.risk else None
+        severity = Severity.HIGH if score >= 0.9 or "not_under_command" in factors else Severity.MEDIUM
+        named = ", ".join(f.replace("_", " ") for f in sorted(factors, key=lambda f: (-factors[f], f)))
+        offshore = fix.offshore_m
+        return Finding(
+            kind=Kind.DRIFTING,
+            key=(vessel.mmsi,),
+            observed_at=fix.t,
+            severity=severity,
+            summary=f"{label(vessel)} may be adrift at {fix.sog:.1f} kn (risk {score:.2f}: {named}).",
+            evidence={
+                "risk_score": round(score, 2),
+                "factors": {k: factors[k] for k in sorted(factors)},
+                "duration_s": round_m(duration),
+                "since": iso(st.since or fix.t),
+                "sog_kn": fix.sog,
+                "cog_deg": fix.cog,
+                "heading_deg": fix.heading,
+                "nav_status": fix.status,
+                "offshore_nm": None if offshore is None else round(offshore / METRES_PER_NM, 1),
+            },
+            lat=fix.lat,
+            lon=fix.lon,
+            vessel=vessel_info(vessel),
+            zone=zone.ref if zone else None,
+            notable=notable,
+        )
+
+    def _end(self, mmsi: int, st: _Drift, fix: Fix, reason: str, out: Output) -> None:
+        del self._state[mmsi]
+        if st.alerted:
+            out.append(Clearance(Kind.DRIFTING, (mmsi,), fix.t, reason, evidence={"sog_kn": fix.sog}))
+
+    def on_tick(self, now: datetime, out: Output) -> None:
+        return None
+
+    def forget(self, mmsi: int) -> None:
+        self._state.pop(mmsi, None)
+
+
+def _steady_drift(track: deque[tuple[datetime, float, float, float]]) -> bool:
+    """Slow, steady motion in one direction over a quarter of an hour: what a current does to a hull."""
+    if len(track) < 4 or (track[-1][0] - track[0][0]).total_seconds() < _STEADY_MIN_SPAN_S:
+        return False
+    mean_sog = sum(p[3] for p in track) / len(track)
+    if not _STEADY_MIN_SOG_KN <= mean_sog <= _STEADY_MAX_SOG_KN:
+        return False
+    return straightness([(p[1], p[2]) for p in track]) >= _STEADY_STRAIGHTNESS

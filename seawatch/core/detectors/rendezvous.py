@@ -1,0 +1,212 @@
+"""Rendezvous: two vessels close together and slow for a while at sea — a transfer.
+
+Slow vessels at sea sit in a grid of 0.01° cells (about 1.1 km, more than twice
+``max_distance_m``), so finding the neighbours of a fix looks at nine cells, not at
+the fleet. A pair is remembered from the first fix that finds them together; it is
+forgotten when they part (``break_distance_m``), speed up, or one falls silent.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from seawatch.core.alerts import Clearance, Finding, Kind, Severity
+from seawatch.core.detectors.base import Context, Fix, Output, iso, label, round_m, vessel_info
+from seawatch.core.fleet import Vessel
+from seawatch.core.geo import fast_distance_m
+from seawatch.core.rules import RendezvousRules
+
+_CELL_DEG = 0.01
+_EVAL_EVERY_S = 20.0  # a transfer lasts tens of minutes; three looks a minute suffice
+
+
+@dataclass(slots=True)
+class _Slow:
+    vessel: Vessel
+    t: datetime
+    lat: float
+    lon: float
+    sog: float
+    cell: tuple[int, int]
+    last_eval: datetime | None = None
+
+
+@dataclass(slots=True)
+class _Pair:
+    since: datetime
+    last_together: datetime
+    closest_m: float
+    alerted: bool = False
+
+
+class RendezvousDetector:
+    kind = Kind.RENDEZVOUS
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._slow: dict[int, _Slow] = {}
+        self._grid: dict[tuple[int, int], set[int]] = {}
+        self._pairs: dict[tuple[int, int], _Pair] = {}
+        self._pairs_of: dict[int, set[tuple[int, int]]] = {}
+        self._rules: dict[str | None, RendezvousRules] = {}
+
+    def _rules_for(self, fix: Fix) -> RendezvousRules:
+        zone = fix.risk[0] if fix.risk else None
+        zid = zone.id if zone else None
+        rules = self._rules.get(zid)
+        if rules is None:
+            rules = self._rules[zid] = self.ctx.rules.section("rendezvous", zid, zone.rules if zone else None)
+        return rules
+
+    def on_fix(self, fix: Fix, out: Output) -> None:
+        mmsi = fix.vessel.mmsi
+        rules = self._rules_for(fix)
+        sog = fix.sog
+        slow = self._slow.get(mmsi)
+        eligible = (
+            rules.enabled
+            and sog is not None
+            and sog <= rules.max_speed_kn
+            and fix.vessel.ship_type not in rules.exempt_ship_types
+        )
+        if eligible and slow is None:
+            eligible = fix.at_sea(rules.min_offshore_m)
+        elif eligible and slow is not None and (fix.t - (slow.last_eval or slow.t)).total_seconds() >= 300:
+            eligible = fix.at_sea(rules.min_offshore_m)  # re-check now and then: it may have drifted into port
+        if not eligible:
+            if slow is not None:
+                self._remove(mmsi, slow)
+                self._part(mmsi, fix.t, "one vessel moved on", out)
+            return
+        assert sog is not None
+        cell = (math.floor(fix.lat / _CELL_DEG), math.floor(fix.lon / _CELL_DEG))
+        if slow is None:
+            slow = self._slow[mmsi] = _Slow(fix.vessel, fix.t, fix.lat, fix.lon, sog, cell)
+            self._grid.setdefault(cell, set()).add(mmsi)
+        else:
+            if cell != slow.cell:
+                self._grid_discard(slow.cell, mmsi)
+                self._grid.setdefault(cell, set()).add(mmsi)
+                slow.cell = cell
+            slow.t, slow.lat, slow.lon, slow.sog = fix.t, fix.lat, fix.lon, sog
+        if slow.last_eval is not None and (fix.t - slow.last_eval).total_seconds() < _EVAL_EVERY_S:
+            return
+        slow.last_eval = fix.t
+        self._look_around(mmsi, slow, rules, fix, out)
+
+    def _look_around(self, mmsi: int, me: _Slow, rules: RendezvousRules, fix: Fix, out: Output) -> None:
+        cx, cy = me.cell
+        near: set[int] = set()
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                near.update(self._grid.get((cx + dx, cy + dy), ()))
+        near.discard(mmsi)
+        together: set[tuple[int, int]] = set()
+        for other_mmsi in near:
+            other = self._slow[other_mmsi]
+            age = (me.t - other.t).total_seconds()
+            if abs(age) > rules.max_fix_age_s:
+                continue
+            d = fast_distance_m(me.lat, me.lon, other.lat, other.lon)
+            if d > rules.max_distance_m:
+                continue
+            key = (mmsi, other_mmsi) if mmsi < other_mmsi else (other_mmsi, mmsi)
+            together.add(key)
+            pair = self._pairs.get(key)
+            if pair is None:
+                pair = self._pairs[key] = _Pair(me.t, me.t, d)
+                self._pairs_of.setdefault(mmsi, set()).add(key)
+                self._pairs_of.setdefault(other_mmsi, set()).add(key)
+            pair.last_together = me.t
+            pair.closest_m = min(pair.closest_m, d)
+            duration = (me.t - pair.since).total_seconds()
+            if duration >= rules.min_duration_s:
+                first = not pair.alerted
+                pair.alerted = True
+                out.append(self._finding(key, pair, d, duration, fix, notable=first))
+        # pairs this vessel was in that are no longer together
+        for key in list(self._pairs_of.get(mmsi, ())):
+            if key in together:
+                continue
+            other_mmsi = key[1] if key[0] == mmsi else key[0]
+            peer = self._slow.get(other_mmsi)
+            pair = self._pairs[key]
+            apart = peer is None or fast_distance_m(me.lat, me.lon, peer.lat, peer.lon) > rules.break_distance_m
+            stale = (me.t - pair.last_together).total_seconds() > 2 * rules.max_fix_age_s
+            if apart or stale:
+                self._drop_pair(key, me.t, "the vessels separated", out)
+
+    def _finding(
+        self, key: tuple[int, int], pair: _Pair, d: float, duration: float, fix: Fix, notable: bool
+    ) -> Finding:
+        a, b = self._slow[key[0]], self._slow[key[1]]
+        # the larger vessel leads the alert (a mother ship, a rescuer); else the lower MMSI
+        first, second = (b, a) if (b.vessel.length_m or 0) > (a.vessel.length_m or 0) else (a, b)
+        zone = fix.risk[0] if fix.risk else None
+        return Finding(
+            kind=Kind.RENDEZVOUS,
+            key=key,
+            observed_at=fix.t,
+            severity=Severity.HIGH if zone is not None else Severity.MEDIUM,
+            summary=(
+                f"{label(first.vessel)} and {label(second.vessel)} have been within {round_m(d)} m of each other "
+                f"at low speed for {duration / 60:.0f} min" + (f" in {zone.name}." if zone else " at sea.")
+            ),
+            evidence={
+                "distance_m": round_m(d),
+                "closest_m": round_m(pair.closest_m),
+                "duration_s": round_m(duration),
+                "since": iso(pair.since),
+                "sog_kn": [first.sog, second.sog],
+                "mmsis": [first.vessel.mmsi, second.vessel.mmsi],
+            },
+            lat=round((a.lat + b.lat) / 2, 6),
+            lon=round((a.lon + b.lon) / 2, 6),
+            vessel=vessel_info(first.vessel),
+            other=vessel_info(second.vessel),
+            zone=zone.ref if zone else None,
+            notable=notable,
+        )
+
+    def _drop_pair(self, key: tuple[int, int], t: datetime, reason: str, out: Output) -> None:
+        pair = self._pairs.pop(key)
+        for m in key:
+            keys = self._pairs_of.get(m)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._pairs_of[m]
+        if pair.alerted:
+            total = (pair.last_together - pair.since).total_seconds()
+            out.append(Clearance(Kind.RENDEZVOUS, key, t, reason, evidence={"together_s": round_m(total)}))
+
+    def _part(self, mmsi: int, t: datetime, reason: str, out: Output) -> None:
+        for key in list(self._pairs_of.get(mmsi, ())):
+            self._drop_pair(key, t, reason, out)
+
+    def _remove(self, mmsi: int, slow: _Slow) -> None:
+        del self._slow[mmsi]
+        self._grid_discard(slow.cell, mmsi)
+
+    def _grid_discard(self, cell: tuple[int, int], mmsi: int) -> None:
+        members = self._grid.get(cell)
+        if members is not None:
+            members.discard(mmsi)
+            if not members:
+                del self._grid[cell]
+
+    def on_tick(self, now: datetime, out: Output) -> None:
+        """Forget slow vessels that went quiet, and the pairs they were in."""
+        for mmsi, slow in list(self._slow.items()):
+            if (now - slow.t).total_seconds() > 3600:
+                self._remove(mmsi, slow)
+                self._part(mmsi, slow.t, "one vessel fell silent", out)
+
+    def forget(self, mmsi: int) -> None:
+        gone = self._slow.get(mmsi)
+        if gone is not None:
+            self._remove(mmsi, gone)
+        for key in list(self._pairs_of.get(mmsi, ())):
+            self._drop_pair(key, gone.t if gone else datetime.min, "vessel forgotten", [])

@@ -1,0 +1,131 @@
+"""The watch: detectors and the alert book behind the fleet, on the event clock.
+
+:class:`~seawatch.core.pipeline.Pipeline` hands every report here after the fleet
+has folded it in. Each new, in-order position becomes one :class:`Fix` (its zones
+looked up once) shown to every detector; safety texts go to the distress detector;
+every message feeds feed health. Time-driven work (dark vessels, silent beacons,
+escalations, feed outages) runs in :meth:`Watch.tick`, which the pipeline calls as
+event time advances and a live service calls when the feed is idle.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from seawatch.core.alertbook import AlertBook
+from seawatch.core.alerts import AlertEvent, Clearance, Finding
+from seawatch.core.detectors.base import Context, Detector, Fix
+from seawatch.core.detectors.dark import DarkDetector
+from seawatch.core.detectors.disembarkation import DisembarkationDetector
+from seawatch.core.detectors.distress import DistressDetector
+from seawatch.core.detectors.drifting import DriftingDetector
+from seawatch.core.detectors.feed import FeedHealth
+from seawatch.core.detectors.loitering import LoiteringDetector
+from seawatch.core.detectors.rendezvous import RendezvousDetector
+from seawatch.core.detectors.zone_entry import ZoneEntryDetector
+from seawatch.core.fleet import Vessel
+from seawatch.core.geo import ShoreDistance
+from seawatch.core.model import PositionReport, Report, SafetyText
+from seawatch.core.rules import Rules
+from seawatch.core.zones import ZoneIndex
+
+
+class Watch:
+    def __init__(
+        self,
+        zones: ZoneIndex | None = None,
+        rules: Rules | None = None,
+        shore: ShoreDistance | None = None,
+        tick_s: float = 10.0,
+    ) -> None:
+        self.rules = rules or Rules()
+        self.zones = zones or ZoneIndex(())
+        self.book = AlertBook(self.rules.alerts, self.rules.distress)
+        self.ctx = Context(self.zones, self.rules, shore, self.book)
+        self.feed = FeedHealth(self.ctx)
+        self.distress = DistressDetector(self.ctx)
+        # Order matters a little: rescue alerts (distress, drifting) open before the
+        # disembarkation detector looks for rescuers on the same fix.
+        self.detectors: list[Detector] = [
+            self.distress,
+            ZoneEntryDetector(self.ctx),
+            LoiteringDetector(self.ctx),
+            DriftingDetector(self.ctx),
+            DarkDetector(self.ctx, self.feed),
+            RendezvousDetector(self.ctx),
+            DisembarkationDetector(self.ctx),
+        ]
+        self._shore = self.ctx.offshore_m
+        self.fixes = 0
+        self.tick_s = tick_s
+        self.now: datetime | None = None
+        self._next_tick: datetime | None = None
+
+    def observe(self, report: Report, vessel: Vessel | None, events: list[AlertEvent]) -> None:
+        """One report after the fleet: ``vessel`` is ``None`` for a duplicate copy."""
+        when = report.observed_at
+        if when is None:
+            return
+        out: list[Finding | Clearance] = []
+        self.feed.on_message(report.source, when, out)
+        if self.now is None or when > self.now:
+            self.now = when
+            if self._next_tick is None:
+                self._next_tick = when + timedelta(seconds=self.tick_s)
+            elif when >= self._next_tick:
+                # feed health first (above), so an outage that just ended is known to `dark`
+                self._book(out, events)
+                out = []
+                self.tick(when, events)
+                self._next_tick = when + timedelta(seconds=self.tick_s)
+        if vessel is not None:
+            kind = type(report)
+            if kind is PositionReport:
+                if vessel.last_position is report and report.lat is not None and report.lon is not None:
+                    self._fix(vessel, report, when, out)
+            elif kind is SafetyText:
+                self.distress.on_text(vessel, report, out)  # type: ignore[arg-type]
+        if out:
+            self._book(out, events)
+
+    def _fix(self, vessel: Vessel, report: PositionReport, when: datetime, out: list[Finding | Clearance]) -> None:
+        lat, lon = report.lat, report.lon
+        assert lat is not None and lon is not None
+        self.fixes += 1
+        fix = Fix(
+            vessel,
+            when,
+            lat,
+            lon,
+            report.sog_kn,
+            report.cog_deg,
+            report.heading_deg,
+            report.nav_status,
+            self.zones.at(lat, lon),
+            self._shore,
+            report.source,
+        )
+        for detector in self.detectors:
+            detector.on_fix(fix, out)
+
+    def _book(self, out: list[Finding | Clearance], events: list[AlertEvent]) -> None:
+        apply = self.book.apply
+        for item in out:
+            events.extend(apply(item))
+
+    def tick(self, now: datetime, events: list[AlertEvent]) -> None:
+        """Time-driven checks at event time ``now`` (a live service calls this when the feed is idle)."""
+        if self.now is None or now > self.now:
+            self.now = now
+        out: list[Finding | Clearance] = []
+        self.feed.on_tick(now, out)
+        for detector in self.detectors:
+            detector.on_tick(now, out)
+        if out:
+            self._book(out, events)
+        events.extend(self.book.tick(now))
+
+    def forget(self, mmsi: int) -> None:
+        """The fleet forgot a vessel (silent for its time-to-live): so do the detectors."""
+        for detector in self.detectors:
+            detector.forget(mmsi)
