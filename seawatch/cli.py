@@ -214,10 +214,14 @@ def _show(figures: Any) -> None:
     print(figures.line(), file=sys.stderr, flush=True)
 
 
-async def _run(settings: Settings, duration_s: float | None) -> None:
-    from seawatch.service import Ingest, run_service, stop_task
+async def _run(settings: Settings, duration_s: float | None, alerts_out: Path | None = None) -> None:
+    from seawatch.service import Ingest, JsonLinesSink, log_sink, run_service, stop_task
 
-    ingest = Ingest(settings)
+    sinks: list[Any] = [log_sink]
+    file_sink = JsonLinesSink(alerts_out) if alerts_out is not None else None
+    if file_sink is not None:
+        sinks.append(file_sink)
+    ingest = Ingest(settings, sinks=sinks)
     service = asyncio.create_task(run_service(settings, _show, ingest=ingest), name="service")
     try:
         if duration_s is None:
@@ -227,25 +231,34 @@ async def _run(settings: Settings, duration_s: float | None) -> None:
     finally:
         await stop_task(service)
         _show(ingest.figures())
+        if file_sink is not None:
+            file_sink.close()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from seawatch.watchconfig import ConfigError
+
     settings = _settings(args)
     print(f"seawatch run: ingesting {settings.mqtt_topics} from {settings.mqtt_url}", file=sys.stderr)
+    alerts_out = Path(args.alerts_out) if args.alerts_out else None
     try:
-        asyncio.run(_run(settings, args.duration))
+        asyncio.run(_run(settings, args.duration, alerts_out))
     except KeyboardInterrupt:
         return INTERRUPTED
+    except ConfigError as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(str(exc))
     return 0
 
 
 async def _demo(settings: Settings, duration_s: float | None) -> None:
     from seawatch.adapters.broker import EmbeddedBroker
-    from seawatch.service import Ingest, publish_log, run_service, stop_task
+    from seawatch.service import Ingest, log_sink, publish_log, run_service, stop_task
 
     async with EmbeddedBroker(port=settings.demo_broker_port) as broker:
         settings = settings.model_copy(update={"mqtt_url": broker.url, "mqtt_topics": ["ais/#"]})
-        ingest = Ingest(settings)
+        ingest = Ingest(settings, sinks=[log_sink])
         print(
             f"seawatch demo: embedded broker on {broker.url}; publishing {settings.demo_feed} "
             f"at {settings.demo_speed:g}x real time to ais/demo (Ctrl-C to stop)",
@@ -283,11 +296,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = _settings(args, **overrides)
     if not settings.demo_feed.is_file():
         return _fail(f"demo feed {str(settings.demo_feed)!r} not found (run from the repository root)")
+    from seawatch.watchconfig import ConfigError
+
     try:
         asyncio.run(_demo(settings, args.duration))
     except KeyboardInterrupt:
         return INTERRUPTED
-    except OSError as exc:
+    except (OSError, ConfigError) as exc:
         return _fail(str(exc))
     return 0
 
@@ -336,6 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="ingest from the configured MQTT broker")
     p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    p.add_argument("--alerts-out", default=None, help="append alert events to this JSON Lines file")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="embedded broker + recorded feed + the service, nothing to install")

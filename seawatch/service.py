@@ -20,9 +20,12 @@ from pathlib import Path
 from seawatch.adapters.files import iter_log_lines
 from seawatch.adapters.mqtt import MqttSource, SourceHealth, make_client, publish_qos1
 from seawatch.config import Settings
+from seawatch.core.alerts import AlertEvent, EventType, Severity
 from seawatch.core.decode import nmea_checksum
 from seawatch.core.lines import line_time, strip_wrapping
 from seawatch.core.pipeline import Pipeline
+from seawatch.core.serialize import alert_event_json
+from seawatch.watchconfig import build_watch
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,8 @@ class Figures:
     connected: bool
     broker_dropped: int | None
     event_time: datetime | None
+    alerts_open: int = 0
+    alert_events: int = 0
     extra: dict[str, int] = field(default_factory=dict)
 
     def line(self) -> str:
@@ -51,23 +56,58 @@ class Figures:
         return (
             f"[{self.at:%H:%M:%S}] link {link} | vessels {self.vessels} | msgs {self.messages} "
             f"({self.messages_per_s:,.0f}/s) | reports {self.reports} | duplicates {self.duplicates} | "
-            f"rejects: {rejects} | broker dropped {dropped} | event time {when}"
+            f"rejects: {rejects} | broker dropped {dropped} | alerts open {self.alerts_open} "
+            f"({self.alert_events} events) | event time {when}"
         )
 
 
-class Ingest:
-    """The live ingest: an MQTT source feeding the pipeline, with figures on demand."""
+AlertSink = Callable[[AlertEvent], None]
+"""Receives every alert event in order. Must not block: ingest waits while it runs."""
 
-    def __init__(self, settings: Settings, pipeline: Pipeline | None = None) -> None:
+
+class Ingest:
+    """The live ingest: an MQTT source feeding the pipeline (and its watch), with figures on demand."""
+
+    def __init__(self, settings: Settings, pipeline: Pipeline | None = None, sinks: Iterable[AlertSink] = ()) -> None:
         self.settings = settings
-        self.pipeline = pipeline or Pipeline(settings.pipeline_options())
+        if pipeline is None:
+            watch = build_watch(settings.zones_dir, settings.rules_file, settings.shore_distance)
+            watch.tick_s = settings.watch_tick_s
+            pipeline = Pipeline(settings.pipeline_options(), watch)
+        self.pipeline = pipeline
+        self.sinks: list[AlertSink] = list(sinks)
         self.health = SourceHealth(name=f"mqtt {settings.mqtt_url}")
         self.source = MqttSource(settings, self._on_payload, self.health)
+        self.alert_events = 0
         self._last_count = 0
         self._last_time = time.monotonic()
+        self.last_arrival = time.monotonic()
 
     def _on_payload(self, payload: bytes, received_at: datetime, topic: str) -> None:
+        self.last_arrival = time.monotonic()
         self.pipeline.feed_payload(payload, received_at, topic)
+        if self.pipeline.events:
+            self.dispatch()
+
+    def dispatch(self) -> None:
+        """Hand the pipeline's new alert events to every sink; a failing sink is logged, never fatal."""
+        for event in self.pipeline.take_events():
+            self.alert_events += 1
+            for sink in self.sinks:
+                try:
+                    sink(event)
+                except Exception:
+                    log.exception("alert sink %r failed on %s", sink, event.id)
+
+    def tick_if_idle(self, idle_after_s: float) -> None:
+        """With no message for a while, let event time run on the wall clock (dark vessels, outages)."""
+        now = self.pipeline.now
+        quiet_s = time.monotonic() - self.last_arrival
+        if now is None or quiet_s < idle_after_s:
+            return
+        self.pipeline.tick(now + timedelta(seconds=quiet_s))
+        if self.pipeline.events:
+            self.dispatch()
 
     def figures(self) -> Figures:
         now = time.monotonic()
@@ -86,6 +126,8 @@ class Ingest:
             connected=self.health.connected,
             broker_dropped=self.health.broker_dropped,
             event_time=self.pipeline.now,
+            alerts_open=sum(1 for _ in self.pipeline.watch.book) if self.pipeline.watch else 0,
+            alert_events=self.alert_events,
             extra={"handler_errors": self.health.handler_errors},
         )
 
@@ -94,6 +136,36 @@ async def report_figures(ingest: Ingest, interval_s: float, show: Callable[[Figu
     while True:
         await asyncio.sleep(interval_s)
         show(ingest.figures())
+
+
+async def tick_when_idle(ingest: Ingest, interval_s: float, idle_after_s: float = 30.0) -> None:
+    """Time-driven checks while the feed is silent: a dead feed must still raise its outage."""
+    while True:
+        await asyncio.sleep(interval_s)
+        ingest.tick_if_idle(idle_after_s)
+
+
+class JsonLinesSink:
+    """Alert events appended to a file, one JSON object a line (``seawatch run --alerts-out``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file = path.open("a", encoding="utf-8", newline="\n")
+
+    def __call__(self, event: AlertEvent) -> None:
+        self._file.write(alert_event_json(event))
+        self._file.write("\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def log_sink(event: AlertEvent) -> None:
+    """Opened and escalated alerts in the service log, so an operator at a terminal sees them."""
+    if event.event is EventType.OPENED or event.severity is Severity.CRITICAL:
+        level = logging.WARNING if event.severity in (Severity.CRITICAL, Severity.HIGH) else logging.INFO
+        log.log(level, "%s %s [%s]: %s", event.event.value, event.kind.value, event.severity.value, event.summary)
 
 
 async def run_service(
@@ -106,6 +178,7 @@ async def run_service(
     ingest = ingest or Ingest(settings)
     async with asyncio.TaskGroup() as tasks:
         tasks.create_task(ingest.source.run(), name="mqtt-source")
+        tasks.create_task(tick_when_idle(ingest, settings.watch_tick_s), name="idle-ticks")
         if show is not None:
             tasks.create_task(report_figures(ingest, settings.stats_interval_s, show), name="figures")
 

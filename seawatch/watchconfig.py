@@ -23,8 +23,18 @@ class ConfigError(ValueError):
     """Zones or rules that cannot be used; the message lists every located problem."""
 
 
+# The zones that come with Seawatch, beside the package in a checkout or an editable install.
+BUNDLED_ZONES = Path(__file__).resolve().parent.parent / "zones"
+
+
 def load_zones(directory: Path) -> ZoneIndex:
-    """Every ``*.geojson`` in ``directory`` (sorted by name), validated together."""
+    """Every ``*.geojson`` in ``directory`` (sorted by name), validated together.
+
+    The default, a relative ``zones``, falls back to the zones that come with Seawatch
+    when the working directory has none, so ``seawatch run`` works from anywhere.
+    """
+    if directory == Path("zones") and not directory.is_dir() and BUNDLED_ZONES.is_dir():
+        directory = BUNDLED_ZONES
     if not directory.is_dir():
         raise ConfigError(f"zones directory {str(directory)!r} not found (set SEAWATCH_ZONES_DIR or --zones)")
     problems: list[str] = []

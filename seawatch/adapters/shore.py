@@ -127,6 +127,11 @@ class LandmaskShore:
         self.stats = ShoreStats()
         self._mask: Any = None
         self._cache: dict[tuple[int, int], float] = {}
+        # Open sea is most of the work: one search per coarse cell, to the cap plus the coarse cell's
+        # half-diagonal, settles all hundred fine cells in it when it finds no land that near.
+        self._coarse: dict[tuple[int, int], bool] = {}
+        self._coarse_deg = min(1.0, self.cell_deg * 10)
+        self._coarse_half_diagonal_m = 0.5 * math.sqrt(2.0) * self._coarse_deg * _DEG_M * (1 + 1e-9)
         # No point of a query cell is farther than this from its centre, so a cell whose centre is
         # farther than this from land holds no land point and needs no exact on-land check.
         self._half_diagonal_m = 0.5 * math.sqrt(2.0) * self.cell_deg * _DEG_M * (1 + 1e-9)
@@ -141,15 +146,32 @@ class LandmaskShore:
             self.stats.misses += 1
             if len(self._cache) >= self.cache_cells:
                 self._cache.clear()
+                self._coarse.clear()
                 self.stats.clears += 1
-            centre_lat = min(MAX_LAT_DEG, max(-MAX_LAT_DEG, (key[0] + 0.5) * self.cell_deg))
-            centre_lon = _wrap_lon((key[1] + 0.5) * self.cell_deg)
-            distance = self._cache[key] = self._search(centre_lat, centre_lon)
+            if self._far_from_land(lat, lon):
+                distance = self._cache[key] = self.cap_m
+            else:
+                centre_lat = min(MAX_LAT_DEG, max(-MAX_LAT_DEG, (key[0] + 0.5) * self.cell_deg))
+                centre_lon = _wrap_lon((key[1] + 0.5) * self.cell_deg)
+                distance = self._cache[key] = self._search(centre_lat, centre_lon)
         else:
             self.stats.hits += 1
         if distance > self._half_diagonal_m:
             return distance
         return 0.0 if self._loaded_mask().contains(lon, lat) else distance
+
+    def _far_from_land(self, lat: float, lon: float) -> bool:
+        """Whether no land lies within the cap of any point of (lat, lon)'s coarse cell (exact, cached)."""
+        if abs(lat) > 60.0:
+            return False  # cells shrink east-west towards the poles: keep to the fine search there
+        key = (math.floor(lat / self._coarse_deg), math.floor(lon / self._coarse_deg))
+        far = self._coarse.get(key)
+        if far is None:
+            centre_lat = (key[0] + 0.5) * self._coarse_deg
+            centre_lon = _wrap_lon((key[1] + 0.5) * self._coarse_deg)
+            reach = self.cap_m + self._coarse_half_diagonal_m
+            far = self._coarse[key] = self._search(centre_lat, centre_lon, reach) >= reach
+        return far
 
     def is_land(self, lat: float, lon: float) -> bool:
         """Whether (lat, lon) lies in a land cell of the mask (exact, not cached: 0.1–0.2 µs)."""
@@ -167,7 +189,7 @@ class LandmaskShore:
             self._mask, self.stats.load_s = _shared_mask()
         return self._mask
 
-    def _search(self, lat: float, lon: float) -> float:
+    def _search(self, lat: float, lon: float, cap_m: float | None = None) -> float:
         """Metres from (lat, lon) to the nearest point of the nearest land cell, at most ``cap_m``.
 
         Rectangles of mask cells, ``half`` metres from the query each way, grow until the nearest
@@ -175,17 +197,18 @@ class LandmaskShore:
         frame the rectangle gained. Doubling ``half`` keeps the rounds (and ``contains_many`` calls)
         to eight out to a 30 nm cap, yet stops near the coast after a few hundred cells.
         """
+        cap = self.cap_m if cap_m is None else cap_m
         mask = self._loaded_mask()
         cy = round(lat * MASK_CELLS_PER_DEG)  # the mask cell holding the query
         cx = round(lon * MASK_CELLS_PER_DEG)
         cos_lat = math.cos(math.radians(lat))
         # Columns between checks: 1 (every cell) unless cells are narrower than polar_step_m / 2 here.
         stride = max(1, math.floor(self.polar_step_m / (MASK_CELL_M * cos_lat)))
-        reach_m2 = ((self.cap_m + _CELL_DIAGONAL_M) / 0.99) ** 2
-        cap_side_m = (self.cap_m + _CELL_DIAGONAL_M) / math.sqrt(2.0)  # smaller rectangles have no such corners
+        reach_m2 = ((cap + _CELL_DIAGONAL_M) / 0.99) ** 2
+        cap_side_m = (cap + _CELL_DIAGONAL_M) / math.sqrt(2.0)  # smaller rectangles have no such corners
         best_m = math.inf
         prev_rows = prev_cols = -1  # half-sizes (in cells) of the rectangle already checked
-        half_m = min(MASK_CELL_M, self.cap_m)
+        half_m = min(MASK_CELL_M, cap)
         while True:
             rows = math.ceil(half_m / MASK_CELL_M)
             far_lat = min(90.0, abs(lat) + (rows + 1) / MASK_CELLS_PER_DEG)
@@ -213,10 +236,10 @@ class LandmaskShore:
             unchecked_m = rows * MASK_CELL_M
             if not full_circle:
                 unchecked_m = min(unchecked_m, cols * MASK_CELL_M * cos_far)
-            if best_m <= unchecked_m or unchecked_m >= self.cap_m:
-                return min(best_m, self.cap_m)
+            if best_m <= unchecked_m or unchecked_m >= cap:
+                return min(best_m, cap)
             # Double, or jump straight to the land already found: the next round then settles it.
-            half_m = min(self.cap_m, 2.0 * half_m if best_m == math.inf else max(2.0 * half_m, best_m))
+            half_m = min(cap, 2.0 * half_m if best_m == math.inf else max(2.0 * half_m, best_m))
 
     @staticmethod
     def _land(mask: Any, rows: NDArray[np.int64], cols: NDArray[np.int64]) -> NDArray[np.bool_]:

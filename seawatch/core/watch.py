@@ -10,7 +10,7 @@ event time advances and a live service calls when the feed is idle.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from seawatch.core.alertbook import AlertBook
 from seawatch.core.alerts import AlertEvent, Clearance, Finding
@@ -28,6 +28,8 @@ from seawatch.core.geo import ShoreDistance
 from seawatch.core.model import PositionReport, Report, SafetyText
 from seawatch.core.rules import Rules
 from seawatch.core.zones import ZoneIndex
+
+UNTIMED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Watch:
@@ -64,11 +66,15 @@ class Watch:
     def observe(self, report: Report, vessel: Vessel | None, events: list[AlertEvent]) -> None:
         """One report after the fleet: ``vessel`` is ``None`` for a duplicate copy."""
         when = report.observed_at
-        if when is None:
-            return
         out: list[Finding | Clearance] = []
-        self.feed.on_message(report.source, when, out)
-        if self.now is None or when > self.now:
+        if when is None:
+            # A log without timestamps: judge the report at the last event time seen (or the
+            # epoch when there is none), so beacons and zone entries still count; durations,
+            # feed health and the clock are left alone.
+            when = self.now or UNTIMED
+        else:
+            self.feed.on_message(report.source, when, out)
+        if report.observed_at is not None and (self.now is None or when > self.now):
             self.now = when
             if self._next_tick is None:
                 self._next_tick = when + timedelta(seconds=self.tick_s)

@@ -19,6 +19,7 @@ from seawatch.core.alerts import Clearance, Finding, Kind, Severity
 from seawatch.core.detectors.base import Context, Output, iso, round_m
 
 _PERIODS_KEPT = 64  # outage periods remembered per source
+_NEW_LOG_GAP = timedelta(days=7)  # a longer silence is another recording, not an outage to report
 _MAX_SOURCES = 4096  # sources tracked (tag-block stations can be many; junk can invent more)
 
 
@@ -49,6 +50,10 @@ class FeedHealth:
             return
         src.messages += 1
         if when <= src.last:
+            return
+        if when - src.last >= _NEW_LOG_GAP:  # logs of different days joined end to end, not an outage
+            src.last = when
+            src.messages = 1
             return
         if when - src.last >= self.gap and src.messages > self.min_messages:
             if src.open_since is None:
