@@ -135,7 +135,7 @@ class AlertBook:
         alert = self._by_id.get(alert_id)
         if alert is None or alert.status not in (Status.OPEN, Status.ACKNOWLEDGED):
             return None
-        return self._close(alert, at, note or "resolved by an operator", {}, by=by)
+        return self._close(alert, at, "resolved by an operator", {}, by=by, note=note)
 
     # --------------------------------------------------------------------- time
     def tick(self, now: datetime) -> list[AlertEvent]:
@@ -145,6 +145,12 @@ class AlertBook:
             while alert.escalates and alert.next_escalation is not None and alert.next_escalation <= now:
                 due = alert.next_escalation
                 alert.escalations += 1
+                pending = alert.pending
+                if pending is not None and pending.observed_at <= due:
+                    # what was known at the due time goes into the escalation; later findings wait
+                    alert.last = replace(alert.last, lat=pending.lat, lon=pending.lon, evidence=pending.evidence)
+                    alert.summary = pending.summary
+                    alert.pending = None
                 evidence = dict(alert.last.evidence)
                 evidence["escalation"] = alert.escalations
                 interval = min(
@@ -153,7 +159,9 @@ class AlertBook:
                 alert.next_escalation = due + timedelta(seconds=interval)
                 summary = f"Not yet acknowledged (escalation {alert.escalations}): {alert.summary}"
                 events.append(
-                    self._emit(alert, EventType.UPDATED, alert.status, due, evidence=evidence, summary=summary)
+                    self._emit(
+                        alert, EventType.UPDATED, alert.status, due, evidence=evidence, summary=summary, absorb=False
+                    )
                 )
         return events
 
@@ -229,41 +237,62 @@ class AlertBook:
         note: str | None = None,
         evidence: dict[str, Any] | None = None,
         summary: str | None = None,
+        absorb: bool = True,
     ) -> AlertEvent:
+        """Publish one lifecycle event stamped ``at``.
+
+        With ``absorb`` the newest unpublished finding (position, evidence) goes into the
+        event; escalations do not absorb, so they stay at their due time with the evidence
+        that was due then, and the newer finding waits for the next update.
+        """
         base = alert.last
-        if alert.pending is not None:  # carry the newest evidence into any event we publish
-            p = alert.pending
-            base = replace(base, lat=p.lat, lon=p.lon, observed_at=p.observed_at, evidence=p.evidence)
-            alert.pending = None
+        if absorb:
+            # never before what the alert already showed (an acknowledgement, a newer finding)
+            at = max(at, base.observed_at)
+            if alert.pending is not None:
+                p = alert.pending
+                base = replace(base, lat=p.lat, lon=p.lon, evidence=p.evidence)
+                alert.summary = p.summary
+                alert.pending = None
+                at = max(at, p.observed_at)
         ev = replace(
             base,
             event=event,
-            sequence=base.sequence + 1,
+            sequence=alert.last.sequence + 1,
             status=status,
-            observed_at=max(at, base.observed_at),
+            observed_at=at,
             evidence=evidence if evidence is not None else base.evidence,
-            summary=summary or base.summary,
+            summary=summary or alert.summary,
             by=by,
             note=note,
         )
         alert.last = ev
-        alert.published_at = ev.observed_at
+        alert.published_at = max(at, alert.published_at)
         return ev
 
     def _close(
-        self, alert: Alert, at: datetime, reason: str, evidence: dict[str, Any], by: str | None = None
+        self,
+        alert: Alert,
+        at: datetime,
+        reason: str,
+        evidence: dict[str, Any],
+        by: str | None = None,
+        note: str | None = None,
     ) -> AlertEvent:
-        merged = dict(alert.last.evidence)
+        latest = alert.pending.evidence if alert.pending is not None else alert.last.evidence
+        merged = dict(latest)
         merged.update(evidence)
         merged["resolution"] = reason
+        summary = alert.pending.summary if alert.pending is not None else alert.summary
         ev = self._emit(
             alert,
             EventType.RESOLVED,
             Status.RESOLVED,
             at,
             by=by,
+            note=note,
             evidence=merged,
-            summary=f"Resolved ({reason}): {alert.summary}",
+            summary=f"Resolved ({reason}): {summary}",
         )
         del self._open[alert.key]
         del self._by_id[alert.id]

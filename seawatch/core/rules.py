@@ -435,6 +435,9 @@ def parse_section(cls: type[Any], table: Any, where: str, problems: list[str]) -
     values: dict[str, Any] = {}
     for key, value in table.items():
         f = fields.get(key)
+        if f is None and cls is DistressRules and key == "enabled":
+            problems.append(f"{where}.enabled: distress alerts cannot be switched off")
+            continue
         if f is None:
             known = ", ".join(sorted(fields))
             problems.append(f"{where}.{key}: unknown setting (known: {known})")
@@ -442,8 +445,6 @@ def parse_section(cls: type[Any], table: Any, where: str, problems: list[str]) -
         checked = _check(f, value, f"{where}.{key}", problems)
         if checked is not None:
             values[key] = checked
-    if cls is DistressRules and values.get("enabled") is False:
-        problems.append(f"{where}.enabled: distress alerts cannot be switched off")
     return values
 
 

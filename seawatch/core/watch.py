@@ -30,6 +30,7 @@ from seawatch.core.rules import Rules
 from seawatch.core.zones import ZoneIndex
 
 UNTIMED = datetime(1970, 1, 1, tzinfo=UTC)
+_BEACON_PREFIXES = frozenset({970, 972, 974})  # AIS-SART, MOB, EPIRB-AIS (ITU-R M.585)
 
 
 class Watch:
@@ -111,6 +112,9 @@ class Watch:
             self._shore,
             report.source,
         )
+        if vessel.mmsi // 1_000_000 in _BEACON_PREFIXES:
+            self.distress.on_fix(fix, out)  # a beacon is a signal, not a vessel: no zone entry, loitering, dark
+            return
         for detector in self.detectors:
             detector.on_fix(fix, out)
 

@@ -92,19 +92,29 @@ class DriftingDetector:
         if not rules.enabled:
             return
         if st is None:
+            if not fix.at_sea(rules.min_offshore_m):
+                return  # near shore: nothing to hold state for
             st = self._state[mmsi] = _Drift()
         if st.last_eval is not None and (fix.t - st.last_eval).total_seconds() < _EVAL_EVERY_S:
             return
         st.last_eval = fix.t
+        if not fix.at_sea(rules.min_offshore_m):
+            self._end(mmsi, st, fix, "near shore or in port", out)
+            return
         if fix.heading is not None and fix.cog is not None and sog >= 0.2:
             st.mismatch.append(angle_diff_deg(fix.heading, fix.cog) >= rules.mismatch_deg)
         st.track.append((fix.t, fix.lat, fix.lon, sog))
         factors = self._factors(fix, st, rules)
+        if factors is None:  # no vulnerability: the clock of "slow and vulnerable at sea" stops
+            st.since = None
+            self._calm(mmsi, st, fix, out)
+            return
+        if st.since is None:
+            st.since = fix.t
         score = sum(factors.values())
-        if factors and score >= rules.score_threshold:
+        carried = bool({"not_under_command", "course_heading_mismatch", "steady_drift"} & factors.keys())
+        if carried and score >= rules.score_threshold:
             st.low_since = None
-            if st.since is None:
-                st.since = fix.t
             duration = (fix.t - st.since).total_seconds()
             if duration >= rules.min_duration_s:
                 notable = st.alerted and tuple(sorted(factors)) != st.factors
@@ -112,18 +122,19 @@ class DriftingDetector:
                 st.factors = tuple(sorted(factors))
                 out.append(self._finding(fix, factors, score, duration, st, notable))
             return
-        st.since = None
-        if st.alerted:
-            if st.low_since is None:
-                st.low_since = fix.t
-            elif (fix.t - st.low_since).total_seconds() >= _CALM_S:
-                self._end(mmsi, st, fix, "no longer drifting", out)
-        elif not st.mismatch:
-            del self._state[mmsi]
+        self._calm(mmsi, st, fix, out)
 
-    def _factors(self, fix: Fix, st: _Drift, rules: DriftingRules) -> dict[str, float]:
-        if not fix.at_sea(rules.min_offshore_m):
-            return {}
+    def _calm(self, mmsi: int, st: _Drift, fix: Fix, out: Output) -> None:
+        """Below the threshold: an open alert resolves once that has lasted ``_CALM_S``."""
+        if not st.alerted:
+            return
+        if st.low_since is None:
+            st.low_since = fix.t
+        elif (fix.t - st.low_since).total_seconds() >= _CALM_S:
+            self._end(mmsi, st, fix, "no longer drifting", out)
+
+    def _factors(self, fix: Fix, st: _Drift, rules: DriftingRules) -> dict[str, float] | None:
+        """The factors present, or ``None`` when the vessel shows no vulnerability."""
         groups = vessel_groups(fix.vessel, fix.t, self.ctx.rules.vessel) or frozenset()
         fishing = fix.vessel.ship_type == FISHING
         factors: dict[str, float] = {"slow_in_open_water": rules.w_slow_in_open_water}
@@ -134,13 +145,11 @@ class DriftingDetector:
         if UNIDENTIFIED in groups:
             factors["unidentified"] = rules.w_unidentified
         if not ({"not_under_command", "small_craft", "unidentified"} & factors.keys()):
-            return {}  # no vulnerability: a ship waiting at sea is not adrift
+            return None  # a ship merely waiting at sea is not adrift
         if len(st.mismatch) >= 3 and sum(st.mismatch) * 2 >= len(st.mismatch):
             factors["course_heading_mismatch"] = rules.w_course_heading_mismatch
         if not fishing and _steady_drift(st.track):
             factors["steady_drift"] = rules.w_steady_drift
-        if not ({"not_under_command", "course_heading_mismatch", "steady_drift"} & factors.keys()):
-            return {}  # nothing says the hull is being carried rather than held or steered
         if fix.risk:
             factors["in_risk_zone"] = rules.w_in_risk_zone
         offshore = fix.offshore_m

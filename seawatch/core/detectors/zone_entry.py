@@ -49,7 +49,7 @@ class ZoneEntryDetector:
         states = self._state.get(mmsi)
         if not fix.risk and states is None:
             return
-        if fix.in_port:
+        if fix.in_port and fix.risk:
             return  # a port inside a risk zone is neither an entry nor an exit
         if states is None:
             states = self._state[mmsi] = {}
