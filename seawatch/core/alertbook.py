@@ -34,6 +34,7 @@ from seawatch.core.geo import fast_distance_m
 from seawatch.core.rules import AlertBookRules, DistressRules
 
 AlertKey = tuple[Kind, tuple[int | str, ...], str | None, bool]
+_ZONE_KEYED = frozenset({Kind.ZONE_ENTRY, Kind.DISEMBARKATION})  # kinds whose zone is part of the situation
 
 
 @dataclass(slots=True)
@@ -82,6 +83,47 @@ class AlertBook:
     def has_open_alert_about(self, mmsi: int) -> bool:
         """Whether any open alert is about this vessel (dark counts such vessels always)."""
         return mmsi in self._open_per_mmsi
+
+    def restore(self, events: Iterator[AlertEvent] | list[AlertEvent]) -> int:
+        """Take back the open alerts a store kept across a restart (their last events).
+
+        Detectors start afresh, so their next finding about the same situation must
+        land on the same alert instead of opening a second one; the key is rebuilt
+        from what the event says. Returns how many alerts were restored.
+        """
+        restored = 0
+        for ev in events:
+            if ev.status not in (Status.OPEN, Status.ACKNOWLEDGED):
+                continue
+            if ev.kind is Kind.RENDEZVOUS and ev.mmsi is not None and ev.other is not None:
+                a, b = sorted((ev.mmsi, ev.other.mmsi))
+                subject: tuple[int | str, ...] = (a, b)
+            elif ev.kind is Kind.FEED_OUTAGE:
+                subject = (str(ev.evidence.get("source", "")),)
+            elif ev.mmsi is not None:
+                subject = (ev.mmsi,)
+            else:
+                subject = (ev.id,)
+            zone_key = ev.zone.id if ev.zone is not None and ev.kind in _ZONE_KEYED else None
+            key: AlertKey = (ev.kind, subject, zone_key, ev.test)
+            if key in self._open:
+                continue
+            alert = Alert(id=ev.id, key=key, last=ev, published_at=ev.observed_at, summary=ev.summary)
+            if ev.kind is Kind.DISTRESS and not ev.test and ev.status is Status.OPEN:
+                alert.escalates = True
+                alert.escalations = int(ev.evidence.get("escalation", 0) or 0)
+                interval = min(
+                    self.distress.escalate_every_s * 2**alert.escalations, self.distress.escalate_max_interval_s
+                )
+                alert.next_escalation = ev.observed_at + timedelta(seconds=interval)
+            self._open[key] = alert
+            self._by_id[ev.id] = alert
+            self._open_per_kind[ev.kind] = self._open_per_kind.get(ev.kind, 0) + 1
+            for m in subject:
+                if isinstance(m, int):
+                    self._open_per_mmsi[m] = self._open_per_mmsi.get(m, 0) + 1
+            restored += 1
+        return restored
 
     # --------------------------------------------------------------- detectors
     def apply(self, item: Finding | Clearance) -> list[AlertEvent]:

@@ -42,11 +42,12 @@ class VesselRules:
         minimum=0,
     )
     identify_grace_s: float = setting(
-        360.0,
+        900.0,
         "s",
         "How long a vessel may be seen without static data before it counts as unidentified.",
         "Class A sends its voyage data (type 5) every 6 minutes and class B its type 24 every 6 minutes "
-        "(ITU-R M.1371-5), so a merchant ship that was just heard is not yet 'unidentified'.",
+        "(ITU-R M.1371-5); in dense traffic a broadcast or two is often lost, so 15 minutes waits out two "
+        "missed ones before a merchant ship is called unidentified.",
         minimum=0,
     )
 
@@ -174,6 +175,14 @@ class LoiteringRules:
     )
     resume_speed_kn: float = setting(
         4.0, "kn", "A speed at which the vessel has moved on: the alert resolves.", "Twice the loitering speed."
+    )
+    anchorage_offshore_m: float = setting(
+        12 * NM,
+        "m",
+        "A vessel reporting 'at anchor' or 'moored' this near land is not loitering.",
+        "Ships anchor all along a shallow strait, outside any port circle; within the 12 nm territorial sea "
+        "that is routine. Farther out (deep water) an anchor claim is no excuse.",
+        minimum=0,
     )
     sample_s: float = setting(
         60.0,

@@ -14,6 +14,9 @@ from datetime import datetime
 
 from seawatch.core.alerts import Clearance, Finding, Kind, Severity
 from seawatch.core.detectors.base import (
+    AT_ANCHOR,
+    MOORED,
+    NOT_UNDER_COMMAND,
     SMALL,
     UNIDENTIFIED,
     Context,
@@ -64,6 +67,10 @@ class LoiteringDetector:
             if window is not None:
                 self._end(mmsi, window, fix, "moved on" if not fix.in_port else "entered a port", out)
             return
+        if fix.status in (AT_ANCHOR, MOORED) and self._anchorage(fix, rules):
+            if window is not None:
+                self._end(mmsi, window, fix, "at anchor near shore", out)
+            return
         if window is None:
             if sog is None or sog >= rules.max_speed_kn or not rules.enabled:
                 return
@@ -84,10 +91,12 @@ class LoiteringDetector:
         mean_sog = sum(speeds) / len(speeds) if speeds else 0.0
         if mean_sog >= rules.max_speed_kn or not fix.at_sea(rules.min_offshore_m):
             return
-        if mean_sog >= _DRIFT_MIN_SOG_KN and straightness([(s[1], s[2]) for s in samples]) >= _DRIFT_STRAIGHTNESS:
-            return  # carried steadily one way: that is drifting, which the drifting detector judges
-        window.alerted = True
         groups = vessel_groups(fix.vessel, fix.t, self.ctx.rules.vessel) or frozenset()
+        vulnerable_craft = SMALL in groups or UNIDENTIFIED in groups or fix.status == NOT_UNDER_COMMAND
+        steady = mean_sog >= _DRIFT_MIN_SOG_KN and straightness([(s[1], s[2]) for s in samples]) >= _DRIFT_STRAIGHTNESS
+        if steady and vulnerable_craft:
+            return  # a small or unidentified boat carried steadily one way is judged by the drifting detector
+        window.alerted = True
         vulnerable = bool(fix.risk) and (SMALL in groups or UNIDENTIFIED in groups)
         offshore = fix.offshore_m
         zone = fix.risk[0] if fix.risk else None
@@ -116,6 +125,11 @@ class LoiteringDetector:
                 zone=zone.ref if zone else None,
             )
         )
+
+    @staticmethod
+    def _anchorage(fix: Fix, rules: LoiteringRules) -> bool:
+        offshore = fix.offshore_m
+        return offshore is None or offshore < rules.anchorage_offshore_m
 
     def _end(self, mmsi: int, window: _Window, fix: Fix, reason: str, out: Output) -> None:
         del self._windows[mmsi]
