@@ -49,6 +49,7 @@ class Alert:
     escalates: bool = False
     escalations: int = 0
     next_escalation: datetime | None = None
+    last_signal_at: datetime | None = None  # event time of the newest finding (a beacon's last report)
     summary: str = ""  # the detector's latest sentence, without escalation wording
 
     @property
@@ -113,7 +114,7 @@ class AlertBook:
                 alert.escalates = True
                 alert.escalations = int(ev.evidence.get("escalation", 0) or 0)
                 interval = min(
-                    self.distress.escalate_every_s * 2**alert.escalations, self.distress.escalate_max_interval_s
+                    self.distress.escalate_every_s * 2 ** min(alert.escalations, 32), self.distress.escalate_max_interval_s
                 )
                 alert.next_escalation = ev.observed_at + timedelta(seconds=interval)
             self._open[key] = alert
@@ -136,6 +137,8 @@ class AlertBook:
         alert = self._open.get(key)
         if alert is None:
             return [self._open_alert(key, f)]
+        if alert.last_signal_at is None or f.observed_at > alert.last_signal_at:
+            alert.last_signal_at = f.observed_at
         last = alert.last
         worse = f.severity.rank < last.severity.rank
         moved = (
@@ -184,7 +187,10 @@ class AlertBook:
         """Re-escalate unacknowledged distress alerts that are due (at their due time, not ``now``)."""
         events: list[AlertEvent] = []
         for alert in list(self._open.values()):
-            while alert.escalates and alert.next_escalation is not None and alert.next_escalation <= now:
+            horizon = now
+            if alert.last_signal_at is not None:
+                horizon = min(now, alert.last_signal_at + timedelta(seconds=self.distress.escalate_silent_s))
+            while alert.escalates and alert.next_escalation is not None and alert.next_escalation <= horizon:
                 due = alert.next_escalation
                 alert.escalations += 1
                 pending = alert.pending
@@ -196,7 +202,7 @@ class AlertBook:
                 evidence = dict(alert.last.evidence)
                 evidence["escalation"] = alert.escalations
                 interval = min(
-                    self.distress.escalate_every_s * 2**alert.escalations, self.distress.escalate_max_interval_s
+                    self.distress.escalate_every_s * 2 ** min(alert.escalations, 32), self.distress.escalate_max_interval_s
                 )
                 alert.next_escalation = due + timedelta(seconds=interval)
                 summary = f"Not yet acknowledged (escalation {alert.escalations}): {alert.summary}"
@@ -232,7 +238,9 @@ class AlertBook:
             summary=f.summary,
             evidence=f.evidence,
         )
-        alert = Alert(id=alert_id, key=key, last=first, published_at=f.observed_at, summary=f.summary)
+        alert = Alert(
+            id=alert_id, key=key, last=first, published_at=f.observed_at, summary=f.summary, last_signal_at=f.observed_at
+        )
         if f.escalates and not f.test:
             alert.escalates = True
             alert.next_escalation = f.observed_at + timedelta(seconds=self.distress.escalate_every_s)

@@ -91,6 +91,14 @@ class DistressRules:
         "Keeps an unattended alert visible every hour at least, for as long as it is not acknowledged.",
         minimum=60,
     )
+    escalate_silent_s: float = setting(
+        86400.0,
+        "s",
+        "Re-escalation stops once the signal has been silent this long; the alert stays open until acknowledged.",
+        "A day of reminders about a beacon nobody hears any more is enough; beyond that they only bury "
+        "newer alerts (and a replay of logs months apart would repeat them hourly for months).",
+        minimum=600,
+    )
     silence_resolve_s: float = setting(
         1800.0,
         "s",

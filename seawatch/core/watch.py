@@ -90,6 +90,9 @@ class Watch:
             if kind is PositionReport:
                 if vessel.last_position is report and report.lat is not None and report.lon is not None:
                     self._fix(vessel, report, when, out)
+                elif vessel.mmsi // 1_000_000 in _BEACON_PREFIXES:
+                    # a beacon heard without a usable position is still a beacon signal
+                    self.distress.on_unplaced(vessel, report, when, out)  # type: ignore[arg-type]
             elif kind is SafetyText:
                 self.distress.on_text(vessel, report, out)  # type: ignore[arg-type]
         if out:

@@ -25,7 +25,7 @@ from seawatch.core.alerts import Clearance, Finding, Kind, Severity
 from seawatch.core.detectors.base import SART_ACTIVE, SART_TEST, Context, Fix, Output, iso, label, vessel_info
 from seawatch.core.fleet import Vessel
 from seawatch.core.mmsi import BEACON_KINDS, MmsiKind, classify_mmsi
-from seawatch.core.model import SafetyText
+from seawatch.core.model import PositionReport, SafetyText
 
 _NAMES = {MmsiKind.AIS_SART: "AIS-SART", MmsiKind.MOB: "MOB beacon", MmsiKind.EPIRB: "EPIRB-AIS"}
 _TEXT = re.compile(r"\b(SART|MOB|EPIRB)\b[\s\-_]*(ACTIVE|TEST)\b")
@@ -68,6 +68,18 @@ class DistressDetector:
         )
         signal = f"nav_status_{status}" if status is not None else "beacon_mmsi"
         self._raise(vessel, fix.t, fix.lat, fix.lon, test, signal, _NAMES[kind], fix, out)
+
+    def on_unplaced(self, vessel: Vessel, report: PositionReport, when: datetime, out: Output) -> None:
+        """A beacon's position report without a usable position (lat or lon not available)."""
+        kind = classify_mmsi(vessel.mmsi)
+        if kind not in BEACON_KINDS:
+            return
+        test = report.nav_status == SART_TEST
+        signal = f"nav_status_{report.nav_status}" if report.nav_status is not None else "beacon_mmsi"
+        known = vessel.last_position
+        lat = known.lat if known is not None else None
+        lon = known.lon if known is not None else None
+        self._raise(vessel, when, lat, lon, test, signal, _NAMES[kind], None, out)
 
     def on_text(self, vessel: Vessel | None, text: SafetyText, out: Output) -> None:
         upper = text.text.upper()
