@@ -113,9 +113,7 @@ class AlertBook:
             if ev.kind is Kind.DISTRESS and not ev.test and ev.status is Status.OPEN:
                 alert.escalates = True
                 alert.escalations = int(ev.evidence.get("escalation", 0) or 0)
-                interval = min(
-                    self.distress.escalate_every_s * 2 ** min(alert.escalations, 32), self.distress.escalate_max_interval_s
-                )
+                interval = self._escalation_interval_s(alert.escalations)
                 alert.next_escalation = ev.observed_at + timedelta(seconds=interval)
             self._open[key] = alert
             self._by_id[ev.id] = alert
@@ -201,9 +199,7 @@ class AlertBook:
                     alert.pending = None
                 evidence = dict(alert.last.evidence)
                 evidence["escalation"] = alert.escalations
-                interval = min(
-                    self.distress.escalate_every_s * 2 ** min(alert.escalations, 32), self.distress.escalate_max_interval_s
-                )
+                interval = self._escalation_interval_s(alert.escalations)
                 alert.next_escalation = due + timedelta(seconds=interval)
                 summary = f"Not yet acknowledged (escalation {alert.escalations}): {alert.summary}"
                 events.append(
@@ -214,6 +210,11 @@ class AlertBook:
         return events
 
     # ---------------------------------------------------------------- internals
+    def _escalation_interval_s(self, escalations: int) -> float:
+        """5, 10, 20, 40 … minutes, capped (the exponent too: a long silence must not overflow)."""
+        every = self.distress.escalate_every_s * 2 ** min(escalations, 32)
+        return float(min(every, self.distress.escalate_max_interval_s))
+
     def _open_alert(self, key: AlertKey, f: Finding) -> AlertEvent:
         serial = self._serial.get(key, 0) + 1
         self._serial[key] = serial
@@ -238,9 +239,8 @@ class AlertBook:
             summary=f.summary,
             evidence=f.evidence,
         )
-        alert = Alert(
-            id=alert_id, key=key, last=first, published_at=f.observed_at, summary=f.summary, last_signal_at=f.observed_at
-        )
+        alert = Alert(id=alert_id, key=key, last=first, published_at=f.observed_at, summary=f.summary)
+        alert.last_signal_at = f.observed_at
         if f.escalates and not f.test:
             alert.escalates = True
             alert.next_escalation = f.observed_at + timedelta(seconds=self.distress.escalate_every_s)
