@@ -215,13 +215,15 @@ def _show(figures: Any) -> None:
 
 
 async def _run(settings: Settings, duration_s: float | None, alerts_out: Path | None = None) -> None:
+    from seawatch.delivery import AlertDelivery
     from seawatch.service import Ingest, JsonLinesSink, log_sink, run_service, stop_task
 
     sinks: list[Any] = [log_sink]
     file_sink = JsonLinesSink(alerts_out) if alerts_out is not None else None
     if file_sink is not None:
         sinks.append(file_sink)
-    ingest = Ingest(settings, sinks=sinks)
+    delivery = AlertDelivery(settings)
+    ingest = Ingest(settings, sinks=sinks, delivery=delivery)
     service = asyncio.create_task(run_service(settings, _show, ingest=ingest), name="service")
     try:
         if duration_s is None:
@@ -233,9 +235,11 @@ async def _run(settings: Settings, duration_s: float | None, alerts_out: Path | 
         _show(ingest.figures())
         if file_sink is not None:
             file_sink.close()
+        delivery.store.close()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from seawatch.adapters.store import StoreError
     from seawatch.watchconfig import ConfigError
 
     settings = _settings(args)
@@ -245,20 +249,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         asyncio.run(_run(settings, args.duration, alerts_out))
     except KeyboardInterrupt:
         return INTERRUPTED
-    except ConfigError as exc:
-        return _fail(str(exc))
-    except OSError as exc:
+    except (ConfigError, StoreError, OSError) as exc:
         return _fail(str(exc))
     return 0
 
 
 async def _demo(settings: Settings, duration_s: float | None) -> None:
     from seawatch.adapters.broker import EmbeddedBroker
+    from seawatch.delivery import AlertDelivery
     from seawatch.service import Ingest, log_sink, publish_log, run_service, stop_task
 
     async with EmbeddedBroker(port=settings.demo_broker_port) as broker:
         settings = settings.model_copy(update={"mqtt_url": broker.url, "mqtt_topics": ["ais/#"]})
-        ingest = Ingest(settings, sinks=[log_sink])
+        delivery = AlertDelivery(settings)
+        ingest = Ingest(settings, sinks=[log_sink], delivery=delivery)
         print(
             f"seawatch demo: embedded broker on {broker.url}; publishing {settings.demo_feed} "
             f"at {settings.demo_speed:g}x real time to ais/demo (Ctrl-C to stop)",
@@ -283,6 +287,7 @@ async def _demo(settings: Settings, duration_s: float | None) -> None:
         finally:
             await stop_task(task)
             _show(ingest.figures())
+            delivery.store.close()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -296,13 +301,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = _settings(args, **overrides)
     if not settings.demo_feed.is_file():
         return _fail(f"demo feed {str(settings.demo_feed)!r} not found (run from the repository root)")
+    from seawatch.adapters.store import StoreError
     from seawatch.watchconfig import ConfigError
 
     try:
         asyncio.run(_demo(settings, args.duration))
     except KeyboardInterrupt:
         return INTERRUPTED
-    except (OSError, ConfigError) as exc:
+    except (OSError, ConfigError, StoreError) as exc:
         return _fail(str(exc))
     return 0
 

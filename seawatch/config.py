@@ -7,11 +7,12 @@ Every setting says what it is for and in which unit.
 
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,10 +20,63 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from seawatch.core.alerts import Kind, Severity
 from seawatch.core.pipeline import PipelineOptions
 from seawatch.urls import parse_mqtt_url
 
 DEFAULT_CONFIG_FILE = Path("seawatch.toml")
+
+
+class Partner(BaseModel):
+    """A rescue partner's webhook subscription (``[[partners]]`` in seawatch.toml)."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$", description="Short id, used in logs and metrics.")
+    url: str = Field(description="HTTPS (or HTTP) endpoint that receives the POSTs.")
+    secret: SecretStr = Field(description="Standard Webhooks signing secret, 'whsec_' + base64 (never logged).")
+    previous_secret: SecretStr | None = Field(
+        None, description="While rotating: the old secret, also signed with, so both verify at the partner."
+    )
+    kinds: list[str] = Field([], description="Alert kinds to send; empty for all.")
+    min_severity: Severity = Field(Severity.INFO, description="Least severity sent: critical, high, medium, low, info.")
+    zones: list[str] = Field([], description="Zone ids to send; empty for anywhere.")
+    format: Literal["json", "cap"] = Field("json", description="json: the alert event; cap: OASIS CAP 1.2 XML.")
+    include_tests: bool = Field(True, description="Also send beacon tests and drills (flagged test: true).")
+    max_concurrency: int = Field(4, ge=1, le=64, description="Requests in flight to this partner at once.")
+    max_age_s: float = Field(24 * 3600.0, gt=0, description="Retry an event until it is this old, seconds.")
+    timeout_s: float = Field(10.0, gt=0, description="Seconds to wait for the partner's answer.")
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if not (value.startswith("https://") or value.startswith("http://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("secret", "previous_secret")
+    @classmethod
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        raw = value.get_secret_value()
+        body = raw[len("whsec_") :] if raw.startswith("whsec_") else raw
+        try:
+            decoded = base64.b64decode(body + "==", validate=False)
+        except ValueError:
+            raise ValueError("must be base64 (optionally prefixed whsec_)") from None
+        if len(decoded) < 24:
+            raise ValueError("must hold at least 24 random bytes (Standard Webhooks recommends 24 to 64)")
+        return value
+
+    @field_validator("kinds")
+    @classmethod
+    def _check_kinds(cls, value: list[str]) -> list[str]:
+        known = {k.value for k in Kind}
+        bad = [k for k in value if k not in known]
+        if bad:
+            raise ValueError(f"unknown kind {bad[0]!r} (known: {', '.join(sorted(known))})")
+        return value
 
 
 class Settings(BaseSettings):
@@ -85,6 +139,19 @@ class Settings(BaseSettings):
     watch_tick_s: float = Field(
         10.0, gt=0, description="Event seconds between time-driven checks (dark vessels, outages, escalations)."
     )
+
+    # --- alert store and delivery ----------------------------------------------------
+    store_url: str = Field(
+        "sqlite:///seawatch-alerts.db",
+        description="Alert store: sqlite:///FILE (default, no server) or postgresql+psycopg://user@host/db.",
+    )
+    partners: list[Partner] = Field([], description="Webhook subscriptions of rescue partners ([[partners]]).")
+    webhook_retry_min_s: float = Field(5.0, gt=0, description="First webhook retry delay, seconds (doubles, jittered).")
+    webhook_retry_max_s: float = Field(600.0, gt=0, description="Longest webhook retry delay, seconds.")
+    alerts_topic_prefix: str | None = Field(
+        "seawatch/alerts", description="Publish alert events to <prefix>/<kind> at QoS 1; empty to switch off."
+    )
+    cap_sender: str = Field("seawatch", description="CAP <sender> of this installation (e.g. seawatch@rcc.example).")
 
     # --- demo and figures --------------------------------------------------------------
     demo_broker_port: int = Field(18830, ge=1, le=65535, description="Port of the demo's embedded broker.")

@@ -25,6 +25,7 @@ from seawatch.core.decode import nmea_checksum
 from seawatch.core.lines import line_time, strip_wrapping
 from seawatch.core.pipeline import Pipeline
 from seawatch.core.serialize import alert_event_json
+from seawatch.delivery import AlertDelivery
 from seawatch.watchconfig import build_watch
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,13 @@ AlertSink = Callable[[AlertEvent], None]
 class Ingest:
     """The live ingest: an MQTT source feeding the pipeline (and its watch), with figures on demand."""
 
-    def __init__(self, settings: Settings, pipeline: Pipeline | None = None, sinks: Iterable[AlertSink] = ()) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        pipeline: Pipeline | None = None,
+        sinks: Iterable[AlertSink] = (),
+        delivery: AlertDelivery | None = None,
+    ) -> None:
         self.settings = settings
         if pipeline is None:
             watch = build_watch(settings.zones_dir, settings.rules_file, settings.shore_distance)
@@ -76,6 +83,11 @@ class Ingest:
             pipeline = Pipeline(settings.pipeline_options(), watch)
         self.pipeline = pipeline
         self.sinks: list[AlertSink] = list(sinks)
+        self.delivery = delivery
+        if delivery is not None and pipeline.watch is not None:
+            restored = pipeline.watch.book.restore(delivery.store.open_alerts())
+            if restored:
+                log.info("restored %d open alert(s) from the store", restored)
         self.health = SourceHealth(name=f"mqtt {settings.mqtt_url}")
         self.source = MqttSource(settings, self._on_payload, self.health)
         self.alert_events = 0
@@ -90,8 +102,14 @@ class Ingest:
             self.dispatch()
 
     def dispatch(self) -> None:
-        """Hand the pipeline's new alert events to every sink; a failing sink is logged, never fatal."""
-        for event in self.pipeline.take_events():
+        """Hand the pipeline's new alert events to the store (durably, first) and to every sink.
+
+        A failing sink is logged, never fatal.
+        """
+        events = self.pipeline.take_events()
+        if self.delivery is not None:
+            self.delivery.handle(events)
+        for event in events:
             self.alert_events += 1
             for sink in self.sinks:
                 try:
@@ -143,6 +161,8 @@ async def tick_when_idle(ingest: Ingest, interval_s: float, idle_after_s: float 
     while True:
         await asyncio.sleep(interval_s)
         ingest.tick_if_idle(idle_after_s)
+        if ingest.delivery is not None:
+            ingest.delivery.retry_held()
 
 
 class JsonLinesSink:
@@ -179,6 +199,10 @@ async def run_service(
     async with asyncio.TaskGroup() as tasks:
         tasks.create_task(ingest.source.run(), name="mqtt-source")
         tasks.create_task(tick_when_idle(ingest, settings.watch_tick_s), name="idle-ticks")
+        if ingest.delivery is not None:
+            tasks.create_task(ingest.delivery.dispatcher.run(), name="webhooks")
+            if ingest.delivery.publisher is not None:
+                tasks.create_task(ingest.delivery.publisher.run(), name="alert-topic")
         if show is not None:
             tasks.create_task(report_figures(ingest, settings.stats_interval_s, show), name="figures")
 

@@ -210,3 +210,49 @@ class MqttSource:
                 self.health.broker_dropped = int(payload.strip() or b"0")
             except ValueError:
                 log.debug("unexpected %s payload %r", topic, payload)
+
+
+class AlertPublisher:
+    """Alert events to ``<prefix>/<kind>`` at QoS 1, on a connection of its own.
+
+    Ingest hands events over with :meth:`put` and never waits: the queue is bounded
+    (``max_queued``), and past it the oldest events are dropped and counted, because
+    the durable path for partners is the webhook outbox, not this topic.
+    """
+
+    def __init__(self, settings: Settings, prefix: str, max_queued: int = 10_000) -> None:
+        self._settings = settings
+        self._prefix = prefix.rstrip("/")
+        self._queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+        self._max_queued = max_queued
+        self.published = 0
+        self.dropped = 0
+        self.connected = False
+
+    def put(self, kind: str, payload: bytes) -> None:
+        if self._queue.qsize() >= self._max_queued:
+            self._queue.get_nowait()
+            self.dropped += 1
+        self._queue.put_nowait((f"{self._prefix}/{kind}", payload))
+
+    async def run(self) -> None:
+        settings = self._settings
+        backoff = Backoff(settings.mqtt_reconnect_min_s, settings.mqtt_reconnect_max_s)
+        client = make_client(settings, identifier=f"{settings.mqtt_client_id}-alerts", clean_session=True)
+        held: tuple[str, bytes] | None = None
+        while True:
+            try:
+                async with client:
+                    self.connected = True
+                    backoff.reset()
+                    while True:
+                        if held is None:
+                            held = await self._queue.get()
+                        await publish_qos1(client, held[0], held[1])
+                        self.published += 1
+                        held = None
+            except aiomqtt.MqttError as exc:
+                self.connected = False
+                delay = backoff.next_delay_s()
+                log.warning("alert topic: MQTT link lost (%s); reconnecting in %.1f s", exc, delay)
+                await asyncio.sleep(delay)

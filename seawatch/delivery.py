@@ -1,0 +1,105 @@
+"""Where alert events go once the watch raised them: store, outbox, partners, MQTT topic.
+
+:meth:`AlertDelivery.handle` runs inside ingest (the MQTT receive callback), before
+the AIS message that caused the events is acknowledged to the broker. It writes the
+events and every partner's outbox row in one transaction, so an event is durable
+before its cause is acknowledged, and a crash after that loses nothing: the outbox
+is delivered from the store, on this run or the next.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from seawatch.adapters.mqtt import AlertPublisher
+from seawatch.adapters.store import AlertStore, OutboxItem
+from seawatch.adapters.webhooks import Endpoint, WebhookDispatcher
+from seawatch.config import Partner, Settings
+from seawatch.core.alerts import AlertEvent
+from seawatch.core.cap import to_cap
+from seawatch.core.serialize import alert_event_json
+from seawatch.core.subscriptions import Subscription
+
+log = logging.getLogger(__name__)
+
+_MAX_HELD = 100_000  # events kept in memory while the store is unreachable
+
+
+def subscription_of(partner: Partner) -> Subscription:
+    return Subscription(
+        name=partner.name,
+        kinds=frozenset(partner.kinds),
+        min_severity=partner.min_severity,
+        zones=frozenset(partner.zones),
+        include_tests=partner.include_tests,
+    )
+
+
+def endpoint_of(partner: Partner) -> Endpoint:
+    secrets = [partner.secret.get_secret_value()]
+    if partner.previous_secret is not None:
+        secrets.append(partner.previous_secret.get_secret_value())
+    return Endpoint(
+        name=partner.name,
+        url=partner.url,
+        secrets=tuple(secrets),
+        fmt=partner.format,
+        max_concurrency=partner.max_concurrency,
+        max_age_s=partner.max_age_s,
+        timeout_s=partner.timeout_s,
+    )
+
+
+class AlertDelivery:
+    """The alert sink of a running service: durable store + webhook outbox + alert topic."""
+
+    def __init__(self, settings: Settings, store: AlertStore | None = None) -> None:
+        self.settings = settings
+        self.store = store or AlertStore(settings.store_url)
+        self.partners = list(settings.partners)
+        self.subscriptions = [(subscription_of(p), p.format) for p in self.partners]
+        self.dispatcher = WebhookDispatcher(
+            self.store,
+            [endpoint_of(p) for p in self.partners],
+            retry_min_s=settings.webhook_retry_min_s,
+            retry_max_s=settings.webhook_retry_max_s,
+        )
+        prefix = settings.alerts_topic_prefix
+        self.publisher = AlertPublisher(settings, prefix) if prefix else None
+        self._held: list[AlertEvent] = []  # events whose store write failed, retried with the next ones
+        self.store_errors = 0
+        self.recorded = 0
+
+    def outbox_items(self, event: AlertEvent, body_json: str) -> list[OutboxItem]:
+        items: list[OutboxItem] = []
+        for subscription, fmt in self.subscriptions:
+            if not subscription.wants(event):
+                continue
+            body = body_json if fmt == "json" else to_cap(event, sender=self.settings.cap_sender)
+            items.append(OutboxItem(subscription.name, event.id, event.sequence, event.kind.value, fmt, body))
+        return items
+
+    def handle(self, events: Sequence[AlertEvent]) -> None:
+        """Record events and their deliveries in one transaction; then wake the senders."""
+        batch = [*self._held, *events]
+        bodies = {id(e): alert_event_json(e) for e in batch}
+        items = [item for e in batch for item in self.outbox_items(e, bodies[id(e)])]
+        try:
+            self.store.record(batch, items, datetime.now(UTC))
+        except Exception:
+            self.store_errors += 1
+            self._held = batch[-_MAX_HELD:]
+            log.exception("alert store write failed; %d event(s) held in memory and retried", len(self._held))
+            return
+        self._held = []
+        self.recorded += len(batch)
+        self.dispatcher.notify()
+        if self.publisher is not None:
+            for e in batch:
+                self.publisher.put(e.kind.value, bodies[id(e)].encode())
+
+    def retry_held(self) -> None:
+        if self._held:
+            self.handle([])
