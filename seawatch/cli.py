@@ -202,6 +202,49 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_outbox(args: argparse.Namespace) -> int:
+    """The webhook outbox of the configured store: counts, dead letters, re-sending them."""
+    from datetime import UTC, datetime
+
+    from seawatch.adapters.store import AlertStore, StoreError
+
+    settings = _settings(args)
+    try:
+        store = AlertStore(settings.store_url)
+    except StoreError as exc:
+        return _fail(str(exc))
+    try:
+        if args.requeue is not None:
+            ids = None if args.requeue == ["all"] else [int(i) for i in args.requeue]
+            count = store.requeue(ids, datetime.now(UTC))
+            print(f"re-queued {count} dead letter(s); a running service sends them within seconds")
+            return 0
+        if args.enable:
+            store.enable_partner(args.enable)
+            print(f"partner {args.enable!r} enabled again")
+            return 0
+        disabled = store.disabled_partners()
+        counts = store.counts()
+        for partner in sorted(set(counts) | set(disabled)):
+            c = counts.get(partner, {})
+            state = f" DISABLED ({disabled[partner]})" if partner in disabled else ""
+            print(
+                f"{partner}: pending {c.get('pending', 0)}, delivered {c.get('delivered', 0)}, "
+                f"dead {c.get('dead', 0)}{state}"
+            )
+        if args.dead:
+            for d in store.dead_letters():
+                print(
+                    f"  #{d.id} {d.partner} {d.webhook_id} alert {d.alert_id} seq {d.sequence} ({d.kind}), "
+                    f"{d.attempts} attempts, last error: {d.last_error}"
+                )
+    except ValueError:
+        return _fail("--requeue takes outbox ids (numbers) or 'all'")
+    finally:
+        store.close()
+    return 0
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
     from seawatch.core.rules import render_defaults
 
@@ -374,6 +417,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rules", default=None, help="rules TOML file (default: built-in defaults, see alerts/rules.toml)")
     p.add_argument("--no-shore", action="store_true", help="skip the coastline mask (only risk zones are open water)")
     p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("outbox", help="webhook deliveries in the alert store: counts, dead letters, re-send")
+    p.add_argument("--dead", action="store_true", help="list the dead letters")
+    p.add_argument("--requeue", nargs="+", metavar="ID", help="re-send dead letters by outbox id, or 'all'")
+    p.add_argument("--enable", metavar="PARTNER", help="enable a partner that a 410 Gone disabled")
+    p.set_defaults(func=cmd_outbox)
 
     p = sub.add_parser("rules", help="print the detector rules with their descriptions")
     p.add_argument("--defaults", action="store_true", help="the built-in defaults, as alerts/rules.toml holds them")

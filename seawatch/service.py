@@ -47,6 +47,7 @@ class Figures:
     event_time: datetime | None
     alerts_open: int = 0
     alert_events: int = 0
+    webhooks: str = ""
     extra: dict[str, int] = field(default_factory=dict)
 
     def line(self) -> str:
@@ -58,7 +59,7 @@ class Figures:
             f"[{self.at:%H:%M:%S}] link {link} | vessels {self.vessels} | msgs {self.messages} "
             f"({self.messages_per_s:,.0f}/s) | reports {self.reports} | duplicates {self.duplicates} | "
             f"rejects: {rejects} | broker dropped {dropped} | alerts open {self.alerts_open} "
-            f"({self.alert_events} events) | event time {when}"
+            f"({self.alert_events} events){self.webhooks} | event time {when}"
         )
 
 
@@ -117,6 +118,15 @@ class Ingest:
                 except Exception:
                     log.exception("alert sink %r failed on %s", sink, event.id)
 
+    def _webhook_figures(self) -> str:
+        if self.delivery is None or not self.delivery.partners:
+            return ""
+        parts = []
+        for name, f in self.delivery.dispatcher.figures.partners.items():
+            state = " DISABLED" if f.disabled else ""
+            parts.append(f"{name} {f.delivered} ok/{f.failed_attempts} failed/{f.dead} dead{state}")
+        return " | webhooks " + ", ".join(parts)
+
     def tick_if_idle(self, idle_after_s: float) -> None:
         """With no message for a while, let event time run on the wall clock (dark vessels, outages)."""
         now = self.pipeline.now
@@ -146,6 +156,7 @@ class Ingest:
             event_time=self.pipeline.now,
             alerts_open=sum(1 for _ in self.pipeline.watch.book) if self.pipeline.watch else 0,
             alert_events=self.alert_events,
+            webhooks=self._webhook_figures(),
             extra={"handler_errors": self.health.handler_errors},
         )
 

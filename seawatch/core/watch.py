@@ -27,7 +27,7 @@ from seawatch.core.fleet import Vessel
 from seawatch.core.geo import ShoreDistance
 from seawatch.core.model import PositionReport, Report, SafetyText
 from seawatch.core.rules import Rules
-from seawatch.core.zones import ZoneIndex
+from seawatch.core.zones import Zone, ZoneIndex, ZoneKind
 
 UNTIMED = datetime(1970, 1, 1, tzinfo=UTC)
 _BEACON_PREFIXES = frozenset({970, 972, 974})  # AIS-SART, MOB, EPIRB-AIS (ITU-R M.585)
@@ -49,15 +49,27 @@ class Watch:
         self.distress = DistressDetector(self.ctx)
         # Order matters a little: rescue alerts (distress, drifting) open before the
         # disembarkation detector looks for rescuers on the same fix.
+        loitering = LoiteringDetector(self.ctx)
+        drifting = DriftingDetector(self.ctx)
+        rendezvous = RendezvousDetector(self.ctx)
+        dark = DarkDetector(self.ctx, self.feed)
+        disembarkation = DisembarkationDetector(self.ctx)
+        zone_entry = ZoneEntryDetector(self.ctx)
         self.detectors: list[Detector] = [
             self.distress,
-            ZoneEntryDetector(self.ctx),
-            LoiteringDetector(self.ctx),
-            DriftingDetector(self.ctx),
-            DarkDetector(self.ctx, self.feed),
-            RendezvousDetector(self.ctx),
-            DisembarkationDetector(self.ctx),
+            zone_entry,
+            loitering,
+            drifting,
+            dark,
+            rendezvous,
+            disembarkation,
         ]
+        # The same detectors in the same order, split for fixes under way (see _fix).
+        self._always: list[Detector] = [self.distress, zone_entry]
+        self._slow: list[LoiteringDetector | DriftingDetector] = [loitering, drifting]
+        self._after: list[Detector] = [dark, rendezvous, disembarkation]
+        self._fast_kn = self._slow_speed_limit_kn()
+        self._classes: dict[tuple[Zone, ...], tuple[tuple[Zone, ...], bool]] = {}
         self._shore = self.ctx.offshore_m
         self.fixes = 0
         self.tick_s = tick_s
@@ -102,24 +114,52 @@ class Watch:
         lat, lon = report.lat, report.lon
         assert lat is not None and lon is not None
         self.fixes += 1
+        zones = self.zones.at(lat, lon)
+        classes = self._classes.get(zones)
+        if classes is None:
+            risk = tuple(z for z in zones if z.kind is ZoneKind.RISK)
+            classes = self._classes[zones] = (risk, any(z.kind is ZoneKind.PORT for z in zones))
+        sog = report.sog_kn
         fix = Fix(
             vessel,
             when,
             lat,
             lon,
-            report.sog_kn,
+            sog,
             report.cog_deg,
             report.heading_deg,
             report.nav_status,
-            self.zones.at(lat, lon),
+            zones,
+            classes[0],
+            classes[1],
             self._shore,
             report.source,
         )
-        if vessel.mmsi // 1_000_000 in _BEACON_PREFIXES:
+        mmsi = vessel.mmsi
+        if mmsi // 1_000_000 in _BEACON_PREFIXES:
             self.distress.on_fix(fix, out)  # a beacon is a signal, not a vessel: no zone entry, loitering, dark
+            return
+        if sog is not None and sog > self._fast_kn:
+            # Under way: the slow-vessel detectors only need to hear it if they hold state for it.
+            for detector in self._always:
+                detector.on_fix(fix, out)
+            for slow in self._slow:
+                if slow.holds(mmsi):
+                    slow.on_fix(fix, out)
+            for detector in self._after:
+                detector.on_fix(fix, out)
             return
         for detector in self.detectors:
             detector.on_fix(fix, out)
+
+    def _slow_speed_limit_kn(self) -> float:
+        """Above this speed loitering and drifting cannot start (any zone's overrides included)."""
+        limit = 0.0
+        for zone_id, zone_rules in [(None, None), *((z.id, z.rules) for z in self.zones)]:
+            loitering = self.rules.section("loitering", zone_id, zone_rules)
+            drifting = self.rules.section("drifting", zone_id, zone_rules)
+            limit = max(limit, loitering.max_speed_kn, drifting.max_speed_kn)
+        return limit
 
     def _book(self, out: list[Finding | Clearance], events: list[AlertEvent]) -> None:
         apply = self.book.apply

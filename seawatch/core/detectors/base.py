@@ -79,6 +79,8 @@ class Fix:
         heading: int | None,
         status: int | None,
         zones: tuple[Zone, ...],
+        risk: tuple[Zone, ...],
+        in_port: bool,
         shore: Callable[[float, float], float | None],
         source: str = "",
     ) -> None:
@@ -92,8 +94,8 @@ class Fix:
         self.heading = heading
         self.status = status
         self.zones = zones
-        self.risk = tuple(z for z in zones if z.kind is ZoneKind.RISK) if zones else ()
-        self.in_port = any(z.kind is ZoneKind.PORT for z in zones) if zones else False
+        self.risk = risk  # the risk zones among ``zones``
+        self.in_port = in_port
         self._shore = shore
         self._offshore: float | None = -1.0
 

@@ -30,6 +30,7 @@ from seawatch.core.detectors.feed import FeedHealth
 from seawatch.core.rules import DarkRules
 
 _FORGET_AFTER = timedelta(days=7)  # a candidate silent this long is dropped (its alert stays open)
+_JUDGE_AGAIN = timedelta(seconds=60)  # who is watched is judged again a minute later (static data may arrive)
 
 
 @dataclass(slots=True)
@@ -44,6 +45,9 @@ class _Candidate:
     vessel: VesselInfo
     name: str
     vulnerable: bool
+    min_gap_s: float
+    multiple: float
+    judged_until: datetime
     alerted: bool = False
 
 
@@ -54,6 +58,7 @@ class DarkDetector:
         self.ctx = ctx
         self.feed = feed
         self._candidates: dict[int, _Candidate] = {}
+        self._skip: dict[int, datetime] = {}  # vessels judged not watched, until then
         self._rules: dict[str, DarkRules] = {}
 
     def on_fix(self, fix: Fix, out: Output) -> None:
@@ -75,6 +80,16 @@ class DarkDetector:
                 del self._candidates[mmsi]
             return
         zone = fix.risk[0]
+        if old is not None and not old.alerted and old.zone.id == zone.id and fix.t < old.judged_until:
+            # the same vessel in the same zone: refresh the position, keep the judgement for a while
+            old.last_seen, old.lat, old.lon, old.source = fix.t, fix.lat, fix.lon, fix.source
+            if old.expected_s != (expected := expected_interval_s(fix.vessel.ais_class, fix.sog, fix.status)):
+                old.expected_s = expected
+                old.threshold_s = max(old.min_gap_s, old.multiple * expected)
+            return
+        skip = self._skip.get(mmsi)
+        if skip is not None and fix.t < skip and not self.ctx.book.has_open_alert_about(mmsi):
+            return  # judged not watched a moment ago (an alert since then changes that at once)
         rules = self._rules.get(zone.id)
         if rules is None:
             rules = self._rules[zone.id] = self.ctx.rules.section("dark", zone.id, zone.rules)
@@ -83,7 +98,9 @@ class DarkDetector:
         if not rules.enabled or not (watched or counts(groups, rules.vessels)):
             if old is not None:
                 del self._candidates[mmsi]
+            self._skip[mmsi] = fix.t + _JUDGE_AGAIN
             return
+        self._skip.pop(mmsi, None)
         expected = expected_interval_s(fix.vessel.ais_class, fix.sog, fix.status)
         self._candidates[mmsi] = _Candidate(
             last_seen=fix.t,
@@ -96,9 +113,14 @@ class DarkDetector:
             vessel=vessel_info(fix.vessel),
             name=label(fix.vessel),
             vulnerable=watched or (groups is not None and UNIDENTIFIED in groups),
+            min_gap_s=rules.min_gap_s,
+            multiple=rules.expected_multiple,
+            judged_until=fix.t + _JUDGE_AGAIN,
         )
 
     def on_tick(self, now: datetime, out: Output) -> None:
+        if len(self._skip) > 10_000:
+            self._skip = {m: t for m, t in self._skip.items() if t > now}
         for mmsi, c in list(self._candidates.items()):
             if c.alerted:
                 if now - c.last_seen > _FORGET_AFTER:
@@ -136,6 +158,7 @@ class DarkDetector:
             )
 
     def forget(self, mmsi: int) -> None:
+        self._skip.pop(mmsi, None)
         candidate = self._candidates.get(mmsi)
         if candidate is not None and not candidate.alerted:
             del self._candidates[mmsi]

@@ -22,6 +22,7 @@ from seawatch.core.zones import Zone, ZoneKind
 RESCUE_KINDS = (Kind.DISTRESS, Kind.DRIFTING, Kind.REPORT)
 _ETA_NOTABLE_S = 900.0  # republish when the ETA moves by this much
 _TURNED_AWAY_S = 1800.0  # the alert resolves after the course has missed the zone this long
+_LOOK_EVERY_S = 30.0  # course lines and alongside checks at most twice a minute per vessel
 
 
 @dataclass(slots=True)
@@ -32,6 +33,7 @@ class _Link:
     alongside_s: float
     heading: dict[str, int] = field(default_factory=dict)  # zone id -> consecutive fixes heading there
     alerted_zone: str | None = None
+    last_look: datetime | None = None
     last_eta: datetime | None = None
     missed_since: datetime | None = None
 
@@ -44,39 +46,50 @@ class DisembarkationDetector:
         self.rules = ctx.rules.disembarkation
         self._alongside: dict[tuple[int, str], datetime] = {}  # (vessel, alert id) -> since
         self._links: dict[int, _Link] = {}
+        self._checked: dict[int, datetime] = {}  # vessel -> last alongside check
 
     def on_fix(self, fix: Fix, out: Output) -> None:
         if not self.rules.enabled or not self.ctx.disembarkation_zones:
             return
         mmsi = fix.vessel.mmsi
         link = self._links.get(mmsi)
-        if link is None and not any(self.ctx.book.open_count(k) for k in RESCUE_KINDS):
-            return  # no rescue under way anywhere: the common case, kept cheap
-        sog = fix.sog
-        if link is None or (sog is not None and sog <= self.rules.alongside_max_speed_kn):
-            self._check_alongside(fix, out)
-            link = self._links.get(mmsi)
         if link is None:
-            return
+            if not any(self.ctx.book.open_count(k) for k in RESCUE_KINDS):
+                return  # no rescue under way anywhere: the common case, kept cheap
+            self._check_alongside(fix)
+            link = self._links.get(mmsi)
+            if link is None:
+                return
         if fix.t - link.linked_at > timedelta(seconds=self.rules.link_ttl_s):
             del self._links[mmsi]
             return
+        if link.last_look is not None and (fix.t - link.last_look).total_seconds() < _LOOK_EVERY_S:
+            return
+        link.last_look = fix.t
         self._check_heading(fix, link, out)
 
     # ------------------------------------------------------------- who rescues
-    def _check_alongside(self, fix: Fix, out: Output) -> None:
+    def _check_alongside(self, fix: Fix) -> None:
         mmsi = fix.vessel.mmsi
+        book = self.ctx.book
+        if book.has_open_alert_about(mmsi):  # the subject of a rescue alert is linked to it
+            for kind in RESCUE_KINDS:
+                for alert in book.open_for(kind, (mmsi,)):
+                    if not alert.key[3]:
+                        self._links[mmsi] = _Link(alert.id, kind.value, fix.t, 0.0)
+                        return
         sog = fix.sog
-        for alert in self.ctx.book:
+        if sog is None or sog > self.rules.alongside_max_speed_kn:
+            return
+        last_check = self._checked.get(mmsi)
+        if last_check is not None and (fix.t - last_check).total_seconds() < _LOOK_EVERY_S:
+            return
+        self._checked[mmsi] = fix.t
+        for alert in book:
             if alert.key[0] not in RESCUE_KINDS or alert.key[3]:  # tests never link
                 continue
-            subject = alert.key[1]
-            if mmsi in subject:
-                if mmsi not in self._links:
-                    self._links[mmsi] = _Link(alert.id, alert.key[0].value, fix.t, 0.0)
-                continue
             last = alert.last
-            if last.lat is None or last.lon is None or sog is None or sog > self.rules.alongside_max_speed_kn:
+            if last.lat is None or last.lon is None or mmsi in alert.key[1]:
                 continue
             if fast_distance_m(fix.lat, fix.lon, last.lat, last.lon) > self.rules.link_radius_m:
                 self._alongside.pop((mmsi, alert.id), None)
@@ -184,11 +197,15 @@ class DisembarkationDetector:
         for key, since in list(self._alongside.items()):
             if now - since > ttl:
                 del self._alongside[key]
+        for mmsi, checked in list(self._checked.items()):
+            if (now - checked).total_seconds() > _LOOK_EVERY_S:
+                del self._checked[mmsi]
         for mmsi, link in list(self._links.items()):
             if now - link.linked_at > ttl and link.alerted_zone is None:
                 del self._links[mmsi]
 
     def forget(self, mmsi: int) -> None:
+        self._checked.pop(mmsi, None)
         link = self._links.get(mmsi)
         if link is not None and link.alerted_zone is None:
             del self._links[mmsi]

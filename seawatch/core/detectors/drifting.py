@@ -197,6 +197,10 @@ class DriftingDetector:
     def on_tick(self, now: datetime, out: Output) -> None:
         return None
 
+    def holds(self, mmsi: int) -> bool:
+        """Whether this detector keeps state for the vessel (else a fix under way cannot concern it)."""
+        return mmsi in self._state
+
     def forget(self, mmsi: int) -> None:
         self._state.pop(mmsi, None)
 

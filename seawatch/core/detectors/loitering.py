@@ -139,6 +139,10 @@ class LoiteringDetector:
     def on_tick(self, now: datetime, out: Output) -> None:
         return None
 
+    def holds(self, mmsi: int) -> bool:
+        """Whether this detector keeps state for the vessel (else a fix under way cannot concern it)."""
+        return mmsi in self._windows
+
     def forget(self, mmsi: int) -> None:
         self._windows.pop(mmsi, None)
 

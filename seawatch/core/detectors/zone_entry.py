@@ -19,6 +19,8 @@ from seawatch.core.detectors.base import Context, Fix, Output, counts, iso, labe
 from seawatch.core.rules import ZoneEntryRules
 from seawatch.core.zones import Zone
 
+_JUDGE_AGAIN = timedelta(seconds=60)  # an entered vessel that does not count is judged again after this
+
 
 @dataclass(slots=True)
 class _InZone:
@@ -28,6 +30,7 @@ class _InZone:
     alerted: bool = False
     entered_at: datetime | None = None
     rearm_until: datetime | None = None
+    judge_at: datetime | None = None
 
 
 class ZoneEntryDetector:
@@ -70,11 +73,13 @@ class ZoneEntryDetector:
                     st.alerted = True  # the same situation as the alert just resolved: stay quiet
                     st.rearm_until = None
                     continue
-            if st.entered and not st.alerted:
+            if st.entered and not st.alerted and (st.judge_at is None or fix.t >= st.judge_at):
                 groups = vessel_groups(fix.vessel, fix.t, self.ctx.rules.vessel)
                 if counts(groups, rules.vessels):
                     st.alerted = True
                     out.append(self._finding(fix, zone, st, sorted(groups or ())))
+                elif groups is not None:
+                    st.judge_at = fix.t + _JUDGE_AGAIN  # routine traffic: look again in a minute, not every fix
         for zone_id, st in list(states.items()):
             if zone_id in here:
                 continue
