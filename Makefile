@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine:
 #   make demo   - virtual environment, install, then `seawatch demo`
-#   make test   - the same set-up plus Mosquitto and PostgreSQL, then lint, types and the whole test suite
+#   make test   - the same set-up plus Mosquitto, PostgreSQL and Chromium, then lint, types and the whole test suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -27,6 +27,7 @@ lint: $(STAMP)
 test: $(STAMP)
 	bash scripts/ensure-mosquitto.sh
 	bash scripts/ensure-postgres.sh
+	bash scripts/ensure-chromium.sh
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest -q
 

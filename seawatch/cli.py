@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import json
 import logging
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
@@ -257,35 +259,67 @@ def _show(figures: Any) -> None:
     print(figures.line(), file=sys.stderr, flush=True)
 
 
-async def _run(settings: Settings, duration_s: float | None, alerts_out: Path | None = None) -> None:
-    from seawatch.delivery import AlertDelivery
-    from seawatch.service import Ingest, JsonLinesSink, log_sink, run_service, stop_task
+async def _serve(settings: Settings, app: Any, started: asyncio.Event | None = None) -> None:
+    """Serve the app (whose lifespan runs the service) until cancelled; print where the map is."""
+    import uvicorn
 
-    sinks: list[Any] = [log_sink]
+    config = uvicorn.Config(
+        app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="on", access_log=False
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(), name="http")
+    try:
+        while not server.started:
+            if task.done():
+                await task  # raises what stopped it (a busy port, a bad zones file …)
+                raise OSError(f"cannot listen on {settings.http_host}:{settings.http_port}")
+            await asyncio.sleep(0.05)
+        port = server.servers[0].sockets[0].getsockname()[1] if server.servers else settings.http_port
+        print(f"seawatch: map and API at http://{settings.http_host}:{port}/ (API docs at /docs)", file=sys.stderr)
+        if started is not None:
+            started.set()
+        await asyncio.shield(task)
+    finally:
+        # A graceful stop: uvicorn ends its lifespan (the service, in-flight webhooks) itself.
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(asyncio.shield(task), timeout=20)
+
+
+async def _run(settings: Settings, duration_s: float | None, alerts_out: Path | None = None) -> None:
+    from seawatch.service import JsonLinesSink
+    from seawatch.web.app import create_app
+
     file_sink = JsonLinesSink(alerts_out) if alerts_out is not None else None
-    if file_sink is not None:
-        sinks.append(file_sink)
-    delivery = AlertDelivery(settings)
-    ingest = Ingest(settings, sinks=sinks, delivery=delivery)
-    service = asyncio.create_task(run_service(settings, _show, ingest=ingest), name="service")
+    sinks = [file_sink] if file_sink is not None else []
+    app = create_app(settings, show=_show, extra_sinks=sinks)
+    server = asyncio.create_task(_serve(settings, app), name="server")
     try:
         if duration_s is None:
-            await service
+            await server
         else:
-            await asyncio.wait({service}, timeout=duration_s)
+            done, _ = await asyncio.wait({server}, timeout=duration_s)
+            if done:
+                await server
     finally:
-        await stop_task(service)
-        _show(ingest.figures())
+        server.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await server
+        live = getattr(app.state, "live", None)
+        if live is not None:
+            _show(live.ingest.figures())
         if file_sink is not None:
             file_sink.close()
-        delivery.store.close()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from seawatch.adapters.store import StoreError
     from seawatch.watchconfig import ConfigError
 
-    settings = _settings(args)
+    overrides: dict[str, Any] = {}
+    if args.http_port is not None:
+        overrides["http_port"] = args.http_port
+    settings = _settings(args, **overrides)
     print(f"seawatch run: ingesting {settings.mqtt_topics} from {settings.mqtt_url}", file=sys.stderr)
     alerts_out = Path(args.alerts_out) if args.alerts_out else None
     try:
@@ -299,38 +333,49 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 async def _demo(settings: Settings, duration_s: float | None) -> None:
     from seawatch.adapters.broker import EmbeddedBroker
-    from seawatch.delivery import AlertDelivery
-    from seawatch.service import Ingest, log_sink, publish_log, run_service, stop_task
+    from seawatch.service import publish_log, stop_task
+    from seawatch.web.app import create_app
 
+    scratch = tempfile.TemporaryDirectory(prefix="seawatch-demo-")
     async with EmbeddedBroker(port=settings.demo_broker_port) as broker:
-        settings = settings.model_copy(update={"mqtt_url": broker.url, "mqtt_topics": ["ais/#"]})
-        delivery = AlertDelivery(settings)
-        ingest = Ingest(settings, sinks=[log_sink], delivery=delivery)
+        # The demo starts clean every time: its alert store lives in a scratch directory.
+        store_url = f"sqlite:///{Path(scratch.name) / 'alerts.db'}"
+        settings = settings.model_copy(
+            update={"mqtt_url": broker.url, "mqtt_topics": ["ais/#"], "store_url": store_url}
+        )
+        names = ", ".join(p.stem for p in settings.demo_feed)
         print(
-            f"seawatch demo: embedded broker on {broker.url}; publishing {settings.demo_feed} "
+            f"seawatch demo: embedded broker on {broker.url}; publishing {names} "
             f"at {settings.demo_speed:g}x real time to ais/demo (Ctrl-C to stop)",
             file=sys.stderr,
         )
+        app = create_app(settings, show=_show)
 
         async def main() -> None:
+            started = asyncio.Event()
             async with asyncio.TaskGroup() as tasks:
-                tasks.create_task(run_service(settings, _show, ingest=ingest), name="service")
-                await ingest.source.wait_connected()
-                tasks.create_task(
-                    publish_log(settings, settings.demo_feed, "ais/demo", speed=settings.demo_speed, loop=True),
-                    name="demo-feed",
+                tasks.create_task(_serve(settings, app, started), name="server")
+                await started.wait()
+                await app.state.live.ingest.source.wait_connected()
+                feed = publish_log(
+                    settings, settings.demo_feed, "ais/demo", speed=settings.demo_speed, loop=True, live_times=True
                 )
+                tasks.create_task(feed, name="demo-feed")
 
         task = asyncio.create_task(main(), name="demo")
         try:
             if duration_s is None:
                 await task
             else:
-                await asyncio.wait({task}, timeout=duration_s)
+                done, _ = await asyncio.wait({task}, timeout=duration_s)
+                if done:
+                    await task
         finally:
             await stop_task(task)
-            _show(ingest.figures())
-            delivery.store.close()
+            live = getattr(app.state, "live", None)
+            if live is not None:
+                _show(live.ingest.figures())
+    scratch.cleanup()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -339,11 +384,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         overrides["demo_speed"] = args.speed
     if args.port is not None:
         overrides["demo_broker_port"] = args.port
-    if args.feed is not None:
-        overrides["demo_feed"] = Path(args.feed)
+    if args.http_port is not None:
+        overrides["http_port"] = args.http_port
+    if args.feed:
+        overrides["demo_feed"] = [Path(f) for f in args.feed]
     settings = _settings(args, **overrides)
-    if not settings.demo_feed.is_file():
-        return _fail(f"demo feed {str(settings.demo_feed)!r} not found (run from the repository root)")
+    missing = [str(p) for p in settings.demo_feed if not p.is_file()]
+    if missing:
+        return _fail(f"demo feed {missing[0]!r} not found (run from the repository root)")
     from seawatch.adapters.store import StoreError
     from seawatch.watchconfig import ConfigError
 
@@ -401,13 +449,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="ingest from the configured MQTT broker")
     p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     p.add_argument("--alerts-out", default=None, help="append alert events to this JSON Lines file")
+    p.add_argument("--http-port", type=int, default=None, help="port of the map and API (default 8000; 0: any)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="embedded broker + recorded feed + the service, nothing to install")
     p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     p.add_argument("--speed", type=float, default=None, help="replay speed factor (default from settings)")
     p.add_argument("--port", type=int, default=None, help="embedded broker port")
-    p.add_argument("--feed", default=None, help="recording to publish (default replay_data/demo.nmea)")
+    p.add_argument(
+        "--feed", action="append", default=None, help="log to publish (repeatable; default: six scenarios together)"
+    )
+    p.add_argument("--http-port", type=int, default=None, help="port of the map and API (default 8000; 0: any)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("replay", help="run the whole pipeline over logs and write alert events (JSON Lines)")

@@ -25,6 +25,16 @@ from seawatch.core.pipeline import PipelineOptions
 from seawatch.urls import parse_mqtt_url
 
 DEFAULT_CONFIG_FILE = Path("seawatch.toml")
+# Scenarios the demo plays together: beacons at once, then a drift, a rescue and a landing,
+# a transfer at sea, boats in port (their MMSIs are distinct).
+DEMO_SCENARIOS = (
+    "beacons_active",
+    "rescue_disembarkation",
+    "mothership_transfer",
+    "adrift_andaman",
+    "loitering_craft",
+    "port_anchorage",
+)
 
 
 class Partner(BaseModel):
@@ -153,11 +163,36 @@ class Settings(BaseSettings):
     )
     cap_sender: str = Field("seawatch", description="CAP <sender> of this installation (e.g. seawatch@rcc.example).")
 
+    # --- HTTP API and map -------------------------------------------------------------
+    http_host: str = Field("127.0.0.1", description="Address the API and map listen on (0.0.0.0 behind a proxy).")
+    http_port: int = Field(8000, ge=0, le=65535, description="Port of the API and map; 0 picks a free one.")
+    operator_tokens: dict[str, SecretStr] = Field(
+        {}, description="Operator name -> bearer token for write actions (acknowledge, assign, resolve, report)."
+    )
+    api_read_token: SecretStr | None = Field(
+        None, description="Bearer token needed to read the API and map data; unset: reading is open."
+    )
+    map_tiles_url: str | None = Field(
+        None,
+        description="Tile layer URL template for the map, e.g. a local tile server's "
+        "http://tiles.local/{z}/{x}/{y}.png; unset: no basemap, so the page needs nothing from the internet.",
+    )
+    map_tiles_attribution: str = Field("", description="Attribution shown for the tile layer (required by most).")
+    surpic_max_range_nm: float = Field(100.0, gt=0, description="SURPIC lists vessels within this range, nm.")
+
     # --- demo and figures --------------------------------------------------------------
     demo_broker_port: int = Field(18830, ge=1, le=65535, description="Port of the demo's embedded broker.")
-    demo_feed: Path = Field(Path("replay_data/demo.nmea"), description="Recording the demo publishes over MQTT.")
-    demo_speed: float = Field(5.0, gt=0, description="Demo replay speed factor (1 = real time).")
+    demo_feed: list[Path] = Field(
+        [Path(f"replay_data/scenarios/{name}.nmea") for name in DEMO_SCENARIOS],
+        description="Logs the demo publishes over MQTT, merged in event time and looped.",
+    )
+    demo_speed: float = Field(20.0, gt=0, description="Demo replay speed factor (1 = real time).")
     stats_interval_s: float = Field(2.0, gt=0, description="Seconds between live figure updates.")
+
+    @field_validator("demo_feed", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str | Path) else value
 
     @field_validator("mqtt_url")
     @classmethod

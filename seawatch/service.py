@@ -7,15 +7,17 @@ demo`` adds an embedded broker and a scripted feed around the very same service.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from seawatch.adapters.files import iter_log_lines
 from seawatch.adapters.mqtt import MqttSource, SourceHealth, make_client, publish_qos1
@@ -236,36 +238,68 @@ def _payloads_with_times(lines: Iterable[bytes]) -> Iterable[tuple[bytes, dateti
         yield b"\n".join(held), None
 
 
+def _merged(paths: Sequence[Path]) -> Iterator[tuple[bytes, datetime | None]]:
+    """Several logs as one, in event time (untimed payloads keep their place within their file)."""
+    streams = []
+    for index, path in enumerate(paths):
+        last = [datetime.min.replace(tzinfo=UTC)]
+
+        def keyed(path: Path = path, index: int = index, last: list[datetime] = last) -> Iterator[Any]:
+            for n, (payload, when) in enumerate(_payloads_with_times(iter_log_lines(path))):
+                if when is not None:
+                    last[0] = when
+                yield (last[0], index, n, payload, when)
+
+        streams.append(keyed())
+    for _, _, _, payload, when in heapq.merge(*streams):
+        yield payload, when
+
+
+def _span(paths: Sequence[Path]) -> tuple[datetime | None, datetime | None]:
+    first: datetime | None = None
+    last: datetime | None = None
+    for _, when in _merged(paths):
+        if when is not None:
+            first = when if first is None or when < first else first
+            last = when if last is None or when > last else last
+    return first, last
+
+
 async def publish_log(
     settings: Settings,
-    path: Path,
+    paths: Path | Sequence[Path],
     topic: str,
     *,
     speed: float = 1.0,
     loop: bool = False,
     untimed_rate_per_s: float = 100.0,
+    live_times: bool = False,
 ) -> int:
-    """Publish a recording line by line at QoS 1, in event time scaled by ``speed``.
+    """Publish recordings line by line at QoS 1, merged in event time, paced by event time / ``speed``.
 
     Lines without a time of their own are paced at ``untimed_rate_per_s``. With
-    ``loop`` the recording starts again when it ends (event time keeps moving
-    forward by the length of the recording, so fleet state does not go back).
-    Returns the number of payloads published.
+    ``loop`` the recordings start again when they end, later in event time, so fleet
+    state never goes back. With ``live_times`` every line is re-stamped so its event
+    time runs ``speed`` times faster than the wall clock and reaches *now* as each lap
+    ends: detectors see the recording's real durations, and no time is ever ahead of
+    its arrival (the decoder distrusts times from the future). Returns the payloads sent.
     """
+    files = [paths] if isinstance(paths, Path) else list(paths)
     sent = 0
     shift = timedelta(0)
+    first_time, last_time = _span(files)
+    span = (last_time - first_time) if first_time and last_time else timedelta(0)
     client = make_client(settings, identifier=f"seawatch-feed-{uuid.uuid4().hex[:12]}", clean_session=True)
     async with client:
         while True:
-            first: datetime | None = None
-            last: datetime | None = None
             started = time.monotonic()
+            if live_times and first_time is not None:
+                lap_end = datetime.now(UTC) + span / speed
+                shift = lap_end - span - first_time
             untimed = 0
-            for payload, when in _payloads_with_times(iter_log_lines(path)):
-                if when is not None:
-                    first = first or when
-                    last = when
-                    due = (when - first).total_seconds() / speed
+            for payload, when in _merged(files):
+                if when is not None and first_time is not None:
+                    due = (when - first_time).total_seconds() / speed
                 else:
                     untimed += 1
                     due = untimed / untimed_rate_per_s
@@ -278,22 +312,27 @@ async def publish_log(
                 sent += 1
             if not loop:
                 return sent
-            # Move the next lap past the duplicate window, so repeated lines count as new.
-            span = (last - first) if first and last else timedelta(0)
-            shift += span + timedelta(seconds=settings.duplicate_window_s + 1)
+            if not live_times:
+                # Move the next lap past the duplicate window, so repeated lines count as new.
+                shift += span + timedelta(seconds=settings.duplicate_window_s + 1)
 
 
 def _retime(payload: bytes, when: datetime) -> bytes:
-    """Put a looped recording's line at its new event time with an NMEA 4 tag block."""
+    """Put a line at a new event time with an NMEA 4 tag block (keeping its receiver, ``s:``)."""
     out = []
     for raw in payload.split(b"\n"):
         if raw.startswith(b"$PGHP"):
             continue
         line = raw.strip()
+        station = b""
         if line[:1] == b"\\":
-            line = line[line.find(b"\\", 1) + 1 :]
+            end = line.find(b"\\", 1)
+            for field in line[1:end].split(b"*")[0].split(b","):
+                if field.startswith(b"s:"):
+                    station = field + b","
+            line = line[end + 1 :]
         line = strip_wrapping(line)[0]
-        tag = b"c:%d" % int(when.timestamp())
+        tag = station + b"c:%d" % int(when.timestamp())
         out.append(b"\\%s*%02X\\%s" % (tag, nmea_checksum(tag), line))
     return b"\n".join(out)
 

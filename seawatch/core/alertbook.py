@@ -101,6 +101,8 @@ class AlertBook:
                 subject: tuple[int | str, ...] = (a, b)
             elif ev.kind is Kind.FEED_OUTAGE:
                 subject = (str(ev.evidence.get("source", "")),)
+            elif ev.kind is Kind.REPORT:
+                subject = (str(ev.evidence.get("report_id", ev.id)),)
             elif ev.mmsi is not None:
                 subject = (ev.mmsi,)
             else:
@@ -174,6 +176,20 @@ class AlertBook:
         alert.next_escalation = None
         return self._emit(alert, EventType.ACKNOWLEDGED, Status.ACKNOWLEDGED, at, by=by, note=note)
 
+    def assign(self, alert_id: str, at: datetime, by: str, to: str, note: str | None = None) -> AlertEvent | None:
+        """Give an open alert to someone (a rescue unit, a duty officer): kept in its evidence and history."""
+        alert = self._by_id.get(alert_id)
+        if alert is None or alert.status not in (Status.OPEN, Status.ACKNOWLEDGED):
+            return None
+        evidence = dict(alert.pending.evidence if alert.pending is not None else alert.last.evidence)
+        evidence["assigned_to"] = to
+        return self._emit(alert, EventType.UPDATED, alert.status, at, by=by, note=note, evidence=evidence)
+
+    def report(self, finding: Finding) -> AlertEvent:
+        """A person's report (a sighting, a distress call) opens an alert like any detector's finding."""
+        (event,) = self._finding(finding)
+        return event
+
     def resolve(self, alert_id: str, at: datetime, by: str, note: str | None = None) -> AlertEvent | None:
         alert = self._by_id.get(alert_id)
         if alert is None or alert.status not in (Status.OPEN, Status.ACKNOWLEDGED):
@@ -194,7 +210,12 @@ class AlertBook:
                 pending = alert.pending
                 if pending is not None and pending.observed_at <= due:
                     # what was known at the due time goes into the escalation; later findings wait
-                    alert.last = replace(alert.last, lat=pending.lat, lon=pending.lon, evidence=pending.evidence)
+                    alert.last = replace(
+                        alert.last,
+                        lat=pending.lat,
+                        lon=pending.lon,
+                        evidence=_carry(pending.evidence, alert.last.evidence),
+                    )
                     alert.summary = pending.summary
                     alert.pending = None
                 evidence = dict(alert.last.evidence)
@@ -267,7 +288,7 @@ class AlertBook:
             zone=f.zone if f.zone is not None else alert.last.zone,
             observed_at=f.observed_at,
             summary=f.summary,
-            evidence=f.evidence,
+            evidence=_carry(f.evidence, alert.last.evidence),
             by=None,
             note=None,
         )
@@ -301,7 +322,7 @@ class AlertBook:
             at = max(at, base.observed_at)
             if alert.pending is not None:
                 p = alert.pending
-                base = replace(base, lat=p.lat, lon=p.lon, evidence=p.evidence)
+                base = replace(base, lat=p.lat, lon=p.lon, evidence=_carry(p.evidence, base.evidence))
                 alert.summary = p.summary
                 alert.pending = None
                 at = max(at, p.observed_at)
@@ -355,6 +376,16 @@ class AlertBook:
                 else:
                     del self._open_per_mmsi[m]
         return ev
+
+
+_OPERATOR_KEYS = ("assigned_to",)  # evidence an operator added, kept when a detector updates the alert
+
+
+def _carry(evidence: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
+    missing = [k for k in _OPERATOR_KEYS if k in previous and k not in evidence]
+    if not missing:
+        return evidence
+    return {**evidence, **{k: previous[k] for k in missing}}
 
 
 def _rank(severity: Severity) -> int:

@@ -277,6 +277,7 @@ def test_sigkill_mid_delivery_loses_nothing_and_redelivers_with_the_same_id(
         'alerts_topic_prefix = ""\n'
         "webhook_retry_min_s = 0.1\n"
         "stats_interval_s = 0.5\n"
+        "http_port = 0\n"
         "[[partners]]\n"
         'name = "ngo"\n'
         f'url = "{receiver.url}"\n'

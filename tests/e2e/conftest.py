@@ -1,0 +1,293 @@
+"""The live map in a real headless Chromium against the real Seawatch.
+
+Every test gets a Mosquitto broker of its own, a fresh topic, and the real app
+(``create_app`` served by uvicorn on a free port, its lifespan running the MQTT ingest,
+the watch and the SQLite store). AIS goes in over MQTT exactly as in production.
+
+The browser is Debian's ``chromium`` driven by Playwright (browser downloads do not work
+on these machines; ``scripts/ensure-chromium.sh`` installs it). Every page:
+  * may reach 127.0.0.1 only: any other request is aborted and recorded, and fails the test;
+  * fails the test on any console error, uncaught exception or dialog.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import paho.mqtt.client as paho
+import pyais
+import pytest
+import uvicorn
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Dialog,
+    Page,
+    Playwright,
+    Route,
+    sync_playwright,
+)
+
+from seawatch.config import Settings
+from seawatch.core.lines import nmea_checksum
+from tests.integration import conftest as integration_fixtures
+from tests.integration.mosquitto import Mosquitto, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("SEAWATCH_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+OPERATOR_TOKEN = "op-" + uuid.uuid4().hex
+VIEWPORT = {"width": 1280, "height": 800}
+
+
+# ----------------------------------------------------------------------------- AIS in
+
+
+def nmea(fields: dict[str, Any], when: datetime, rx: str = "rx-e2e") -> list[bytes]:
+    """AIVDM sentences for one message, each behind an NMEA 4 tag block carrying its event time."""
+    out = []
+    for sentence in pyais.encode_dict(fields, talker_id="AI", sentence_type="VDM", radio_channel="A"):
+        tag = f"s:{rx},c:{int(when.timestamp())}"
+        out.append(f"\\{tag}*{nmea_checksum(tag.encode()):02X}\\{sentence}".encode())
+    return out
+
+
+class Publisher:
+    """A paho client publishing at QoS 1 and waiting for the broker's acknowledgement."""
+
+    def __init__(self, broker: Mosquitto, topic: str) -> None:
+        self.topic = topic
+        self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"e2e-pub-{uuid.uuid4().hex[:8]}")
+        self.client.connect("127.0.0.1", broker.port)
+        self.client.loop_start()
+
+    def publish(self, payloads: list[bytes]) -> None:
+        infos = [self.client.publish(self.topic, payload, qos=1) for payload in payloads]
+        for info in infos:
+            info.wait_for_publish(10)
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+# ----------------------------------------------------------------------------- the app
+
+
+@dataclass
+class Seawatch:
+    """The running app: its base URL, settings, and an HTTP client for checking the API."""
+
+    url: str
+    settings: Settings
+    app: Any
+    http: httpx.Client
+
+    def get(self, path: str) -> Any:
+        response = self.http.get(path, headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"})
+        response.raise_for_status()
+        return response.json()
+
+
+def wait_for(predicate: Callable[[], object], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    if not predicate():
+        raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+
+class AppServer:
+    """The real app served by uvicorn in a thread, on a free port of 127.0.0.1."""
+
+    def __init__(self, settings: Settings) -> None:
+        from seawatch.web.app import create_app  # imported late: a missing app fails the test, not collection
+
+        self.settings = settings
+        self.port = free_port()
+        self.app = create_app(settings)
+        config = uvicorn.Config(
+            self.app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+            # The map keeps an event stream open; do not wait for it at shutdown.
+            timeout_graceful_shutdown=2,
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="e2e-uvicorn", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.thread.start()
+        wait_for(lambda: self.server.started or not self.thread.is_alive(), 20, "uvicorn to start")
+        if not self.server.started:
+            raise RuntimeError("the app did not start (see the log above)")
+        live = self.app.state.live
+        wait_for(lambda: live.ingest.health.connected, 15, "the ingest to connect to the broker")
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=20)
+
+
+def e2e_settings(broker: Mosquitto, topic: str, workdir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "mqtt_url": broker.url,
+        "mqtt_topics": [f"{topic}/#"],
+        "mqtt_client_id": f"seawatch-e2e-{uuid.uuid4().hex[:8]}",
+        "store_url": f"sqlite:///{workdir / 'alerts.db'}",
+        "zones_dir": ROOT / "zones",
+        "map_tiles_url": None,
+        "operator_tokens": {"duty-officer": OPERATOR_TOKEN},
+        "alerts_topic_prefix": None,
+        # The coastline mask (400 MB, loaded on first use) plays no part in what these tests show.
+        "shore_distance": False,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+mosquitto = integration_fixtures.mosquitto  # a broker of the test's own, as the integration tests use
+
+
+@pytest.fixture
+def topic() -> str:
+    return f"seawatch-e2e/{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+def seawatch(mosquitto: Mosquitto, topic: str, tmp_path: Path) -> Iterator[Seawatch]:
+    server = AppServer(e2e_settings(mosquitto, topic, tmp_path))
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            yield Seawatch(server.url, server.settings, server.app, http)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def publisher(mosquitto: Mosquitto, topic: str) -> Iterator[Publisher]:
+    pub = Publisher(mosquitto, f"{topic}/rx")
+    try:
+        yield pub
+    finally:
+        pub.close()
+
+
+# ----------------------------------------------------------------------------- the browser
+
+
+# Module scope, not session: Playwright's sync API keeps an event loop running on this thread
+# while it is open, and the asyncio tests of other modules cannot start theirs meanwhile.
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} not found: run scripts/ensure-chromium.sh")
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+# Counts every <img> ever inserted into the page, even one removed again at once.
+_IMG_WATCH = """
+window.__seawatchImgs = [];
+new MutationObserver((records) => {
+  for (const r of records) for (const n of r.addedNodes) {
+    if (n.nodeType !== 1) continue;
+    if (n.tagName === "IMG") window.__seawatchImgs.push(n.outerHTML);
+    for (const img of n.querySelectorAll ? n.querySelectorAll("img") : []) window.__seawatchImgs.push(img.outerHTML);
+  }
+}).observe(document, {childList: true, subtree: true});
+"""
+
+
+@dataclass
+class Probe:
+    """A page and everything it did that a test must see: errors, dialogs, requests."""
+
+    page: Page
+    context: BrowserContext
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    allowed_console: list[str] = field(default_factory=list)
+    # Answers for the prompts a test expects (assign, resolve); any other dialog fails the test.
+    prompt_answers: list[str] = field(default_factory=list)
+    answered: list[str] = field(default_factory=list)
+
+    def unexpected_console(self) -> list[str]:
+        return [m for m in self.console_errors if not any(a in m for a in self.allowed_console)]
+
+    def assert_clean(self) -> None:
+        assert self.blocked == [], f"requests outside 127.0.0.1: {self.blocked}"
+        assert self.page_errors == [], f"uncaught errors in the page: {self.page_errors}"
+        assert self.unexpected_console() == [], f"console errors: {self.unexpected_console()}"
+        assert self.dialogs == [], f"dialogs opened: {self.dialogs}"
+
+
+@pytest.fixture
+def probe(browser: Browser) -> Iterator[Probe]:
+    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    page = context.new_page()
+    p = Probe(page, context)
+
+    def route(route: Route) -> None:
+        url = route.request.url
+        p.requests.append(url)
+        if urlsplit(url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            p.blocked.append(url)
+            route.abort()
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            p.console_errors.append(f"{message.text} ({message.location.get('url')})")
+
+    def on_dialog(dialog: Dialog) -> None:
+        if dialog.type == "prompt" and p.prompt_answers:
+            p.answered.append(dialog.message)
+            dialog.accept(p.prompt_answers.pop(0))
+            return
+        p.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    context.route("**/*", route)
+    context.add_init_script(_IMG_WATCH)
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: p.page_errors.append(str(exc)))
+    page.on("dialog", on_dialog)
+    try:
+        yield p
+    finally:
+        context.close()
+    p.assert_clean()
