@@ -12,6 +12,7 @@ import contextlib
 import csv
 import json
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -247,6 +248,18 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_config(args: argparse.Namespace) -> int:
+    """The configuration reference (every setting, its variable, default and unit), or the effective settings."""
+    if args.reference:
+        from seawatch.configdoc import render_reference
+
+        sys.stdout.write(render_reference())
+        return 0
+    settings = _settings(args)
+    print(settings.model_dump_json(indent=2))  # secrets print as '**********'
+    return 0
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
     from seawatch.core.rules import render_defaults
 
@@ -437,6 +450,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
         help="logging level (default WARNING)",
     )
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default=None,
+        help="text lines, or one JSON object a line (default text; env SEAWATCH_LOG_FORMAT)",
+    )
     parser.add_argument("--config", type=Path, default=None, help="TOML settings file (default ./seawatch.toml)")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -476,6 +495,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--enable", metavar="PARTNER", help="enable a partner that a 410 Gone disabled")
     p.set_defaults(func=cmd_outbox)
 
+    p = sub.add_parser("config", help="print the effective settings (secrets hidden), or --reference")
+    p.add_argument("--reference", action="store_true", help="the configuration reference (docs/configuration.md)")
+    p.set_defaults(func=cmd_config)
+
     p = sub.add_parser("rules", help="print the detector rules with their descriptions")
     p.add_argument("--defaults", action="store_true", help="the built-in defaults, as alerts/rules.toml holds them")
     p.set_defaults(func=cmd_rules)
@@ -490,11 +513,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from seawatch.logs import configure
+
+    configure(args.log_level, args.log_format or os.environ.get("SEAWATCH_LOG_FORMAT", "text"))
     try:
         return int(args.func(args))
     except ValidationError as exc:

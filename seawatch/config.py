@@ -188,6 +188,9 @@ class Settings(BaseSettings):
     )
     demo_speed: float = Field(20.0, gt=0, description="Demo replay speed factor (1 = real time).")
     stats_interval_s: float = Field(2.0, gt=0, description="Seconds between live figure updates.")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Log lines as text, or one JSON object a line (read at start, also --log-format)."
+    )
 
     @field_validator("demo_feed", mode="before")
     @classmethod

@@ -65,6 +65,38 @@ class Figures:
         )
 
 
+@dataclass(slots=True)
+class FeedFigures:
+    """One MQTT topic's figures for the feed-health view: last message, recent rate, reject ratio."""
+
+    messages: int = 0
+    rejects: int = 0
+    last_at: float | None = None  # time.monotonic() of the last message
+    minutes: dict[int, int] = field(default_factory=dict)  # minute (monotonic // 60) -> messages
+
+    def note(self, now: float, rejected: int) -> None:
+        self.messages += 1
+        self.rejects += rejected
+        self.last_at = now
+        minute = int(now // 60)
+        self.minutes[minute] = self.minutes.get(minute, 0) + 1
+        if len(self.minutes) > 6:
+            for old in [m for m in self.minutes if m < minute - 5]:
+                del self.minutes[old]
+
+    def view(self, now: float) -> dict[str, float | int | None]:
+        minute = int(now // 60)
+        recent = sum(n for m, n in self.minutes.items() if m >= minute - 5)
+        return {
+            "messages": self.messages,
+            "last_message_age_s": None if self.last_at is None else round(now - self.last_at, 3),
+            "rate_per_min_5m": round(recent / 5.0, 1),
+            "reject_ratio": round(self.rejects / self.messages, 4) if self.messages else 0.0,
+        }
+
+
+_MAX_FEEDS = 1000  # topics tracked for the feed-health view (a wildcard can match many)
+
 AlertSink = Callable[[AlertEvent], None]
 """Receives every alert event in order. Must not block: ingest waits while it runs."""
 
@@ -94,13 +126,22 @@ class Ingest:
         self.health = SourceHealth(name=f"mqtt {settings.mqtt_url}")
         self.source = MqttSource(settings, self._on_payload, self.health)
         self.alert_events = 0
+        self.feeds: dict[str, FeedFigures] = {}
         self._last_count = 0
         self._last_time = time.monotonic()
         self.last_arrival = time.monotonic()
 
     def _on_payload(self, payload: bytes, received_at: datetime, topic: str) -> None:
-        self.last_arrival = time.monotonic()
+        now = self.last_arrival = time.monotonic()
+        rejects = self.pipeline.decoder.stats.rejects
+        before = rejects.total()
         self.pipeline.feed_payload(payload, received_at, topic)
+        feed = self.feeds.get(topic)
+        if feed is None:
+            if len(self.feeds) >= _MAX_FEEDS:
+                self.feeds.pop(next(iter(self.feeds)))
+            feed = self.feeds[topic] = FeedFigures()
+        feed.note(now, rejects.total() - before)
         if self.pipeline.events:
             self.dispatch()
 

@@ -624,6 +624,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
             "vessels": len(ingest.pipeline.fleet),
             "alerts_open": sum(1 for _ in watch.book) if watch is not None else 0,
             "uptime_s": round(time.monotonic() - live.started, 1),
+            "topics": {topic: f.view(time.monotonic()) for topic, f in sorted(ingest.feeds.items())},
             "feeds": feeds,
         }
         return JSONResponse(body, status_code=200 if ingest.health.connected else 503)

@@ -99,8 +99,10 @@ def test_vessels_alerts_operator_actions_and_audit_log(
         now - timedelta(seconds=20),
     )
     payloads += line({"msg_type": 1, "mmsi": SART, "lat": 6.5, "lon": 96.5, "status": 14, "speed": 0.2}, now)
-    publish(mosquitto, f"{topic}/rx", payloads)
+    publish(mosquitto, f"{topic}/rx", [*payloads, b"!AIVDM,garbage*00"])
     assert wait(lambda: len(client.get("/api/alerts").json()["alerts"]) == 1)
+    feed = client.get("/healthz").json()["topics"][f"{topic}/rx"]
+    assert feed["messages"] == len(payloads) + 1 and feed["reject_ratio"] > 0 and feed["rate_per_min_5m"] > 0
 
     vessels = client.get("/api/vessels").json()
     by_mmsi = {f["properties"]["mmsi"]: f for f in vessels["features"]}
@@ -162,6 +164,7 @@ def test_reports_become_alerts(client: TestClient) -> None:
 def test_health_metrics_zones_and_openapi(client: TestClient) -> None:
     health = client.get("/healthz")
     assert health.status_code == 200 and health.json()["broker_connected"] is True
+    assert health.json()["topics"] == {}  # nothing received yet: no feed to show
     metrics = client.get("/metrics").text
     for name in ("seawatch_messages_total", "seawatch_vessels", "seawatch_broker_connected", "seawatch_alerts_open"):
         assert name in metrics

@@ -352,3 +352,45 @@ def _wait_line(proc: subprocess.Popen[str], log_path: Path, text: str, timeout_s
             raise AssertionError(f"seawatch run exited: {log_path.read_text(encoding='utf-8')[-2000:]}")
         time.sleep(0.1)
     return False
+
+
+async def test_rotating_the_secret_while_deliveries_continue_fails_no_verification(
+    receiver: Receiver, tmp_path: Path
+) -> None:
+    """Rotation as docs/operations.md describes it: new secret, old one kept as previous_secret a while.
+
+    Seawatch restarts between steps (new settings); the partner switches its own secret
+    at a moment of its choosing. Events keep being raised and delivered throughout;
+    every request must verify at the partner, whichever secret it holds at that moment.
+    """
+    new_secret = "whsec_" + base64.b64encode(b"the-new-secret-after-rotation-0123").decode()
+    events = scenario_events("rescue_disembarkation")
+    batches = [events[i::4] for i in range(4)]  # four rounds of new events
+    receiver.delay_s = 0.02
+
+    async def round_with(delivery: AlertDelivery, batch: list[AlertEvent], switch_partner: bool = False) -> None:
+        task = asyncio.create_task(delivery.dispatcher.run())
+        try:
+            delivery.handle(batch)
+            await asyncio.sleep(0.3)
+            if switch_partner:
+                receiver.secret = new_secret  # the partner moves to the new secret mid-stream
+            assert await _until(lambda: not delivery.store.counts()["ngo"].get("pending", 0), 30)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            delivery.store.close()
+
+    base = settings_for(tmp_path, receiver.url)
+    old_only = base
+    rotating = base.model_copy(
+        update={"partners": [Partner(name="ngo", url=receiver.url, secret=new_secret, previous_secret=SECRET)]}
+    )
+    new_only = base.model_copy(update={"partners": [Partner(name="ngo", url=receiver.url, secret=new_secret)]})
+    await round_with(AlertDelivery(old_only), batches[0])
+    await round_with(AlertDelivery(rotating), batches[1])  # partner still on the old secret
+    await round_with(AlertDelivery(rotating), batches[2], switch_partner=True)
+    await round_with(AlertDelivery(new_only), batches[3])  # the old secret is gone
+    assert receiver.received and all(r.verified for r in receiver.received)
+    assert len({r.webhook_id for r in receiver.accepted()}) == len(events)
