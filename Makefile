@@ -28,6 +28,7 @@ test: $(STAMP)
 	bash scripts/ensure-mosquitto.sh
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-docker-compose.sh
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest -q
 

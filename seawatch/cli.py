@@ -1,4 +1,4 @@
-"""The ``seawatch`` command: run | demo | decode | replay | rules | check-config.
+"""The ``seawatch`` command: run | demo | replay | drill | decode | rules | outbox | config | check-config.
 
 This is the one module that prints: results to stdout (or the output file),
 figures and summaries to stderr.
@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -120,11 +121,34 @@ def cmd_decode(args: argparse.Namespace) -> int:
 
 
 # -------------------------------------------------------------------------- replay
+def _when(text: str | None, flag: str) -> datetime | None:
+    from seawatch.core.lines import parse_timestamp
+
+    if text is None:
+        return None
+    when = parse_timestamp(text)
+    if when is None:
+        raise ValueError(f"{flag}: not a time: {text!r} (ISO 8601, e.g. 2026-03-01T06:00Z, or UNIX seconds)")
+    return when
+
+
+def _split_publish(url: str) -> tuple[str, str]:
+    """``mqtt://host:port/topic/path`` -> (broker URL, topic)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    topic = parts.path.lstrip("/")
+    if not topic:
+        raise ValueError(f"--publish needs a topic in the URL, e.g. mqtt://127.0.0.1:1883/ais/training (got {url!r})")
+    return f"{parts.scheme}://{parts.netloc}", topic
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     """The whole pipeline over logs, alert events out: the analyst's view of what live would have raised."""
-    from seawatch.adapters.files import CsvStats, SourceError, is_csv, iter_csv_reports, iter_log_lines
+    from seawatch.adapters.files import SourceError
     from seawatch.core.pipeline import Pipeline
     from seawatch.core.serialize import alert_event_json
+    from seawatch.replay import ReplayFilter, TrackKeeper, replay
     from seawatch.watchconfig import ConfigError, build_watch
 
     overrides: dict[str, Any] = {}
@@ -141,16 +165,28 @@ def cmd_replay(args: argparse.Namespace) -> int:
             reason = "is a directory" if path.is_dir() else "no such file"
             return _fail(f"cannot read {str(path)!r}: {reason}")
     try:
+        flt = ReplayFilter(
+            since=_when(args.since, "--since"),
+            until=_when(args.until, "--until"),
+            mmsis=frozenset(int(m) for arg in args.mmsi or () for m in arg.split(",") if m.strip()),
+            zones=frozenset(z for arg in args.zone or () for z in arg.split(",") if z.strip()),
+        )
+        publish = _split_publish(args.publish) if args.publish else None
+    except ValueError as exc:
+        return _fail(str(exc))
+    if publish is not None:
+        return _publish(settings, paths, publish, args.speed or 1.0)
+    try:
         watch = build_watch(settings.zones_dir, settings.rules_file, settings.shore_distance)
     except ConfigError as exc:
         return _fail(str(exc))
+    unknown = sorted(flt.zones - set(watch.zones.by_id))
+    if unknown:
+        return _fail(f"--zone: no zone {unknown[0]!r} (see seawatch check-config, or the ids in zones/)")
     watch.tick_s = settings.watch_tick_s
     pipeline = Pipeline(settings.pipeline_options(), watch)
-    csv_stats = CsvStats()
-    started = time.perf_counter()
-    progress = sys.stderr.isatty()
-    last_note = started
-    events = 0
+    tracks = TrackKeeper(flt) if (args.report or args.tracks) else None
+    events: list[Any] = []
     with ExitStack() as stack:
         out: IO[str] = sys.stdout
         if args.out and args.out != "-":
@@ -159,50 +195,107 @@ def cmd_replay(args: argparse.Namespace) -> int:
             except OSError as exc:
                 return _fail(f"cannot write {args.out!r}: {exc.strerror}")
 
-        def flush() -> int:
-            taken = pipeline.take_events()
-            for event in taken:
-                out.write(alert_event_json(event))
-                out.write("\n")
-            return len(taken)
+        def write(event: Any) -> None:
+            out.write(alert_event_json(event))
+            out.write("\n")
+            if args.report:
+                events.append(event)
 
         try:
-            for path in paths:
-                if is_csv(path):
-                    for report in iter_csv_reports(path, csv_stats, source=""):
-                        pipeline.apply(report)
-                        if pipeline.events:
-                            events += flush()
-                    continue
-                for line in iter_log_lines(path):
-                    pipeline.feed(line)
-                    if pipeline.events:
-                        events += flush()
-                    if progress and time.perf_counter() - last_note > 2.0:
-                        last_note = time.perf_counter()
-                        done = pipeline.decoder.stats.lines
-                        print(f"  {path.name}: {done:,} lines, {events:,} alert events", file=sys.stderr, end="\r")
-            pipeline.finish()
-            events += flush()
+            summary = replay(
+                paths, pipeline, write, replay_filter=flt, speed=args.speed, tracks=tracks, progress=args.progress
+            )
         except SourceError as exc:
             return _fail(str(exc))
-    elapsed = time.perf_counter() - started
-    lines = pipeline.decoder.stats.lines + csv_stats.rows
-    opened = watch.book.counts
+    rejects = pipeline.decoder.stats.rejects
     print(
-        f"seawatch replay: {lines:,} lines in {len(paths)} file(s), {len(pipeline.fleet):,} vessels, "
-        f"{elapsed:.2f} s ({lines / max(elapsed, 1e-9):,.0f} lines/s); {events:,} alert events",
+        f"seawatch replay: {summary.lines:,} lines in {len(paths)} file(s), {len(pipeline.fleet):,} vessels in state, "
+        f"{summary.elapsed_s:.2f} s ({summary.lines / max(summary.elapsed_s, 1e-9):,.0f} lines/s)",
         file=sys.stderr,
     )
-    detail = ", ".join(f"{kind} {n:,}" for kind, n in sorted(opened.items())) or "none"
-    print(f"alerts opened: {detail}", file=sys.stderr)
-    rejects = pipeline.decoder.stats.rejects + csv_stats.rejects
-    if rejects:
-        print(
-            f"rejected {sum(rejects.values()):,}: " + ", ".join(f"{r} {n:,}" for r, n in rejects.most_common()),
-            file=sys.stderr,
-        )
+    print(summary.table(rejects), file=sys.stderr)
+    if tracks is not None and args.tracks:
+        from seawatch.export import ExportError, write_tracks
+
+        try:
+            rows = write_tracks(Path(args.tracks), tracks.tracks, tracks.vessels)
+        except (ExportError, OSError) as exc:
+            return _fail(str(exc))
+        print(f"tracks: {rows:,} points of {len(tracks.tracks):,} vessels written to {args.tracks}", file=sys.stderr)
+    if tracks is not None and args.report:
+        from seawatch.report import write_html_report
+
+        latest: dict[str, Any] = {}
+        for event in events:
+            latest[event.id] = event
+        try:
+            write_html_report(
+                Path(args.report),
+                tracks=tracks.tracks,
+                vessels=tracks.vessels,
+                alerts=list(latest.values()),
+                zones=watch.zones,
+                title=f"Seawatch replay of {', '.join(p.name for p in paths)}",
+            )
+        except OSError as exc:
+            return _fail(f"cannot write {args.report!r}: {exc.strerror}")
+        print(f"report: {args.report}", file=sys.stderr)
     return 0
+
+
+def _publish(settings: Settings, paths: list[Path], target: tuple[str, str], speed: float) -> int:
+    """Re-publish logs to a broker in scaled real time (to drive a live instance for training)."""
+    from seawatch.service import publish_log
+
+    url, topic = target
+    try:
+        settings = settings.model_copy(update={"mqtt_url": url})
+        from seawatch.urls import parse_mqtt_url
+
+        parse_mqtt_url(url)
+    except ValueError as exc:
+        return _fail(str(exc))
+    print(f"seawatch replay: publishing {len(paths)} log(s) to {url} topic {topic!r} at {speed:g}x", file=sys.stderr)
+    return _publishing(publish_log(settings, paths, topic, speed=speed), url, "published")
+
+
+def _publishing(job: Any, url: str, done: str) -> int:
+    """Run one publishing job; a broker that is down is a one-line message, not a traceback."""
+    started = time.monotonic()
+    try:
+        sent = asyncio.run(job)
+    except KeyboardInterrupt:
+        return INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - see above
+        return _fail(f"publishing to {url} failed: {exc}")
+    print(f"{done}: {sent:,} messages in {time.monotonic() - started:.1f} s", file=sys.stderr)
+    return 0
+
+
+def cmd_drill(args: argparse.Namespace) -> int:
+    """A drill end to end: test transmissions into a running instance, flagged test all the way to partners."""
+    from seawatch.drill import drill_lines, scenario_drill_lines
+    from seawatch.service import publish_lines
+
+    try:
+        url, topic = _split_publish(args.publish)
+    except ValueError as exc:
+        return _fail(str(exc))
+    settings = _settings(args).model_copy(update={"mqtt_url": url})
+    if args.scenario:
+        path = Path(args.scenario)
+        if not path.is_file():
+            path = Path("replay_data/scenarios") / f"{args.scenario}.nmea"
+        if not path.is_file():
+            return _fail(f"no scenario {args.scenario!r} (a file, or a name in replay_data/scenarios/)")
+        lines = scenario_drill_lines(path)
+        what = f"scenario {path.stem} as a drill"
+    else:
+        lines = drill_lines(args.lat, args.lon, args.minutes)
+        what = f"a test AIS-SART at {args.lat:.4f}, {args.lon:.4f} for {args.minutes} min"
+    print(f"seawatch drill: {what} -> {url} topic {topic!r} at {args.speed:g}x", file=sys.stderr)
+    done = "drill published (every alert it raises carries test: true)"
+    return _publishing(publish_lines(settings, lines, topic, speed=args.speed), url, done)
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
@@ -487,7 +580,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--zones", default=None, help="zones directory (default from settings: zones/)")
     p.add_argument("--rules", default=None, help="rules TOML file (default: built-in defaults, see alerts/rules.toml)")
     p.add_argument("--no-shore", action="store_true", help="skip the coastline mask (only risk zones are open water)")
+    p.add_argument("--since", default=None, help="ignore lines before this event time (ISO 8601 or UNIX seconds)")
+    p.add_argument("--until", default=None, help="ignore lines from this event time on")
+    p.add_argument("--mmsi", action="append", help="only alerts (and tracks) about these MMSIs (repeat or comma list)")
+    p.add_argument("--zone", action="append", help="only alerts in these zone ids (repeat or comma list)")
+    p.add_argument("--speed", type=float, default=None, help="scaled real time (e.g. 60 = an hour a minute)")
+    p.add_argument(
+        "--publish",
+        default=None,
+        metavar="MQTT_URL/TOPIC",
+        help="re-publish the logs to a broker instead, at --speed (default 1x): mqtt://host:port/topic",
+    )
+    p.add_argument("--report", default=None, metavar="FILE.html", help="also write a standalone HTML report map")
+    p.add_argument("--tracks", default=None, metavar="FILE", help="also export tracks: .parquet (GeoParquet) or .csv")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress line with rate and ETA (default: at a terminal)",
+    )
     p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("drill", help="inject a test beacon (or a scenario as a drill) into a running instance")
+    p.add_argument("--publish", required=True, metavar="MQTT_URL/TOPIC", help="the live instance's broker and topic")
+    p.add_argument("--scenario", default=None, help="a scenario name (replay_data/scenarios) or log file, as a drill")
+    p.add_argument("--lat", type=float, default=8.5, help="test beacon latitude (default 8.5, Andaman Sea)")
+    p.add_argument("--lon", type=float, default=96.5, help="test beacon longitude (default 96.5)")
+    p.add_argument("--minutes", type=int, default=3, help="test beacon transmitting time (default 3)")
+    p.add_argument("--speed", type=float, default=1.0, help="scenario speed factor (default 1 = real time)")
+    p.set_defaults(func=cmd_drill)
 
     p = sub.add_parser("outbox", help="webhook deliveries in the alert store: counts, dead letters, re-send")
     p.add_argument("--dead", action="store_true", help="list the dead letters")

@@ -358,6 +358,25 @@ async def publish_log(
                 shift += span + timedelta(seconds=settings.duplicate_window_s + 1)
 
 
+async def publish_lines(settings: Settings, lines: Sequence[bytes], topic: str, *, speed: float = 1.0) -> int:
+    """Publish prepared lines at QoS 1, paced by their tag-block times scaled by ``speed`` (drills)."""
+    client = make_client(settings, identifier=f"seawatch-drill-{uuid.uuid4().hex[:12]}", clean_session=True)
+    sent = 0
+    async with client:
+        started = time.monotonic()
+        first: datetime | None = None
+        for line in lines:
+            when = line_time(line)
+            if when is not None:
+                first = first or when
+                delay = (when - first).total_seconds() / speed - (time.monotonic() - started)
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            await publish_qos1(client, topic, line)
+            sent += 1
+    return sent
+
+
 def _retime(payload: bytes, when: datetime) -> bytes:
     """Put a line at a new event time with an NMEA 4 tag block (keeping its receiver, ``s:``)."""
     out = []

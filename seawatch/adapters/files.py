@@ -27,6 +27,7 @@ import contextlib
 import csv
 import gzip
 import logging
+import os
 import zlib
 from collections import Counter
 from collections.abc import Generator, Iterator
@@ -35,7 +36,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
-from typing import Final, NamedTuple, Protocol
+from typing import Any, Final, NamedTuple, Protocol
 
 from seawatch.core.lines import parse_timestamp
 from seawatch.core.mmsi import is_valid_mmsi
@@ -95,11 +96,30 @@ def _open_binary(path: Path) -> Iterator[_LineSource]:
             yield raw
 
 
-def _raw_lines(path: Path) -> Generator[bytes, None, None]:
+class ReadProgress:
+    """How far through its file a reader is, in bytes *of the file* (compressed bytes for .gz).
+
+    Updated every few thousand lines, so a progress bar can show a fraction and an ETA
+    for archives of any size without knowing their line count.
+    """
+
+    __slots__ = ("done", "total")
+
+    def __init__(self) -> None:
+        self.done = 0
+        self.total = 0
+
+
+def _raw_lines(path: Path, progress: ReadProgress | None = None) -> Generator[bytes, None, None]:
     """Lines with their terminators, each at most :data:`MAX_LINE_BYTES` long."""
     cut = 0
     with _open_binary(path) as stream:
         readline = stream.readline
+        raw: Any = getattr(stream, "fileobj", None) or stream  # the file under a GzipFile
+        if progress is not None:
+            progress.total = os.fstat(raw.fileno()).st_size
+            progress.done = 0
+        count = 0
         skipping = False
         while True:
             try:
@@ -110,6 +130,10 @@ def _raw_lines(path: Path) -> Generator[bytes, None, None]:
                 raise _cannot_read(path, exc) from exc
             if not line:
                 break
+            if progress is not None:
+                count += 1
+                if count & 4095 == 0:
+                    progress.done = raw.tell()
             if skipping:
                 skipping = line[-1:] != b"\n"
                 continue
@@ -117,17 +141,19 @@ def _raw_lines(path: Path) -> Generator[bytes, None, None]:
                 skipping = True
                 cut += 1
             yield line
+    if progress is not None:
+        progress.done = progress.total
     if cut:
         log.warning("%s: %d lines longer than %d bytes were cut short", path, cut, MAX_LINE_BYTES)
 
 
-def iter_log_lines(path: Path) -> Iterator[bytes]:
+def iter_log_lines(path: Path, progress: ReadProgress | None = None) -> Iterator[bytes]:
     """Yield each line of an NMEA log, plain or gzip, without its line terminator.
 
     Every line is yielded, blank ones included, so the decoder's line count matches
     the file. Raises :class:`SourceError` if the file cannot be opened or read.
     """
-    for line in _raw_lines(path):
+    for line in _raw_lines(path, progress):
         yield line.rstrip(b"\r\n")
 
 

@@ -62,6 +62,7 @@ class AlertBook:
         self.rules = rules or AlertBookRules()
         self.distress = distress or DistressRules()
         self._open: dict[AlertKey, Alert] = {}
+        self._by_kind: dict[Kind, dict[AlertKey, Alert]] = {}  # the same alerts, per kind (detectors ask by kind)
         self._by_id: dict[str, Alert] = {}
         self._serial: dict[AlertKey, int] = {}
         self.counts: dict[str, int] = {}  # alerts opened per kind
@@ -76,7 +77,10 @@ class AlertBook:
         return self._by_id.get(alert_id)
 
     def open_for(self, kind: Kind, key: tuple[int | str, ...]) -> list[Alert]:
-        return [a for k, a in self._open.items() if k[0] is kind and k[1] == key]
+        return [a for k, a in self._by_kind.get(kind, {}).items() if k[1] == key]
+
+    def open_of_kind(self, kind: Kind) -> list[Alert]:
+        return list(self._by_kind.get(kind, {}).values())
 
     def open_count(self, kind: Kind) -> int:
         return self._open_per_kind.get(kind, 0)
@@ -118,6 +122,7 @@ class AlertBook:
                 interval = self._escalation_interval_s(alert.escalations)
                 alert.next_escalation = ev.observed_at + timedelta(seconds=interval)
             self._open[key] = alert
+            self._by_kind.setdefault(key[0], {})[key] = alert
             self._by_id[ev.id] = alert
             self._open_per_kind[ev.kind] = self._open_per_kind.get(ev.kind, 0) + 1
             for m in subject:
@@ -200,7 +205,7 @@ class AlertBook:
     def tick(self, now: datetime) -> list[AlertEvent]:
         """Re-escalate unacknowledged distress alerts that are due (at their due time, not ``now``)."""
         events: list[AlertEvent] = []
-        for alert in list(self._open.values()):
+        for alert in self.open_of_kind(Kind.DISTRESS) + self.open_of_kind(Kind.REPORT):
             horizon = now
             if alert.last_signal_at is not None:
                 horizon = min(now, alert.last_signal_at + timedelta(seconds=self.distress.escalate_silent_s))
@@ -266,6 +271,7 @@ class AlertBook:
             alert.escalates = True
             alert.next_escalation = f.observed_at + timedelta(seconds=self.distress.escalate_every_s)
         self._open[key] = alert
+        self._by_kind.setdefault(key[0], {})[key] = alert
         self._by_id[alert_id] = alert
         self._open_per_kind[f.kind] = self._open_per_kind.get(f.kind, 0) + 1
         for m in f.key:
@@ -366,6 +372,7 @@ class AlertBook:
             summary=f"Resolved ({reason}): {summary}",
         )
         del self._open[alert.key]
+        del self._by_kind[alert.key[0]][alert.key]
         del self._by_id[alert.id]
         self._open_per_kind[alert.key[0]] -= 1
         for m in alert.key[1]:

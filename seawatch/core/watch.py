@@ -10,6 +10,7 @@ event time advances and a live service calls when the feed is idle.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from seawatch.core.alertbook import AlertBook
@@ -30,6 +31,7 @@ from seawatch.core.rules import Rules
 from seawatch.core.zones import Zone, ZoneIndex, ZoneKind
 
 UNTIMED = datetime(1970, 1, 1, tzinfo=UTC)
+DRILL_PREFIX = "drill:"  # tag-block source of drill transmissions (seawatch drill)
 _BEACON_PREFIXES = frozenset({970, 972, 974})  # AIS-SART, MOB, EPIRB-AIS (ITU-R M.585)
 
 
@@ -72,6 +74,7 @@ class Watch:
         self._classes: dict[tuple[Zone, ...], tuple[tuple[Zone, ...], bool]] = {}
         self._shore = self.ctx.offshore_m
         self.fixes = 0
+        self._drill: set[int] = set()  # MMSIs heard from a drill source (``drill:…``)
         self.tick_s = tick_s
         self.now: datetime | None = None
         self._next_tick: datetime | None = None
@@ -80,6 +83,8 @@ class Watch:
         """One report after the fleet: ``vessel`` is ``None`` for a duplicate copy."""
         when = report.observed_at
         out: list[Finding | Clearance] = []
+        if report.source.startswith(DRILL_PREFIX) and report.mmsi not in self._drill:
+            self._drill.add(report.mmsi)  # a drill's vessel: everything about it is a test
         if when is None:
             # A log without timestamps: judge the report at the last event time seen (or the
             # epoch when there is none), so beacons and zone entries still count; durations,
@@ -163,8 +168,20 @@ class Watch:
 
     def _book(self, out: list[Finding | Clearance], events: list[AlertEvent]) -> None:
         apply = self.book.apply
+        drill = self._drill
         for item in out:
+            if drill and self._is_drill(item):
+                if isinstance(item, Finding):
+                    item = replace(item, test=True, escalates=False, summary=f"DRILL: {item.summary}")
+                elif item.test is False:
+                    item = replace(item, test=True)
             events.extend(apply(item))
+
+    def _is_drill(self, item: Finding | Clearance) -> bool:
+        return any(
+            (isinstance(k, int) and k in self._drill) or (isinstance(k, str) and k.startswith(DRILL_PREFIX))
+            for k in item.key
+        )
 
     def tick(self, now: datetime, events: list[AlertEvent]) -> None:
         """Time-driven checks at event time ``now`` (a live service calls this when the feed is idle)."""

@@ -147,7 +147,8 @@ def test_active_sart_gives_one_opened_distress_line(work: Path, capsys: pytest.C
     assert row["summary"] == "AIS-SART ACTIVE: MMSI 970123456 at 10.5000N 60.5000E in Test risk zone."
     assert row["evidence"]["signal"] == "nav_status_14"
     err = capsys.readouterr().err
-    assert "alerts opened: distress 1" in err
+    distress_rows = [row.split() for row in err.splitlines() if row.startswith("distress ")]
+    assert [row[-1] for row in distress_rows] == ["1"]  # the summary table: one distress alert opened
     assert "16 lines" in err
 
 

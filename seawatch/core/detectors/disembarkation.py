@@ -85,8 +85,8 @@ class DisembarkationDetector:
         if last_check is not None and (fix.t - last_check).total_seconds() < _LOOK_EVERY_S:
             return
         self._checked[mmsi] = fix.t
-        for alert in book:
-            if alert.key[0] not in RESCUE_KINDS or alert.key[3]:  # tests never link
+        for alert in [a for kind in RESCUE_KINDS for a in book.open_of_kind(kind)]:
+            if alert.key[3]:  # tests never link
                 continue
             last = alert.last
             if last.lat is None or last.lon is None or mmsi in alert.key[1]:
