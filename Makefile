@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_replay.py
 	$(BIN)/python benchmarks/bench_shore.py
 	$(BIN)/python benchmarks/bench_alert_latency.py
+	$(BIN)/python benchmarks/bench_big_replay.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
