@@ -288,7 +288,7 @@ def cmd_drill(args: argparse.Namespace) -> int:
             path = Path("replay_data/scenarios") / f"{args.scenario}.nmea"
         if not path.is_file():
             return _fail(f"no scenario {args.scenario!r} (a file, or a name in replay_data/scenarios/)")
-        lines = scenario_drill_lines(path)
+        lines = scenario_drill_lines(path, speed=args.speed)
         what = f"scenario {path.stem} as a drill"
     else:
         lines = drill_lines(args.lat, args.lon, args.minutes)

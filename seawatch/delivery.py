@@ -91,7 +91,11 @@ class AlertDelivery:
         except Exception:
             self.store_errors += 1
             self._held = batch[-_MAX_HELD:]
-            log.exception("alert store write failed; %d event(s) held in memory and retried", len(self._held))
+            log.exception(
+                "alert store write failed: %d alert event(s) held IN MEMORY ONLY and retried; they are lost if "
+                "Seawatch stops before the store is back",
+                len(self._held),
+            )
             return
         self._held = []
         self.recorded += len(batch)
@@ -99,6 +103,11 @@ class AlertDelivery:
         if self.publisher is not None:
             for e in batch:
                 self.publisher.put(e.kind.value, bodies[id(e)].encode())
+
+    @property
+    def held(self) -> list[AlertEvent]:
+        """Events not yet in the store (it failed): they exist only in memory until the next write succeeds."""
+        return self._held
 
     def retry_held(self) -> None:
         if self._held:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pyais
 
-from seawatch.core.lines import nmea_checksum, parse_tag_block, strip_wrapping
+from seawatch.core.lines import TagBlock, nmea_checksum, parse_tag_block, strip_wrapping
 from seawatch.core.watch import DRILL_PREFIX
 
 
@@ -50,9 +50,17 @@ def drill_lines(
     return lines
 
 
-def scenario_drill_lines(path: Path, start: float | None = None) -> list[bytes]:
-    """A recorded or scripted log as a drill: re-stamped to begin ``start`` (default now), sources ``drill:``."""
-    t0 = time.time() if start is None else start
+def scenario_drill_lines(path: Path, start: float | None = None, speed: float = 1.0) -> list[bytes]:
+    """A recorded or scripted log as a drill, sources ``drill:…``, re-stamped for publishing at ``speed``.
+
+    The stamps keep the log's own durations (detectors must see a real 45-minute drift)
+    and end at the moment the last line is published, so no line is ever stamped ahead
+    of its arrival (the decoder distrusts times from the future).
+    """
+    now = time.time() if start is None else start
+    times = [tag.when.timestamp() for tag in _tags(path) if tag.when is not None]
+    span = (max(times) - min(times)) if times else 0.0
+    t0 = now + span / speed - span if speed > 1 else now
     out: list[bytes] = []
     first: float | None = None
     for raw in path.read_bytes().splitlines():
@@ -74,6 +82,15 @@ def scenario_drill_lines(path: Path, start: float | None = None) -> list[bytes]:
             continue  # a drill is paced by its times: untimed lines are left out
         if first is None:
             first = when
-        stamp = int(t0 + (when - first))
+        stamp = int(t0 + (when - first))  # never later than its publish time: see the docstring
         out.append(f"{_tag(f's:{DRILL_PREFIX}{station},c:{stamp}')}".encode() + line)
     return out
+
+
+def _tags(path: Path) -> list[TagBlock]:
+    tags = []
+    for raw in path.read_bytes().splitlines():
+        line = raw.strip()
+        if line[:1] == b"\\":
+            tags.append(parse_tag_block(line[1 : line.find(b"\\", 1)]))
+    return tags

@@ -116,7 +116,11 @@ class AlertBook:
             if key in self._open:
                 continue
             alert = Alert(id=ev.id, key=key, last=ev, published_at=ev.observed_at, summary=ev.summary)
-            if ev.kind is Kind.DISTRESS and not ev.test and ev.status is Status.OPEN:
+            alert.last_signal_at = _last_signal(ev)
+            escalating_kind = ev.kind is Kind.DISTRESS or (
+                ev.kind is Kind.REPORT and ev.evidence.get("report_kind") == "distress_call"
+            )
+            if escalating_kind and not ev.test and ev.status is Status.OPEN:
                 alert.escalates = True
                 alert.escalations = int(ev.evidence.get("escalation", 0) or 0)
                 interval = self._escalation_interval_s(alert.escalations)
@@ -383,6 +387,17 @@ class AlertBook:
                 else:
                     del self._open_per_mmsi[m]
         return ev
+
+
+def _last_signal(ev: AlertEvent) -> datetime:
+    """When the signal behind a restored alert was last heard (a beacon's ``last_heard``, else its event time)."""
+    heard = ev.evidence.get("last_heard")
+    if isinstance(heard, str):
+        try:
+            return datetime.fromisoformat(heard.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+    return ev.opened_at if "escalation" in ev.evidence else ev.observed_at
 
 
 _OPERATOR_KEYS = ("assigned_to",)  # evidence an operator added, kept when a detector updates the alert

@@ -74,7 +74,7 @@ class Watch:
         self._classes: dict[tuple[Zone, ...], tuple[tuple[Zone, ...], bool]] = {}
         self._shore = self.ctx.offshore_m
         self.fixes = 0
-        self._drill: set[int] = set()  # MMSIs heard from a drill source (``drill:…``)
+        self._drill: set[int] = set()  # MMSIs whose latest report came from a drill source (``drill:…``)
         self.tick_s = tick_s
         self.now: datetime | None = None
         self._next_tick: datetime | None = None
@@ -83,8 +83,10 @@ class Watch:
         """One report after the fleet: ``vessel`` is ``None`` for a duplicate copy."""
         when = report.observed_at
         out: list[Finding | Clearance] = []
-        if report.source.startswith(DRILL_PREFIX) and report.mmsi not in self._drill:
-            self._drill.add(report.mmsi)  # a drill's vessel: everything about it is a test
+        if report.source.startswith(DRILL_PREFIX):
+            self._drill.add(report.mmsi)  # a drill's vessel: what it raises now is a test
+        elif self._drill and report.mmsi in self._drill:
+            self._drill.discard(report.mmsi)  # heard from a real receiver again: real from now on
         if when is None:
             # A log without timestamps: judge the report at the last event time seen (or the
             # epoch when there is none), so beacons and zone entries still count; durations,
@@ -197,5 +199,6 @@ class Watch:
 
     def forget(self, mmsi: int) -> None:
         """The fleet forgot a vessel (silent for its time-to-live): so do the detectors."""
+        self._drill.discard(mmsi)
         for detector in self.detectors:
             detector.forget(mmsi)

@@ -136,7 +136,7 @@ def live_state(request: Request) -> Live:
     return live
 
 
-def reader(request: Request) -> Live:
+async def reader(request: Request) -> Live:
     live = live_state(request)
     required = live.settings.api_read_token
     if required is None:
@@ -148,7 +148,7 @@ def reader(request: Request) -> Live:
     return live
 
 
-def operator(request: Request) -> str:
+async def operator(request: Request) -> str:
     name = _operator_of(live_state(request).settings, _bearer(request))
     if name is None:
         raise _unauthorized("an operator token is required for this action")
@@ -297,6 +297,14 @@ def _metrics(live: Live) -> str:
             lines += [f"# HELP seawatch_webhook_{name} {help_text}", f"# TYPE seawatch_webhook_{name} {kind}"]
             lines += [f'seawatch_webhook_{name}{{partner="{p}"}} {getattr(f, value)}' for p, f in figures.items()]
         lines += [
+            "# HELP seawatch_store_errors_total Failed alert-store writes (events held in memory and retried).",
+            "# TYPE seawatch_store_errors_total counter",
+            f"seawatch_store_errors_total {live.delivery.store_errors}",
+            "# HELP seawatch_alert_events_held Alert events waiting in memory for the store to come back.",
+            "# TYPE seawatch_alert_events_held gauge",
+            f"seawatch_alert_events_held {len(live.delivery.held)}",
+        ]
+        lines += [
             "# HELP seawatch_webhook_pending Webhook events waiting in the outbox.",
             "# TYPE seawatch_webhook_pending gauge",
         ]
@@ -355,7 +363,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
     page: list[str] = []  # the rendered map page: zones and settings do not change while the app runs
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def map_page(request: Request) -> HTMLResponse:
+    async def map_page(request: Request) -> HTMLResponse:
         from seawatch.web.page import render_map
 
         live = live_state(request)
@@ -370,7 +378,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         return HTMLResponse(page[0], headers={"Cache-Control": "no-store"})
 
     @app.get("/api/vessels", summary="Vessels as GeoJSON, optionally within a bounding box")
-    def vessels(
+    async def vessels(
         live: Reader,
         bbox: Annotated[str | None, Query(description="west,south,east,north in degrees")] = None,
         limit: Annotated[int, Query(ge=1, le=100_000)] = _MAX_VESSELS,
@@ -403,7 +411,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         return {"type": "FeatureCollection", "features": features, "truncated": truncated, "total": len(fleet)}
 
     @app.get("/api/vessels/{mmsi}", summary="One vessel with its recent track and alerts")
-    def vessel(live: Reader, mmsi: int) -> dict[str, Any]:
+    async def vessel(live: Reader, mmsi: int) -> dict[str, Any]:
         found = live.ingest.pipeline.fleet.get(mmsi)
         if found is None:
             raise HTTPException(404, f"no vessel {mmsi} in state")
@@ -417,7 +425,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         return {"vessel": props, "track": track, "alerts": alerts}
 
     @app.get("/api/alerts", summary="Alerts, most severe and newest first")
-    def alerts(
+    async def alerts(
         live: Reader,
         status: Literal["active", "open", "acknowledged", "resolved", "all"] = "active",
         kind: str | None = None,
@@ -446,7 +454,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         return {"alerts": [alert_event_to_dict(ev) for ev in selected[:limit]]}
 
     @app.get("/api/alerts/{alert_id}", summary="One alert with its audit log")
-    def alert(live: Reader, alert_id: str) -> dict[str, Any]:
+    async def alert(live: Reader, alert_id: str) -> dict[str, Any]:
         history: list[AlertEvent] = live.delivery.store.history(alert_id) if live.delivery is not None else []
         current = live.book.get(alert_id)
         latest = current.last if current is not None else (history[-1] if history else None)
@@ -463,24 +471,26 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         return alert_event_to_dict(event)
 
     @app.post("/api/alerts/{alert_id}/acknowledge", summary="Acknowledge an alert (stops distress escalation)")
-    def acknowledge(request: Request, alert_id: str, who: Operator, body: NoteBody | None = None) -> dict[str, Any]:
+    async def acknowledge(
+        request: Request, alert_id: str, who: Operator, body: NoteBody | None = None
+    ) -> dict[str, Any]:
         live = live_state(request)
         note = body.note if body else None
         return _act(live, alert_id, live.book.acknowledge(alert_id, datetime.now(UTC), who, note), "acknowledge")
 
     @app.post("/api/alerts/{alert_id}/assign", summary="Assign an alert to a unit or person")
-    def assign(request: Request, alert_id: str, who: Operator, body: AssignBody) -> dict[str, Any]:
+    async def assign(request: Request, alert_id: str, who: Operator, body: AssignBody) -> dict[str, Any]:
         live = live_state(request)
         return _act(live, alert_id, live.book.assign(alert_id, datetime.now(UTC), who, body.to, body.note), "assign")
 
     @app.post("/api/alerts/{alert_id}/resolve", summary="Resolve an alert, with a note for the audit log")
-    def resolve(request: Request, alert_id: str, who: Operator, body: NoteBody | None = None) -> dict[str, Any]:
+    async def resolve(request: Request, alert_id: str, who: Operator, body: NoteBody | None = None) -> dict[str, Any]:
         live = live_state(request)
         note = body.note if body else None
         return _act(live, alert_id, live.book.resolve(alert_id, datetime.now(UTC), who, note), "resolve")
 
     @app.post("/api/reports", status_code=201, summary="Post a sighting or a distress call: it becomes an alert")
-    def report(request: Request, who: Operator, body: ReportBody) -> dict[str, Any]:
+    async def report(request: Request, who: Operator, body: ReportBody) -> dict[str, Any]:
         live = live_state(request)
         now = datetime.now(UTC)
         report_id = f"r-{uuid.uuid4().hex[:12]}"
@@ -516,7 +526,9 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         return alert_event_to_dict(event)
 
     @app.get("/api/alerts/{alert_id}/surpic", summary="Vessels ranked by time to reach the alert's position")
-    def alert_surpic(live: Reader, alert_id: str, limit: Annotated[int, Query(ge=1, le=100)] = 10) -> dict[str, Any]:
+    async def alert_surpic(
+        live: Reader, alert_id: str, limit: Annotated[int, Query(ge=1, le=100)] = 10
+    ) -> dict[str, Any]:
         current = live.book.get(alert_id)
         event = current.last if current is not None else None
         if event is None and live.delivery is not None:
@@ -560,7 +572,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         }
 
     @app.get("/api/zones", summary="The zones as GeoJSON")
-    def zones(live: Reader) -> dict[str, Any]:
+    async def zones(live: Reader) -> dict[str, Any]:
         import shapely
 
         watch = live.ingest.pipeline.watch
@@ -602,7 +614,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
 
     @app.get("/healthz", summary="Feed health: broker link, age of the last message, per-source figures")
-    def healthz(request: Request) -> JSONResponse:
+    async def healthz(request: Request) -> JSONResponse:
         live = live_state(request)
         ingest = live.ingest
         now = datetime.now(UTC)
@@ -616,8 +628,13 @@ def _routes(app: FastAPI, settings: Settings) -> None:
                     "messages": src.messages,
                     "in_outage": src.open_since is not None,
                 }
+        held = len(live.delivery.held) if live.delivery is not None else 0
+        status = "ok" if ingest.health.connected else "broker-down"
+        if held:
+            status = "store-failing"  # alert events are only in memory until the store takes them
         body = {
-            "status": "ok" if ingest.health.connected else "broker-down",
+            "status": status,
+            "alert_events_held": held,
             "broker_connected": ingest.health.connected,
             "last_message_age_s": None if last is None else round((now - last).total_seconds(), 3),
             "event_time": iso_utc(ingest.pipeline.now),
@@ -627,8 +644,8 @@ def _routes(app: FastAPI, settings: Settings) -> None:
             "topics": {topic: f.view(time.monotonic()) for topic, f in sorted(ingest.feeds.items())},
             "feeds": feeds,
         }
-        return JSONResponse(body, status_code=200 if ingest.health.connected else 503)
+        return JSONResponse(body, status_code=200 if status == "ok" else 503)
 
     @app.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics")
-    def metrics(live: Reader) -> PlainTextResponse:
+    async def metrics(live: Reader) -> PlainTextResponse:
         return PlainTextResponse(_metrics(live), media_type="text/plain; version=0.0.4")

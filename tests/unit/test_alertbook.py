@@ -424,3 +424,13 @@ def test_alert_event_json_without_vessel_or_zone() -> None:
     (opened,) = AlertBook().apply(finding)
     doc = json.loads(alert_event_json(opened))
     assert (doc["mmsi"], doc["vessel"], doc["zone"], doc["lat"], doc["lon"]) == (None, None, None, None, None)
+
+
+def test_a_restored_distress_keeps_its_silence_horizon() -> None:
+    """After a restart the escalations stop a day after the signal, as they do without one."""
+    book = AlertBook()
+    (opened,) = book.apply(distress(0))
+    restored = AlertBook()
+    assert restored.restore([opened]) == 1
+    late = at(3 * 86400)
+    assert len(restored.tick(late)) == len(book.tick(late))

@@ -892,3 +892,16 @@ def test_at_anchor_far_out_at_sea_is_still_loitering() -> None:
     for i in range(0, 2 * 3600, 180):
         sea.pos(MERCHANT, i, OPEN_SEA[0] + (i % 2) * 0.0002, OPEN_SEA[1], sog=0.1, status=1)
     assert [secs(e.observed_at) for e in opened(sea.events, Kind.LOITERING)] == [3600.0]
+
+
+# ============================================================ drills and real signals
+def test_a_drill_marks_alerts_as_tests_until_the_vessel_is_heard_from_a_real_receiver() -> None:
+    sea = Sea()
+    drill = sea.pipeline
+    drill.apply(PositionReport(SART, 1, at(0), *IN_RISK, 0.0, None, None, 14, "drill:beacon"))
+    (drilled,) = sea._take()
+    assert drilled.test and drilled.summary.startswith("DRILL: ") and drilled.severity is Severity.CRITICAL
+    # two days later the same MMSI is heard by a real receiver: a real distress, escalating
+    drill.apply(PositionReport(SART, 1, at(2 * 86400), *IN_RISK, 0.0, None, None, 14, "rx-real"))
+    real = [e for e in sea._take() if e.event is EventType.OPENED]
+    assert [(e.test, e.summary.startswith("DRILL")) for e in real] == [(False, False)]
