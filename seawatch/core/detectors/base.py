@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from seawatch.core.alerts import Clearance, Finding, Kind, VesselInfo
 from seawatch.core.fleet import Vessel
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from seawatch.core.alertbook import AlertBook
 
 Output = list[Finding | Clearance]
+R = TypeVar("R")
 
 # AIS navigational status codes (ITU-R M.1371-5, message 1 table 45) used by the detectors
 AT_ANCHOR = 1
@@ -46,6 +47,29 @@ class Context:
     def offshore_m(self, lat: float, lon: float) -> float | None:
         """Metres to the nearest land, or ``None`` when no coastline dataset is configured."""
         return None if self.shore is None else self.shore(lat, lon)
+
+
+class RulesByZone(Generic[R]):
+    """One detector's rules per zone (a zone's overrides applied), built once per zone and kept.
+
+    Detectors judge a fix by the rules of the first risk zone it is in, or the global
+    rules outside risk zones.
+    """
+
+    def __init__(self, ctx: Context, section: str) -> None:
+        self._ctx = ctx
+        self._section = section
+        self._cache: dict[str | None, R] = {}
+
+    def of(self, zone: Zone | None) -> R:
+        key = None if zone is None else zone.id
+        rules = self._cache.get(key)
+        if rules is None:
+            rules = self._cache[key] = self._ctx.rules.section(self._section, key, None if zone is None else zone.rules)
+        return rules
+
+    def at(self, fix: Fix) -> R:
+        return self.of(fix.risk[0] if fix.risk else None)
 
 
 class Fix:

@@ -18,6 +18,7 @@ from seawatch.core.detectors.base import (
     Context,
     Fix,
     Output,
+    RulesByZone,
     counts,
     expected_interval_s,
     iso,
@@ -59,7 +60,7 @@ class DarkDetector:
         self.feed = feed
         self._candidates: dict[int, _Candidate] = {}
         self._skip: dict[int, datetime] = {}  # vessels judged not watched, until then
-        self._rules: dict[str, DarkRules] = {}
+        self._rules = RulesByZone[DarkRules](ctx, "dark")
 
     def on_fix(self, fix: Fix, out: Output) -> None:
         mmsi = fix.vessel.mmsi
@@ -90,9 +91,7 @@ class DarkDetector:
         skip = self._skip.get(mmsi)
         if skip is not None and fix.t < skip and not self.ctx.book.has_open_alert_about(mmsi):
             return  # judged not watched a moment ago (an alert since then changes that at once)
-        rules = self._rules.get(zone.id)
-        if rules is None:
-            rules = self._rules[zone.id] = self.ctx.rules.section("dark", zone.id, zone.rules)
+        rules = self._rules.of(zone)
         groups = vessel_groups(fix.vessel, fix.t, self.ctx.rules.vessel)
         watched = self.ctx.book.has_open_alert_about(mmsi)
         if not rules.enabled or not (watched or counts(groups, rules.vessels)):

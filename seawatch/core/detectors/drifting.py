@@ -29,6 +29,7 @@ from seawatch.core.detectors.base import (
     Context,
     Fix,
     Output,
+    RulesByZone,
     iso,
     label,
     round_m,
@@ -66,21 +67,13 @@ class DriftingDetector:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self._state: dict[int, _Drift] = {}
-        self._rules: dict[str | None, DriftingRules] = {}
-
-    def _rules_for(self, fix: Fix) -> DriftingRules:
-        zone = fix.risk[0] if fix.risk else None
-        zid = zone.id if zone else None
-        rules = self._rules.get(zid)
-        if rules is None:
-            rules = self._rules[zid] = self.ctx.rules.section("drifting", zid, zone.rules if zone else None)
-        return rules
+        self._rules = RulesByZone[DriftingRules](ctx, "drifting")
 
     def on_fix(self, fix: Fix, out: Output) -> None:
         mmsi = fix.vessel.mmsi
         st = self._state.get(mmsi)
         sog = fix.sog
-        rules = self._rules_for(fix)
+        rules = self._rules.at(fix)
         if sog is None or fix.in_port or fix.status in (AT_ANCHOR, MOORED, ENGAGED_IN_FISHING):
             if st is not None and (fix.in_port or fix.status in (AT_ANCHOR, MOORED)):
                 self._end(mmsi, st, fix, "anchored, moored or in port", out)

@@ -22,6 +22,7 @@ from seawatch.core.detectors.base import (
     Context,
     Fix,
     Output,
+    RulesByZone,
     iso,
     label,
     round_m,
@@ -48,21 +49,13 @@ class LoiteringDetector:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self._windows: dict[int, _Window] = {}
-        self._rules: dict[str | None, LoiteringRules] = {}
-
-    def _rules_for(self, fix: Fix) -> LoiteringRules:
-        zone = fix.risk[0] if fix.risk else None
-        zid = zone.id if zone else None
-        rules = self._rules.get(zid)
-        if rules is None:
-            rules = self._rules[zid] = self.ctx.rules.section("loitering", zid, zone.rules if zone else None)
-        return rules
+        self._rules = RulesByZone[LoiteringRules](ctx, "loitering")
 
     def on_fix(self, fix: Fix, out: Output) -> None:
         mmsi = fix.vessel.mmsi
         window = self._windows.get(mmsi)
         sog = fix.sog
-        rules = self._rules_for(fix)
+        rules = self._rules.at(fix)
         if (sog is not None and sog >= rules.resume_speed_kn) or fix.in_port:
             if window is not None:
                 self._end(mmsi, window, fix, "moved on" if not fix.in_port else "entered a port", out)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from seawatch.core.alerts import Clearance, Finding, Kind, Severity
-from seawatch.core.detectors.base import Context, Fix, Output, iso, label, round_m, vessel_info
+from seawatch.core.detectors.base import Context, Fix, Output, RulesByZone, iso, label, round_m, vessel_info
 from seawatch.core.fleet import Vessel
 from seawatch.core.geo import fast_distance_m
 from seawatch.core.rules import RendezvousRules
@@ -50,19 +50,11 @@ class RendezvousDetector:
         self._grid: dict[tuple[int, int], set[int]] = {}
         self._pairs: dict[tuple[int, int], _Pair] = {}
         self._pairs_of: dict[int, set[tuple[int, int]]] = {}
-        self._rules: dict[str | None, RendezvousRules] = {}
-
-    def _rules_for(self, fix: Fix) -> RendezvousRules:
-        zone = fix.risk[0] if fix.risk else None
-        zid = zone.id if zone else None
-        rules = self._rules.get(zid)
-        if rules is None:
-            rules = self._rules[zid] = self.ctx.rules.section("rendezvous", zid, zone.rules if zone else None)
-        return rules
+        self._rules = RulesByZone[RendezvousRules](ctx, "rendezvous")
 
     def on_fix(self, fix: Fix, out: Output) -> None:
         mmsi = fix.vessel.mmsi
-        rules = self._rules_for(fix)
+        rules = self._rules.at(fix)
         sog = fix.sog
         slow = self._slow.get(mmsi)
         eligible = (

@@ -15,7 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from seawatch.core.alerts import Clearance, Finding, Kind
-from seawatch.core.detectors.base import Context, Fix, Output, counts, iso, label, vessel_groups, vessel_info
+from seawatch.core.detectors.base import (
+    Context,
+    Fix,
+    Output,
+    RulesByZone,
+    counts,
+    iso,
+    label,
+    vessel_groups,
+    vessel_info,
+)
 from seawatch.core.rules import ZoneEntryRules
 from seawatch.core.zones import Zone
 
@@ -39,13 +49,7 @@ class ZoneEntryDetector:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self._state: dict[int, dict[str, _InZone]] = {}
-        self._rules: dict[str, ZoneEntryRules] = {}
-
-    def _rules_for(self, zone: Zone) -> ZoneEntryRules:
-        rules = self._rules.get(zone.id)
-        if rules is None:
-            rules = self._rules[zone.id] = self.ctx.rules.section("zone_entry", zone.id, zone.rules)
-        return rules
+        self._rules = RulesByZone[ZoneEntryRules](ctx, "zone_entry")
 
     def on_fix(self, fix: Fix, out: Output) -> None:
         mmsi = fix.vessel.mmsi
@@ -58,7 +62,7 @@ class ZoneEntryDetector:
             states = self._state[mmsi] = {}
         here = {z.id for z in fix.risk}
         for zone in fix.risk:
-            rules = self._rules_for(zone)
+            rules = self._rules.of(zone)
             if not rules.enabled:
                 continue
             st = states.get(zone.id)
@@ -84,7 +88,7 @@ class ZoneEntryDetector:
             if zone_id in here:
                 continue
             zone = self.ctx.zones.by_id[zone_id]
-            rules = self._rules_for(zone)
+            rules = self._rules.of(zone)
             st.outside += 1
             st.inside = 0
             if st.entered and st.outside >= rules.exit_fixes:
