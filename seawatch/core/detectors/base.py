@@ -69,7 +69,9 @@ class RulesByZone(Generic[R]):
         return rules
 
     def at(self, fix: Fix) -> R:
-        return self.of(fix.risk[0] if fix.risk else None)
+        risk = fix.risk
+        rules = self._cache.get(risk[0].id if risk else None)  # the hot path: one lookup per fix
+        return rules if rules is not None else self.of(risk[0] if risk else None)
 
 
 class Fix:
