@@ -66,7 +66,6 @@ class AlertBook:
         self._by_id: dict[str, Alert] = {}
         self._serial: dict[AlertKey, int] = {}
         self.counts: dict[str, int] = {}  # alerts opened per kind
-        self._open_per_kind: dict[Kind, int] = {}
         self._open_per_mmsi: dict[int, int] = {}
 
     # ------------------------------------------------------------------ queries
@@ -83,7 +82,7 @@ class AlertBook:
         return list(self._by_kind.get(kind, {}).values())
 
     def open_count(self, kind: Kind) -> int:
-        return self._open_per_kind.get(kind, 0)
+        return len(self._by_kind.get(kind, ()))
 
     def has_open_alert_about(self, mmsi: int) -> bool:
         """Whether any open alert is about this vessel (dark counts such vessels always)."""
@@ -125,13 +124,7 @@ class AlertBook:
                 alert.escalations = int(ev.evidence.get("escalation", 0) or 0)
                 interval = self._escalation_interval_s(alert.escalations)
                 alert.next_escalation = ev.observed_at + timedelta(seconds=interval)
-            self._open[key] = alert
-            self._by_kind.setdefault(key[0], {})[key] = alert
-            self._by_id[ev.id] = alert
-            self._open_per_kind[ev.kind] = self._open_per_kind.get(ev.kind, 0) + 1
-            for m in subject:
-                if isinstance(m, int):
-                    self._open_per_mmsi[m] = self._open_per_mmsi.get(m, 0) + 1
+            self._index(alert)
             restored += 1
         return restored
 
@@ -274,13 +267,7 @@ class AlertBook:
         if f.escalates and not f.test:
             alert.escalates = True
             alert.next_escalation = f.observed_at + timedelta(seconds=self.distress.escalate_every_s)
-        self._open[key] = alert
-        self._by_kind.setdefault(key[0], {})[key] = alert
-        self._by_id[alert_id] = alert
-        self._open_per_kind[f.kind] = self._open_per_kind.get(f.kind, 0) + 1
-        for m in f.key:
-            if isinstance(m, int):
-                self._open_per_mmsi[m] = self._open_per_mmsi.get(m, 0) + 1
+        self._index(alert)
         self.counts[f.kind.value] = self.counts.get(f.kind.value, 0) + 1
         return first
 
@@ -375,18 +362,31 @@ class AlertBook:
             evidence=merged,
             summary=f"Resolved ({reason}): {summary}",
         )
-        del self._open[alert.key]
-        del self._by_kind[alert.key[0]][alert.key]
+        self._unindex(alert)
+        return ev
+
+    def _index(self, alert: Alert) -> None:
+        """File an open alert under every view the book answers from (key, id, kind, vessel)."""
+        key = alert.key
+        self._open[key] = alert
+        self._by_id[alert.id] = alert
+        self._by_kind.setdefault(key[0], {})[key] = alert
+        for m in key[1]:
+            if isinstance(m, int):
+                self._open_per_mmsi[m] = self._open_per_mmsi.get(m, 0) + 1
+
+    def _unindex(self, alert: Alert) -> None:
+        key = alert.key
+        del self._open[key]
         del self._by_id[alert.id]
-        self._open_per_kind[alert.key[0]] -= 1
-        for m in alert.key[1]:
+        del self._by_kind[key[0]][key]
+        for m in key[1]:
             if isinstance(m, int):
                 left = self._open_per_mmsi[m] - 1
                 if left:
                     self._open_per_mmsi[m] = left
                 else:
                     del self._open_per_mmsi[m]
-        return ev
 
 
 def _last_signal(ev: AlertEvent) -> datetime:

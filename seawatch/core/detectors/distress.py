@@ -28,6 +28,7 @@ from seawatch.core.mmsi import BEACON_KINDS, MmsiKind, classify_mmsi
 from seawatch.core.model import PositionReport, SafetyText
 
 _NAMES = {MmsiKind.AIS_SART: "AIS-SART", MmsiKind.MOB: "MOB beacon", MmsiKind.EPIRB: "EPIRB-AIS"}
+_TEXT_NAMES = {"SART": _NAMES[MmsiKind.AIS_SART], "MOB": _NAMES[MmsiKind.MOB], "EPIRB": _NAMES[MmsiKind.EPIRB]}
 _TEXT = re.compile(r"\b(SART|MOB|EPIRB)\b[\s\-_]*(ACTIVE|TEST)\b")
 _TEST_MEMORY = timedelta(minutes=10)  # a test text makes the same beacon's positions tests for this long
 _TEST_SILENCE = timedelta(minutes=5)  # a test alert resolves once the test transmissions stop this long
@@ -86,7 +87,7 @@ class DistressDetector:
         match = _TEXT.search(upper)
         if match:
             test = match.group(2) == "TEST"
-            name = {"SART": "AIS-SART", "MOB": "MOB beacon", "EPIRB": "EPIRB-AIS"}[match.group(1)]
+            name = _TEXT_NAMES[match.group(1)]
             signal = f"text:{match.group(0)}"
         elif self._words.search(upper):
             test = False
