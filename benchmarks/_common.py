@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import gzip
-import operator
 import os
 import platform
 import statistics
@@ -80,17 +78,6 @@ def versions_line() -> str:
 
 def summary(values: Sequence[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
-
-
-def nmea_checksum(body: bytes) -> int:
-    """XOR of the bytes between the start delimiter and ``*``."""
-    return functools.reduce(operator.xor, body, 0)
-
-
-def tag_block(fields: str) -> bytes:
-    """An NMEA 4 tag block with its checksum, e.g. ``\\c:1700000000*4B\\``."""
-    body = fields.encode("ascii")
-    return b"\\" + body + b"*%02X\\" % nmea_checksum(body)
 
 
 def rss_bytes() -> int:

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_mqtt import _spawn  # noqa: E402
 
 from seawatch.config import Partner, Settings  # noqa: E402
-from seawatch.core.lines import nmea_checksum  # noqa: E402
+from seawatch.core.lines import tag_block  # noqa: E402
 from seawatch.delivery import AlertDelivery  # noqa: E402
 from seawatch.service import Ingest, run_service, stop_task  # noqa: E402
 from tests.integration.mosquitto import Mosquitto  # noqa: E402
@@ -54,8 +54,7 @@ def sart_line(mmsi: int) -> bytes:
         talker_id="AI",
         radio_channel="A",
     )
-    tag = f"s:rx-bench,c:{int(time.time() * 1000)}"
-    return f"\\{tag}*{nmea_checksum(tag.encode()):02X}\\{sentence}".encode()
+    return tag_block(f"s:rx-bench,c:{int(time.time() * 1000)}") + sentence.encode()
 
 
 def _pct(values: list[float], q: float) -> float:

@@ -40,7 +40,9 @@ from pathlib import Path
 from typing import Any
 
 import pyais
-from _common import REPO_ROOT, eprint, human_bytes, nmea_checksum, rss_bytes, tag_block, versions, versions_line
+from _common import REPO_ROOT, eprint, human_bytes, rss_bytes, versions, versions_line
+
+from seawatch.core.lines import nmea_checksum, tag_block
 
 CACHE_VERSION = 1
 FIRST_MMSI = 201_000_000

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from seawatch.config import Settings  # noqa: E402
-from seawatch.core.decode import nmea_checksum  # noqa: E402
+from seawatch.core.lines import tag_block  # noqa: E402
 from seawatch.service import Ingest  # noqa: E402
 from tests.integration.mosquitto import Mosquitto  # noqa: E402
 
@@ -46,8 +46,7 @@ def _sentences() -> list[bytes]:
 
 
 def _tag(line: bytes, number: int, at_ms: int | None = None) -> bytes:
-    tag = b"n:%d" % number if at_ms is None else b"c:%d,n:%d" % (at_ms, number)
-    return b"\\%s*%02X\\%s" % (tag, nmea_checksum(tag), line)
+    return tag_block(f"n:{number}" if at_ms is None else f"c:{at_ms},n:{number}") + line
 
 
 def _publisher(port: int, topic: str, count: int, rate: float, ready: mp.Event) -> None:  # type: ignore[type-arg]

@@ -41,7 +41,7 @@ import pyais
 from _common import REPO_ROOT, eprint, read_lines, recording_files, versions_line
 
 from seawatch.adapters.shore import LandmaskShore
-from seawatch.core.lines import nmea_checksum
+from seawatch.core.lines import tag_block
 from seawatch.core.pipeline import Pipeline
 from seawatch.core.rules import Rules
 from seawatch.core.serialize import alert_event_json
@@ -88,8 +88,7 @@ def moved_lines(lines: list[bytes]) -> list[bytes]:
     for i, (data, tag) in enumerate(decoded):
         clock += 0.05
         if not tag:
-            body = f"c:{int(clock)}"
-            tag = f"\\{body}*{nmea_checksum(body.encode()):02X}\\".encode()
+            tag = tag_block(f"c:{int(clock)}")
         target = MOVE_TARGETS[(i // 2000) % len(MOVE_TARGETS)]
         data["lat"] = max(-89.0, min(89.0, data["lat"] - mean_lat + target[0]))
         data["lon"] = data["lon"] - mean_lon + target[1]

@@ -16,12 +16,8 @@ from pathlib import Path
 
 import pyais
 
-from seawatch.core.lines import TagBlock, nmea_checksum, parse_tag_block, strip_wrapping
+from seawatch.core.lines import TagBlock, parse_tag_block, strip_wrapping, tag_block
 from seawatch.core.watch import DRILL_PREFIX
-
-
-def _tag(body: str) -> str:
-    return f"\\{body}*{nmea_checksum(body.encode()):02X}\\"
 
 
 def drill_lines(
@@ -43,10 +39,10 @@ def drill_lines(
                 "speed": 0.0,
             }
             for sentence in pyais.encode_dict(fields, talker_id="AI", radio_channel="A"):
-                lines.append(f"{_tag(f's:{DRILL_PREFIX}beacon,c:{t}')}{sentence}".encode())
+                lines.append(tag_block(f"s:{DRILL_PREFIX}beacon,c:{t}") + sentence.encode())
         text: dict[str, str | int | float | bytes | bool] = {"msg_type": 14, "mmsi": beacon, "text": "SART TEST"}
         for sentence in pyais.encode_dict(text, talker_id="AI", radio_channel="A"):
-            lines.append(f"{_tag(f's:{DRILL_PREFIX}beacon,c:{t0 + minute * 60 + 3}')}{sentence}".encode())
+            lines.append(tag_block(f"s:{DRILL_PREFIX}beacon,c:{t0 + minute * 60 + 3}") + sentence.encode())
     return lines
 
 
@@ -83,7 +79,7 @@ def scenario_drill_lines(path: Path, start: float | None = None, speed: float = 
         if first is None:
             first = when
         stamp = int(t0 + (when - first))  # never later than its publish time: see the docstring
-        out.append(f"{_tag(f's:{DRILL_PREFIX}{station},c:{stamp}')}".encode() + line)
+        out.append(tag_block(f"s:{DRILL_PREFIX}{station},c:{stamp}") + line)
     return out
 
 

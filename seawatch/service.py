@@ -23,8 +23,7 @@ from seawatch.adapters.files import iter_log_lines
 from seawatch.adapters.mqtt import MqttSource, SourceHealth, make_client, publish_qos1
 from seawatch.config import Settings
 from seawatch.core.alerts import AlertEvent, EventType, Severity
-from seawatch.core.decode import nmea_checksum
-from seawatch.core.lines import line_time, strip_wrapping
+from seawatch.core.lines import line_time, parse_tag_block, strip_wrapping, tag_block
 from seawatch.core.pipeline import Pipeline
 from seawatch.core.serialize import alert_event_json
 from seawatch.delivery import AlertDelivery
@@ -384,16 +383,14 @@ def _retime(payload: bytes, when: datetime) -> bytes:
         if raw.startswith(b"$PGHP"):
             continue
         line = raw.strip()
-        station = b""
+        station = ""
         if line[:1] == b"\\":
             end = line.find(b"\\", 1)
-            for field in line[1:end].split(b"*")[0].split(b","):
-                if field.startswith(b"s:"):
-                    station = field + b","
+            source = parse_tag_block(line[1:end]).source
+            station = f"s:{source}," if source else ""
             line = line[end + 1 :]
         line = strip_wrapping(line)[0]
-        tag = station + b"c:%d" % int(when.timestamp())
-        out.append(b"\\%s*%02X\\%s" % (tag, nmea_checksum(tag), line))
+        out.append(tag_block(f"{station}c:{int(when.timestamp())}") + line)
     return b"\n".join(out)
 
 

@@ -129,6 +129,12 @@ class TagBlock(NamedTuple):
     bad_time: bool  # a c: field that is not a number
 
 
+def tag_block(fields: str) -> bytes:
+    """An NMEA 4 tag block with its checksum, e.g. ``\\c:1700000000*4B\\``: the inverse of :func:`parse_tag_block`."""
+    body = fields.encode("ascii")
+    return b"\\" + body + b"*%02X\\" % nmea_checksum(body)
+
+
 def parse_tag_block(tag: bytes) -> TagBlock:
     """Parse a tag block; with a bad checksum none of its fields are trusted."""
     star = tag.rfind(b"*")

@@ -40,7 +40,7 @@ from playwright.sync_api import (
 )
 
 from seawatch.config import Settings
-from seawatch.core.lines import nmea_checksum
+from seawatch.core.lines import tag_block
 from tests.integration import conftest as integration_fixtures
 from tests.integration.mosquitto import Mosquitto, free_port
 
@@ -59,7 +59,7 @@ def nmea(fields: dict[str, Any], when: datetime, rx: str = "rx-e2e") -> list[byt
     out = []
     for sentence in pyais.encode_dict(fields, talker_id="AI", sentence_type="VDM", radio_channel="A"):
         tag = f"s:{rx},c:{int(when.timestamp())}"
-        out.append(f"\\{tag}*{nmea_checksum(tag.encode()):02X}\\{sentence}".encode())
+        out.append(tag_block(tag) + sentence.encode())
     return out
 
 

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from seawatch.config import Settings
-from seawatch.core.lines import nmea_checksum
+from seawatch.core.lines import tag_block
 from seawatch.core.model import PositionReport
 from seawatch.web.app import create_app
 from tests.integration.mosquitto import Mosquitto
@@ -36,7 +36,7 @@ def line(fields: dict[str, object], when: datetime, rx: str = "rx-test") -> list
     out = []
     for sentence in pyais.encode_dict(fields, talker_id="AI", radio_channel="A"):
         tag = f"s:{rx},c:{int(when.timestamp())}"
-        out.append(f"\\{tag}*{nmea_checksum(tag.encode()):02X}\\{sentence}".encode())
+        out.append(tag_block(tag) + sentence.encode())
     return out
 
 

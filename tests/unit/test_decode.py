@@ -802,3 +802,13 @@ def test_grouped_fragments_from_two_feeds_do_not_mix() -> None:
     (report,) = decoder.feed(tag("g:2-2-42") + parts[1], source="topic/a")
     assert report.source == "X"
     assert decoder.pending_fragments == 1  # topic/b's part 1 still waits for its own part 2
+
+
+def test_tag_block_is_the_inverse_of_parse_tag_block() -> None:
+    from seawatch.core.lines import parse_tag_block, tag_block
+
+    made = tag_block("s:rx-andaman,c:1772323200")
+    assert made.startswith(b"\\") and made.endswith(b"\\")
+    parsed = parse_tag_block(made[1:-1])
+    assert parsed.checksum_ok and parsed.source == "rx-andaman"
+    assert parsed.when is not None and int(parsed.when.timestamp()) == 1772323200
