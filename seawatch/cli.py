@@ -274,28 +274,32 @@ def _publishing(job: Any, url: str, done: str) -> int:
 
 def cmd_drill(args: argparse.Namespace) -> int:
     """A drill end to end: test transmissions into a running instance, flagged test all the way to partners."""
-    from seawatch.drill import drill_lines, scenario_drill_lines
-    from seawatch.service import publish_lines
+    from seawatch.core.watch import DRILL_PREFIX
+    from seawatch.drill import drill_lines
+    from seawatch.service import publish_lines, publish_log
 
     try:
         url, topic = _split_publish(args.publish)
     except ValueError as exc:
         return _fail(str(exc))
     settings = _settings(args).model_copy(update={"mqtt_url": url})
+    done = "drill published (every alert it raises carries test: true)"
     if args.scenario:
         path = Path(args.scenario)
         if not path.is_file():
             path = Path("replay_data/scenarios") / f"{args.scenario}.nmea"
         if not path.is_file():
             return _fail(f"no scenario {args.scenario!r} (a file, or a name in replay_data/scenarios/)")
-        lines = scenario_drill_lines(path, speed=args.speed)
-        what = f"scenario {path.stem} as a drill"
-    else:
-        lines = drill_lines(args.lat, args.lon, args.minutes)
-        what = f"a test AIS-SART at {args.lat:.4f}, {args.lon:.4f} for {args.minutes} min"
-    print(f"seawatch drill: {what} -> {url} topic {topic!r} at {args.speed:g}x", file=sys.stderr)
-    done = "drill published (every alert it raises carries test: true)"
-    return _publishing(publish_lines(settings, lines, topic, speed=args.speed), url, done)
+        print(
+            f"seawatch drill: scenario {path.stem} as a drill -> {url} topic {topic!r} at {args.speed:g}x",
+            file=sys.stderr,
+        )
+        # re-stamped to end now (real durations, nothing ahead of its arrival), receivers labelled drill:…
+        job = publish_log(settings, [path], topic, speed=args.speed, live_times=True, station_prefix=DRILL_PREFIX)
+        return _publishing(job, url, done)
+    what = f"a test AIS-SART at {args.lat:.4f}, {args.lon:.4f} for {args.minutes} min"
+    print(f"seawatch drill: {what} -> {url} topic {topic!r}", file=sys.stderr)
+    return _publishing(publish_lines(settings, drill_lines(args.lat, args.lon, args.minutes), topic), url, done)
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:

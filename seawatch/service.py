@@ -314,6 +314,7 @@ async def publish_log(
     loop: bool = False,
     untimed_rate_per_s: float = 100.0,
     live_times: bool = False,
+    station_prefix: str = "",
 ) -> int:
     """Publish recordings line by line at QoS 1, merged in event time, paced by event time / ``speed``.
 
@@ -322,7 +323,9 @@ async def publish_log(
     state never goes back. With ``live_times`` every line is re-stamped so its event
     time runs ``speed`` times faster than the wall clock and reaches *now* as each lap
     ends: detectors see the recording's real durations, and no time is ever ahead of
-    its arrival (the decoder distrusts times from the future). Returns the payloads sent.
+    its arrival (the decoder distrusts times from the future). ``station_prefix``
+    re-labels every line's receiver (``drill:`` for drills) and leaves untimed lines
+    out, since they could not carry the label. Returns the payloads sent.
     """
     files = [paths] if isinstance(paths, Path) else list(paths)
     sent = 0
@@ -332,24 +335,18 @@ async def publish_log(
     client = make_client(settings, identifier=f"seawatch-feed-{uuid.uuid4().hex[:12]}", clean_session=True)
     async with client:
         while True:
-            started = time.monotonic()
             if live_times and first_time is not None:
-                lap_end = datetime.now(UTC) + span / speed
+                lap_end = datetime.now(UTC) + span / max(speed, 1.0)  # slower than real time: start at now
                 shift = lap_end - span - first_time
-            untimed = 0
-            for payload, when in _merged(files):
-                if when is not None and first_time is not None:
-                    due = (when - first_time).total_seconds() / speed
-                else:
-                    untimed += 1
-                    due = untimed / untimed_rate_per_s
-                delay = due - (time.monotonic() - started)
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                if shift and when is not None:
-                    payload = _retime(payload, when + shift)
-                await publish_qos1(client, topic, payload)
-                sent += 1
+
+            def rewrite(payload: bytes, when: datetime | None, shift: timedelta = shift) -> bytes | None:
+                if when is None:
+                    return None if station_prefix else payload
+                if not shift and not station_prefix:
+                    return payload
+                return _retime(payload, when + shift, station_prefix)
+
+            sent += await _send_paced(client, topic, _merged(files), speed, first_time, untimed_rate_per_s, rewrite)
             if not loop:
                 return sent
             if not live_times:
@@ -359,25 +356,44 @@ async def publish_log(
 
 async def publish_lines(settings: Settings, lines: Sequence[bytes], topic: str, *, speed: float = 1.0) -> int:
     """Publish prepared lines at QoS 1, paced by their tag-block times scaled by ``speed`` (drills)."""
+    items = [(line, line_time(line)) for line in lines]
+    first = min((when for _, when in items if when is not None), default=None)
     client = make_client(settings, identifier=f"seawatch-drill-{uuid.uuid4().hex[:12]}", clean_session=True)
-    sent = 0
     async with client:
-        started = time.monotonic()
-        first: datetime | None = None
-        for line in lines:
-            when = line_time(line)
-            if when is not None:
-                first = first or when
-                delay = (when - first).total_seconds() / speed - (time.monotonic() - started)
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            await publish_qos1(client, topic, line)
-            sent += 1
+        return await _send_paced(client, topic, items, speed, first)
+
+
+async def _send_paced(
+    client: Any,
+    topic: str,
+    items: Iterable[tuple[bytes, datetime | None]],
+    speed: float,
+    first: datetime | None,
+    untimed_rate_per_s: float = 100.0,
+    rewrite: Callable[[bytes, datetime | None], bytes | None] | None = None,
+) -> int:
+    """The one pacing loop: each payload goes out at (its event time - ``first``) / ``speed`` after the start."""
+    started = time.monotonic()
+    untimed = sent = 0
+    for payload, when in items:
+        if when is not None and first is not None:
+            due = (when - first).total_seconds() / speed
+        else:
+            untimed += 1
+            due = untimed / untimed_rate_per_s
+        delay = due - (time.monotonic() - started)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        out = payload if rewrite is None else rewrite(payload, when)
+        if out is None:
+            continue
+        await publish_qos1(client, topic, out)
+        sent += 1
     return sent
 
 
-def _retime(payload: bytes, when: datetime) -> bytes:
-    """Put a line at a new event time with an NMEA 4 tag block (keeping its receiver, ``s:``)."""
+def _retime(payload: bytes, when: datetime, station_prefix: str = "") -> bytes:
+    """Put a line at a new event time with an NMEA 4 tag block (keeping its receiver, ``s:``, prefixed)."""
     out = []
     for raw in payload.split(b"\n"):
         if raw.startswith(b"$PGHP"):
@@ -386,11 +402,11 @@ def _retime(payload: bytes, when: datetime) -> bytes:
         station = ""
         if line[:1] == b"\\":
             end = line.find(b"\\", 1)
-            source = parse_tag_block(line[1:end]).source
-            station = f"s:{source}," if source else ""
+            station = parse_tag_block(line[1:end]).source
             line = line[end + 1 :]
         line = strip_wrapping(line)[0]
-        out.append(tag_block(f"{station}c:{int(when.timestamp())}") + line)
+        label = f"{station_prefix}{station or ('log' if station_prefix else '')}"
+        out.append(tag_block((f"s:{label}," if label else "") + f"c:{int(when.timestamp())}") + line)
     return b"\n".join(out)
 
 
