@@ -12,6 +12,7 @@ on these machines; ``scripts/ensure-chromium.sh`` installs it). Every page:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -254,8 +255,10 @@ class Probe:
         assert self.dialogs == [], f"dialogs opened: {self.dialogs}"
 
 
-@pytest.fixture
-def probe(browser: Browser) -> Iterator[Probe]:
+@contextlib.contextmanager
+def open_probe(browser: Browser, allowed: Callable[[str], bool]) -> Iterator[Probe]:
+    """A fresh page whose requests pass only when ``allowed(url)``; console errors, page errors and
+    dialogs are recorded (prompts get ``prompt_answers`` in turn) for the test to assert on."""
     context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
     page = context.new_page()
     p = Probe(page, context)
@@ -263,7 +266,7 @@ def probe(browser: Browser) -> Iterator[Probe]:
     def route(route: Route) -> None:
         url = route.request.url
         p.requests.append(url)
-        if urlsplit(url).hostname == "127.0.0.1":
+        if allowed(url):
             route.continue_()
         else:
             p.blocked.append(url)
@@ -290,4 +293,10 @@ def probe(browser: Browser) -> Iterator[Probe]:
         yield p
     finally:
         context.close()
+
+
+@pytest.fixture
+def probe(browser: Browser) -> Iterator[Probe]:
+    with open_probe(browser, lambda url: urlsplit(url).hostname == "127.0.0.1") as p:
+        yield p
     p.assert_clean()

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Route, expect
+from playwright.sync_api import Browser, Page, expect
 from shapely.geometry import box
 
 from seawatch.core.alerts import AlertEvent, EventType, Kind, Severity, Status, VesselInfo, ZoneRef
@@ -27,7 +27,7 @@ from seawatch.core.pipeline import Pipeline
 from seawatch.core.zones import Zone, ZoneIndex, ZoneKind
 from seawatch.report import MAX_TOTAL_POINTS, render_report, report_data, write_html_report
 from seawatch.watchconfig import build_watch
-from tests.e2e.conftest import _IMG_WATCH, ROOT, VIEWPORT, Probe
+from tests.e2e.conftest import ROOT, Probe, open_probe
 
 SCENARIO = ROOT / "replay_data" / "scenarios" / "rescue_disembarkation.nmea"
 SCENARIO_KINDS = {"zone_entry", "drifting", "rendezvous", "disembarkation"}
@@ -115,36 +115,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Report:
 @pytest.fixture
 def offline(browser: Browser) -> Iterator[Probe]:
     """A page that may load only ``file:`` and ``data:`` URLs (the e2e probe allows 127.0.0.1; a file needs nothing)."""
-    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
-    page = context.new_page()
-    p = Probe(page, context)
-
-    def route(route: Route) -> None:
-        url = route.request.url
-        if url.startswith(("file:", "data:")):
-            route.continue_()
-        else:
-            p.blocked.append(url)
-            route.abort()
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            p.console_errors.append(f"{message.text} ({message.location.get('url')})")
-
-    def on_dialog(dialog: Dialog) -> None:
-        p.dialogs.append(f"{dialog.type}: {dialog.message}")
-        dialog.dismiss()
-
-    context.route("**/*", route)
-    context.add_init_script(_IMG_WATCH)
-    page.on("request", lambda request: p.requests.append(request.url))
-    page.on("console", on_console)
-    page.on("pageerror", lambda exc: p.page_errors.append(str(exc)))
-    page.on("dialog", on_dialog)
-    try:
+    with open_probe(browser, lambda url: url.startswith(("file:", "data:"))) as p:
         yield p
-    finally:
-        context.close()
     assert [u for u in p.requests if not u.startswith(("file:", "data:"))] == [], f"requests: {p.requests}"
     assert p.blocked == [], f"requests beyond the file: {p.blocked}"
     assert p.page_errors == [], f"uncaught errors in the page: {p.page_errors}"
