@@ -27,7 +27,7 @@ from seawatch.core.pipeline import Pipeline
 from seawatch.core.zones import Zone, ZoneIndex, ZoneKind
 from seawatch.report import MAX_TOTAL_POINTS, render_report, report_data, write_html_report
 from seawatch.watchconfig import build_watch
-from tests.e2e.conftest import ROOT, Probe, open_probe
+from tests.e2e.conftest import ROOT, Probe, click_until, open_probe
 
 SCENARIO = ROOT / "replay_data" / "scenarios" / "rescue_disembarkation.nmea"
 SCENARIO_KINDS = {"zone_entry", "drifting", "rendezvous", "disembarkation"}
@@ -169,8 +169,8 @@ def test_report_shows_tracks_alerts_and_evidence_offline(report: Report, offline
     expect(page.locator("#sw-alert-list button")).to_have_count(len(alert_ids))
 
     # a click on the disembarkation marker shows its popup with the evidence table
-    page.locator("path.sw-alert-marker[data-kind='disembarkation']").click()
     popup = page.locator(".leaflet-popup-content .sw-popup")
+    click_until(page.locator("path.sw-alert-marker[data-kind='disembarkation']"), popup, "disembarkation popup")
     expect(popup).to_be_visible()
     expect(popup.locator("h3")).to_have_text("disembarkation")
     evidence = popup.locator("table.sw-evidence")
@@ -190,8 +190,8 @@ def test_hostile_text_is_shown_as_text_and_never_runs(report: Report, offline: P
     expect(page.locator("#sw-title")).to_have_text(HOSTILE_TITLE)
 
     marker = page.locator(f"path.sw-alert-marker[data-alert-id='{HOSTILE_ALERT_ID}']")
-    marker.click()
     popup = page.locator(".leaflet-popup-content .sw-popup")
+    click_until(marker, popup, "hostile alert popup")
     expect(popup.locator(".sw-summary")).to_have_text(HOSTILE_SUMMARY)
     facts = popup.locator("table.sw-facts")
     expect(facts.locator("tr", has_text="vessel")).to_contain_text(HOSTILE_NAME)
