@@ -36,6 +36,17 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
+def _non_negative_days(text: str) -> float:
+    """An argparse type: a number of days, zero or more (fractions allowed)."""
+    try:
+        days = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
+    if not days >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError("days must be zero or more")
+    return days
+
+
 def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
     return load_settings(getattr(args, "config", None), **overrides)
 
@@ -303,8 +314,8 @@ def cmd_drill(args: argparse.Namespace) -> int:
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
-    """The webhook outbox of the configured store: counts, dead letters, re-sending them."""
-    from datetime import UTC, datetime
+    """The webhook outbox of the configured store: counts, dead letters, re-sending them, purging."""
+    from datetime import UTC, datetime, timedelta
 
     from seawatch.adapters.store import AlertStore, StoreError
 
@@ -318,6 +329,11 @@ def cmd_outbox(args: argparse.Namespace) -> int:
             ids = None if args.requeue == ["all"] else [int(i) for i in args.requeue]
             count = store.requeue(ids, datetime.now(UTC))
             print(f"re-queued {count} dead letter(s); a running service sends them within seconds")
+            return 0
+        if args.purge_delivered is not None:
+            before = datetime.now(UTC) - timedelta(days=args.purge_delivered)
+            count = store.purge_delivered(before)
+            print(f"purged {count} delivered webhook row(s) finished before {before:%Y-%m-%d %H:%M} UTC")
             return 0
         if args.enable:
             store.enable_partner(args.enable)
@@ -618,6 +634,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dead", action="store_true", help="list the dead letters")
     p.add_argument("--requeue", nargs="+", metavar="ID", help="re-send dead letters by outbox id, or 'all'")
     p.add_argument("--enable", metavar="PARTNER", help="enable a partner that a 410 Gone disabled")
+    p.add_argument(
+        "--purge-delivered",
+        type=_non_negative_days,
+        metavar="DAYS",
+        help="delete delivered rows finished more than DAYS ago (a running service does this hourly "
+        "per outbox_keep_delivered_days); pending and dead rows and the audit log are kept",
+    )
     p.set_defaults(func=cmd_outbox)
 
     p = sub.add_parser("config", help="print the effective settings (secrets hidden), or --reference")

@@ -158,6 +158,12 @@ class Settings(BaseSettings):
     partners: list[Partner] = Field([], description="Webhook subscriptions of rescue partners ([[partners]]).")
     webhook_retry_min_s: float = Field(5.0, gt=0, description="First webhook retry delay, seconds (doubles, jittered).")
     webhook_retry_max_s: float = Field(600.0, gt=0, description="Longest webhook retry delay, seconds.")
+    outbox_keep_delivered_days: float = Field(
+        30.0,
+        ge=0,
+        description="Days a delivered webhook stays in the outbox before it is purged; 0 keeps them all. "
+        "The alert audit log is never purged.",
+    )
     alerts_topic_prefix: str | None = Field(
         "seawatch/alerts", description="Publish alert events to <prefix>/<kind> at QoS 1; empty to switch off."
     )

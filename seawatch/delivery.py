@@ -9,9 +9,10 @@ is delivered from the store, on this run or the next.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from seawatch.adapters.mqtt import AlertPublisher
 from seawatch.adapters.store import AlertStore, OutboxItem
@@ -25,6 +26,8 @@ from seawatch.core.subscriptions import Subscription
 log = logging.getLogger(__name__)
 
 _MAX_HELD = 100_000  # events kept in memory while the store is unreachable
+_PURGE_EVERY_S = 3600.0  # delivered rows age by days: an hourly trim keeps the outbox small
+_PURGE_BATCH = 2000  # rows per purge transaction, so ingest's writes are never held up for long
 
 
 def subscription_of(partner: Partner) -> Subscription:
@@ -112,3 +115,36 @@ class AlertDelivery:
     def retry_held(self) -> None:
         if self._held:
             self.handle([])
+
+    def purge_delivered_once(self, now: datetime) -> int:
+        """Drop delivered outbox rows older than the retention, in short transactions."""
+        keep_days = self.settings.outbox_keep_delivered_days
+        if keep_days <= 0:
+            return 0
+        before = now - timedelta(days=keep_days)
+        total = 0
+        while (n := self.store.purge_delivered(before, limit=_PURGE_BATCH)) > 0:
+            total += n
+            if n < _PURGE_BATCH:
+                break
+        return total
+
+    async def keep_outbox_trimmed(self, every_s: float = _PURGE_EVERY_S) -> None:
+        """The outbox is a queue, not an archive: purge what partners accepted long ago, hourly.
+
+        Without it a service that runs for months grows its store by every delivery it ever
+        made. A failing purge is logged and tried again next time; it never stops the service.
+        """
+        while True:
+            try:
+                purged = self.purge_delivered_once(datetime.now(UTC))
+            except Exception:
+                log.exception("purging delivered webhook rows failed; trying again in %.0f s", every_s)
+            else:
+                if purged:
+                    log.info(
+                        "purged %d delivered webhook row(s) older than %g days",
+                        purged,
+                        self.settings.outbox_keep_delivered_days,
+                    )
+            await asyncio.sleep(every_s)

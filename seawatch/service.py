@@ -254,6 +254,7 @@ async def run_service(
         tasks.create_task(tick_when_idle(ingest, settings.watch_tick_s), name="idle-ticks")
         if ingest.delivery is not None:
             tasks.create_task(ingest.delivery.dispatcher.run(), name="webhooks")
+            tasks.create_task(ingest.delivery.keep_outbox_trimmed(), name="outbox-retention")
             if ingest.delivery.publisher is not None:
                 tasks.create_task(ingest.delivery.publisher.run(), name="alert-topic")
         if show is not None:

@@ -754,16 +754,20 @@ class AlertStore:
                 out.setdefault(partner, dict.fromkeys(DELIVERY_STATUSES, 0))[status] = int(n)
         return out
 
-    def purge_delivered(self, finished_before: datetime) -> int:
+    def purge_delivered(self, finished_before: datetime, limit: int | None = None) -> int:
         """Delete delivered rows finished before a time: the outbox is not an archive.
 
         The audit log (``alert_events``) keeps every event; this only drops copies
-        already accepted by partners. Returns how many rows were deleted.
+        already accepted by partners. ``limit`` bounds one call (oldest rows first) so a
+        long-running service can purge a large backlog in short transactions that never
+        hold the write lock long enough to stall ingest. Returns how many rows went.
         """
         o = outbox_table
-        stmt = delete(o).where(o.c.status == DELIVERED, o.c.finished_at < _aware_utc(finished_before))
+        old = select(o.c.id).where(o.c.status == DELIVERED, o.c.finished_at < _aware_utc(finished_before))
+        if limit is not None:
+            old = old.order_by(o.c.id).limit(limit)
         with self._write() as conn:
-            return conn.execute(stmt).rowcount
+            return conn.execute(delete(o).where(o.c.id.in_(old.scalar_subquery()))).rowcount
 
     # -- partners --
 

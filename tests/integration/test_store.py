@@ -351,6 +351,24 @@ def test_retry_dead_requeue_and_counts(store: AlertStore) -> None:
     assert store.counts()["mrcc"] == {"pending": 2, "delivered": 0, "dead": 0}
 
 
+def test_purge_in_batches_drops_only_old_delivered_rows(store: AlertStore) -> None:
+    events = [make_event(f"alert-{n}") for n in range(7)]
+    rows = store.record(events, [item(e) for e in events], T0)
+    for n, row in enumerate(rows[:5]):
+        store.mark_delivered(row, s(10 + n))  # finished at s(10) .. s(14)
+    store.mark_dead(rows[5], s(1), "HTTP 500")  # old, but dead: kept for re-sending
+    # rows[6] stays pending
+
+    assert store.purge_delivered(s(14), limit=2) == 2  # the two oldest
+    assert store.purge_delivered(s(14), limit=2) == 2
+    assert store.purge_delivered(s(14), limit=2) == 0  # s(14) itself is not before s(14)
+    assert store.counts()["mrcc"] == {"pending": 1, "delivered": 1, "dead": 1}
+    assert store.purge_delivered(s(100)) == 1
+    assert store.counts()["mrcc"] == {"pending": 1, "delivered": 0, "dead": 1}
+    # the audit log keeps every event of every alert
+    assert all(len(store.history(e.id)) == 1 for e in events)
+
+
 def test_partners_are_disabled_and_enabled(store_url: str) -> None:
     first = AlertStore(store_url)
     try:

@@ -11,9 +11,11 @@ import pytest
 
 from seawatch.adapters.store import AlertStore, OutboxItem
 from seawatch.cli import main
+from seawatch.config import Settings
 from seawatch.core.alerts import AlertEvent, EventType, Kind, Severity, Status, VesselInfo, ZoneRef
 from seawatch.core.cap import CAP_NS, to_cap
 from seawatch.core.subscriptions import Subscription, recipients
+from seawatch.delivery import AlertDelivery
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 NS = {"cap": CAP_NS}
@@ -125,3 +127,42 @@ def test_outbox_command_lists_and_requeues_dead_letters(tmp_path: Path, capsys: 
     assert main(["--config", str(config), "outbox", "--requeue", "all"]) == 0
     assert "re-queued 1" in capsys.readouterr().out
     assert main(["--config", str(config), "outbox", "--requeue", "x"]) == 2
+
+
+def test_outbox_command_purges_old_deliveries(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'alerts.db'}"
+    store = AlertStore(url)
+    old, recent = event(), replace(event(), id="distress-recent")
+    rows = store.record(
+        [old, recent], [OutboxItem("ngo", e.id, 1, "distress", "json", "{}") for e in (old, recent)], T0
+    )
+    now = datetime.now(UTC)
+    store.mark_delivered(rows[0], now - timedelta(days=40))
+    store.mark_delivered(rows[1], now - timedelta(days=2))
+    store.close()
+    config = tmp_path / "seawatch.toml"
+    config.write_text(f'store_url = "{url}"\n', encoding="utf-8")
+
+    assert main(["--config", str(config), "outbox", "--purge-delivered", "30"]) == 0
+    assert "purged 1 delivered webhook row(s)" in capsys.readouterr().out
+    assert main(["--config", str(config), "outbox"]) == 0
+    assert "ngo: pending 0, delivered 1, dead 0" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--config", str(config), "outbox", "--purge-delivered", "-1"])
+    assert "days must be zero or more" in capsys.readouterr().err
+
+
+def test_the_service_keeps_delivered_rows_for_the_configured_days(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'alerts.db'}"
+    events = [replace(event(), id=f"distress-{n}") for n in range(5)]
+    now = datetime.now(UTC)
+    for keep_days, left in ((0, 5), (30, 2)):
+        delivery = AlertDelivery(Settings(store_url=url, outbox_keep_delivered_days=keep_days, alerts_topic_prefix=""))
+        store = delivery.store
+        rows = store.record(events, [OutboxItem("ngo", e.id, 1, "distress", "json", "{}") for e in events], T0)
+        for age_days, row in zip((90, 45, 31, 29, 1), rows, strict=True):
+            store.mark_delivered(row, now - timedelta(days=age_days))
+        delivery.purge_delivered_once(now)
+        assert store.counts()["ngo"]["delivered"] == left, keep_days  # 0 keeps every row
+        store.purge_delivered(now + timedelta(days=1))  # empty for the next round
+        store.close()
