@@ -173,7 +173,8 @@ class Settings(BaseSettings):
     http_host: str = Field("127.0.0.1", description="Address the API and map listen on (0.0.0.0 behind a proxy).")
     http_port: int = Field(8000, ge=0, le=65535, description="Port of the API and map; 0 picks a free one.")
     operator_tokens: dict[str, SecretStr] = Field(
-        {}, description="Operator name -> bearer token for write actions (acknowledge, assign, resolve, report)."
+        {},
+        description="Operator name -> bearer token for write actions (acknowledge, assign, resolve, retract, report).",
     )
     api_read_token: SecretStr | None = Field(
         None, description="Bearer token needed to read the API and map data; unset: reading is open."

@@ -198,6 +198,18 @@ class AlertBook:
             return None
         return self._close(alert, at, "resolved by an operator", {}, by=by, note=note)
 
+    def retract(self, alert_id: str, at: datetime, by: str, note: str) -> AlertEvent | None:
+        """Withdraw an alert that should never have been raised (a false alarm), with the reason why.
+
+        Unlike a resolution, this tells partners the alert was wrong (CAP ``Cancel``) and keeps
+        the reason in the audit log. It does not mute the vessel: if the evidence goes on, the
+        detector opens a new alert, so a retraction can never hide a real distress.
+        """
+        alert = self._by_id.get(alert_id)
+        if alert is None or alert.status not in (Status.OPEN, Status.ACKNOWLEDGED):
+            return None
+        return self._close(alert, at, "retracted by an operator", {}, by=by, note=note, retracted=True)
+
     # --------------------------------------------------------------------- time
     def tick(self, now: datetime) -> list[AlertEvent]:
         """Re-escalate unacknowledged distress alerts that are due (at their due time, not ``now``)."""
@@ -346,6 +358,7 @@ class AlertBook:
         evidence: dict[str, Any],
         by: str | None = None,
         note: str | None = None,
+        retracted: bool = False,
     ) -> AlertEvent:
         latest = alert.pending.evidence if alert.pending is not None else alert.last.evidence
         merged = dict(latest)
@@ -354,13 +367,13 @@ class AlertBook:
         summary = alert.pending.summary if alert.pending is not None else alert.summary
         ev = self._emit(
             alert,
-            EventType.RESOLVED,
-            Status.RESOLVED,
+            EventType.RETRACTED if retracted else EventType.RESOLVED,
+            Status.RETRACTED if retracted else Status.RESOLVED,
             at,
             by=by,
             note=note,
             evidence=merged,
-            summary=f"Resolved ({reason}): {summary}",
+            summary=f"{'Retracted' if retracted else 'Resolved'} ({reason}): {summary}",
         )
         self._unindex(alert)
         return ev

@@ -5,7 +5,7 @@ ingest, watch, store, webhooks, alert topic) in one TaskGroup, so the map and th
 API read the very state the alerts come from. Nothing is started at import time.
 
 Reading can be open or need a bearer token (``api_read_token``); every write
-(acknowledge, assign, resolve, report) needs an operator's token
+(acknowledge, assign, resolve, retract, report) needs an operator's token
 (``operator_tokens``, name -> token), and the operator's name is what the alert's
 audit log records. Tokens are compared in constant time and never logged.
 """
@@ -167,6 +167,10 @@ class AssignBody(BaseModel):
 
 class NoteBody(BaseModel):
     note: str | None = Field(None, max_length=2000)
+
+
+class RetractBody(BaseModel):
+    note: str = Field(min_length=1, max_length=2000, description="Why the alert was a false alarm (audit log).")
 
 
 class ReportBody(BaseModel):
@@ -427,7 +431,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
     @app.get("/api/alerts", summary="Alerts, most severe and newest first")
     async def alerts(
         live: Reader,
-        status: Literal["active", "open", "acknowledged", "resolved", "all"] = "active",
+        status: Literal["active", "open", "acknowledged", "resolved", "retracted", "all"] = "active",
         kind: str | None = None,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
     ) -> dict[str, Any]:
@@ -435,10 +439,8 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         if status in ("active", "open", "acknowledged", "all"):
             for a in live.book:
                 found[a.id] = a.last
-        if status in ("resolved", "all") and live.delivery is not None:
-            for ev in live.delivery.store.alerts(
-                kind=kind, status="resolved" if status == "resolved" else None, limit=limit
-            ):
+        if status in ("resolved", "retracted", "all") and live.delivery is not None:
+            for ev in live.delivery.store.alerts(kind=kind, status=None if status == "all" else status, limit=limit):
                 found.setdefault(ev.id, ev)
         selected = [
             ev
@@ -488,6 +490,17 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         live = live_state(request)
         note = body.note if body else None
         return _act(live, alert_id, live.book.resolve(alert_id, datetime.now(UTC), who, note), "resolve")
+
+    @app.post(
+        "/api/alerts/{alert_id}/retract",
+        summary="Retract a false alarm, with the reason (partners are told it was withdrawn)",
+    )
+    async def retract(request: Request, alert_id: str, who: Operator, body: RetractBody) -> dict[str, Any]:
+        live = live_state(request)
+        note = body.note.strip()
+        if not note:
+            raise HTTPException(422, "a retraction needs a reason")
+        return _act(live, alert_id, live.book.retract(alert_id, datetime.now(UTC), who, note), "retract")
 
     @app.post("/api/reports", status_code=201, summary="Post a sighting or a distress call: it becomes an alert")
     async def report(request: Request, who: Operator, body: ReportBody) -> dict[str, Any]:

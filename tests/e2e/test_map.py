@@ -203,7 +203,7 @@ def test_acknowledge_in_the_page_changes_the_alert_in_the_api(
     assert not any(OPERATOR_TOKEN in url for url in probe.requests)
 
 
-def test_assign_surpic_report_and_resolve(seawatch: Seawatch, probe: Probe, publisher: Publisher) -> None:
+def test_assign_surpic_report_retract_and_resolve(seawatch: Seawatch, probe: Probe, publisher: Publisher) -> None:
     page = probe.page
     open_map(page, seawatch)
     publisher.publish(ship_messages(now()) + sart_messages(now()))
@@ -238,6 +238,13 @@ def test_assign_surpic_report_and_resolve(seawatch: Seawatch, probe: Probe, publ
     expect(report).to_be_visible(timeout=5_000)
     reports = [a for a in seawatch.get("/api/alerts")["alerts"] if a["kind"] == "report"]
     assert len(reports) == 1 and reports[0]["lat"] == pytest.approx(7.25)
+
+    # the call turns out to be a hoax: retracted as a false alarm, with its reason
+    probe.prompt_answers.append("hoax call, boat found in port")
+    report.locator("button.sw-retract").click()
+    expect(report).to_have_count(0, timeout=5_000)
+    retracted = seawatch.get(f"/api/alerts/{reports[0]['id']}")["alert"]
+    assert (retracted["status"], retracted["note"]) == ("retracted", "hoax call, boat found in port")
 
     # resolve with a note: it leaves the panel and the API says resolved
     probe.prompt_answers.append("survivors aboard KM BAHARI")

@@ -161,6 +161,24 @@ def test_reports_become_alerts(client: TestClient) -> None:
     assert client.post("/api/reports", json={"lat": 95, "lon": 0}, headers=auth()).status_code == 422
 
 
+def test_a_false_alarm_is_retracted_with_its_reason(client: TestClient) -> None:
+    made = client.post("/api/reports", json={"lat": 5.9, "lon": 95.4}, headers=auth()).json()
+    path = f"/api/alerts/{made['id']}/retract"
+    assert client.post(path, json={"note": "a buoy"}).status_code == 401
+    assert client.post(path, json={}, headers=auth()).status_code == 422  # a reason is required
+    assert client.post(path, json={"note": "   "}, headers=auth()).status_code == 422
+    retracted = client.post(path, json={"note": "the 'boat' was a fish aggregating buoy"}, headers=auth())
+    assert retracted.status_code == 200, retracted.text
+    assert retracted.json()["event"] == "alert.retracted" and retracted.json()["status"] == "retracted"
+    assert client.post(path, json={"note": "twice"}, headers=auth()).status_code == 404  # no longer open
+    assert client.get("/api/alerts").json()["alerts"] == []
+    listed = client.get("/api/alerts", params={"status": "retracted"}).json()["alerts"]
+    assert [(a["id"], a["note"]) for a in listed] == [(made["id"], "the 'boat' was a fish aggregating buoy")]
+    assert client.get("/api/alerts", params={"status": "resolved"}).json()["alerts"] == []
+    history = client.get(f"/api/alerts/{made['id']}").json()["history"]
+    assert [(h["event"], h["by"]) for h in history] == [("alert.opened", None), ("alert.retracted", "duty-officer")]
+
+
 def test_health_metrics_zones_and_openapi(client: TestClient) -> None:
     health = client.get("/healthz")
     assert health.status_code == 200 and health.json()["broker_connected"] is True

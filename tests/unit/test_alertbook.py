@@ -359,6 +359,28 @@ def test_operator_resolve_note_is_in_the_event() -> None:
     assert (resolved.by, resolved.note) == ("mrcc-jakarta", "boat found, people safe")
 
 
+def test_a_retracted_false_alarm_is_withdrawn_but_the_vessel_is_not_muted() -> None:
+    book = AlertBook()
+    (opened,) = book.apply(distress(0))
+    retracted = book.retract(opened.id, at(60), by="mrcc", note="beacon on a test bench ashore")
+    assert retracted is not None
+    assert (retracted.event, retracted.status, retracted.by, retracted.note, retracted.sequence) == (
+        EventType.RETRACTED,
+        Status.RETRACTED,
+        "mrcc",
+        "beacon on a test bench ashore",
+        2,
+    )
+    assert retracted.evidence["resolution"] == "retracted by an operator"
+    assert retracted.summary.startswith("Retracted (")
+    assert book.get(opened.id) is None and book.tick(at(10_000)) == []  # no escalation of a withdrawn alert
+    assert book.retract(opened.id, at(70), by="mrcc", note="again") is None
+    assert book.resolve(opened.id, at(70), by="mrcc") is None
+    # the beacon goes on transmitting: distress is never suppressed, a new alert opens
+    (again,) = book.apply(distress(120))
+    assert again.event is EventType.OPENED and again.id != opened.id
+
+
 def test_operator_events_are_never_before_the_last_observation() -> None:
     book = AlertBook()
     (opened,) = book.apply(drift(100))

@@ -5,7 +5,7 @@
  *  - vessels of the current viewport from /api/vessels?bbox=… (on load, after every pan
  *    or zoom, and when the event stream says positions changed);
  *  - alerts from /api/alerts, then every alert event pushed on /api/stream;
- *  - operator actions (acknowledge, assign, resolve, report) with the operator token the
+ *  - operator actions (acknowledge, assign, resolve, retract, report) with the operator token the
  *    user typed in, kept in sessionStorage for this tab only, never in a URL or a log.
  *
  * Security: vessel names, call signs, alert summaries, texts and notes are untrusted
@@ -694,6 +694,7 @@
     button("sw-ack", "Acknowledge", (b) => background(act(id, "acknowledge", {}, b)));
     button("sw-assign", "Assign", (b) => assign(id, b));
     button("sw-resolve", "Resolve", (b) => resolve(id, b));
+    button("sw-retract", "False alarm", (b) => retract(id, b));
     button("sw-surpic-button", "SURPIC", (b) => background(toggleSurpic(id, b)));
     li.append(actions, el("div", "sw-surpic"));
     li.addEventListener("click", () => focusAlert(id, true));
@@ -873,8 +874,13 @@
     }
   }
 
-  const VERBS = { acknowledge: "acknowledge the alert", assign: "assign the alert", resolve: "resolve the alert" };
-  const DONE = { acknowledge: "Acknowledged", assign: "Assigned", resolve: "Resolved" };
+  const VERBS = {
+    acknowledge: "acknowledge the alert",
+    assign: "assign the alert",
+    resolve: "resolve the alert",
+    retract: "retract the alert",
+  };
+  const DONE = { acknowledge: "Acknowledged", assign: "Assigned", resolve: "Resolved", retract: "Retracted" };
 
   async function act(id, action, body, button) {
     const what = VERBS[action];
@@ -912,6 +918,17 @@
     const note = window.prompt("Resolve: what was done? (kept in the audit log)", "");
     if (note === null) return;
     background(act(id, "resolve", { note: note.trim() || null }, button));
+  }
+
+  function retract(id, button) {
+    if (needToken(VERBS.retract)) return;
+    const note = window.prompt("False alarm: why? Partners are told the alert is withdrawn (audit log)", "");
+    if (note === null) return;
+    if (!note.trim()) {
+      say("A false alarm needs a reason for the audit log.", "error");
+      return;
+    }
+    background(act(id, "retract", { note: note.trim() }, button));
   }
 
   // ------------------------------------------------------------------ SURPIC
