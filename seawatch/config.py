@@ -155,6 +155,11 @@ class Settings(BaseSettings):
         "sqlite:///seawatch-alerts.db",
         description="Alert store: sqlite:///FILE (default, no server) or postgresql+psycopg://user@host/db.",
     )
+    store_spool_file: Path | None = Field(
+        Path("seawatch-alerts.spool.jsonl"),
+        description="File (fsynced JSON Lines) where alert events wait while the store cannot be written; "
+        "put into the store at the next start or write. Empty: memory only (lost on a crash).",
+    )
     partners: list[Partner] = Field([], description="Webhook subscriptions of rescue partners ([[partners]]).")
     webhook_retry_min_s: float = Field(5.0, gt=0, description="First webhook retry delay, seconds (doubles, jittered).")
     webhook_retry_max_s: float = Field(600.0, gt=0, description="Longest webhook retry delay, seconds.")
@@ -203,6 +208,11 @@ class Settings(BaseSettings):
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str | Path) else value
+
+    @field_validator("store_spool_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("mqtt_url")
     @classmethod

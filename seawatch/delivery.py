@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from seawatch.adapters.mqtt import AlertPublisher
+from seawatch.adapters.spool import EventSpool, SpoolError
 from seawatch.adapters.store import AlertStore, OutboxItem
 from seawatch.adapters.webhooks import Endpoint, WebhookDispatcher
 from seawatch.config import Partner, Settings
@@ -73,7 +74,25 @@ class AlertDelivery:
         self.publisher = AlertPublisher(settings, prefix) if prefix else None
         self._held: list[AlertEvent] = []  # events whose store write failed, retried with the next ones
         self.store_errors = 0
+        self.spool_errors = 0
         self.recorded = 0
+        self._spooled = 0  # events appended to the spool since it was last emptied
+        self.spool = EventSpool(settings.store_spool_file) if settings.store_spool_file is not None else None
+        if self.spool is not None:
+            self._take_back_spool(self.spool)
+
+    def _take_back_spool(self, spool: EventSpool) -> None:
+        """Put events an earlier run could not store into the store, before anything reads it."""
+        left = spool.load()
+        if spool.unreadable:
+            return
+        if not left:
+            spool.clear()  # an empty or torn-only file
+            return
+        log.warning("%d alert event(s) left in the spool %s by an earlier run: storing them", len(left), spool.path)
+        self._held = left
+        self._spooled = len(left)
+        self.handle([])
 
     def outbox_items(self, event: AlertEvent, body_json: str) -> list[OutboxItem]:
         items: list[OutboxItem] = []
@@ -91,21 +110,48 @@ class AlertDelivery:
         items = [item for e in batch for item in self.outbox_items(e, bodies[id(e)])]
         try:
             self.store.record(batch, items, datetime.now(UTC))
-        except Exception:
+        except Exception:  # noqa: BLE001 - any store failure: logged with its traceback in _hold
             self.store_errors += 1
-            self._held = batch[-_MAX_HELD:]
-            log.exception(
-                "alert store write failed: %d alert event(s) held IN MEMORY ONLY and retried; they are lost if "
-                "Seawatch stops before the store is back",
-                len(self._held),
-            )
+            self._hold(batch, events)
             return
         self._held = []
+        if self.spool is not None and self._spooled:
+            self.spool.clear()
+            self._spooled = 0
         self.recorded += len(batch)
         self.dispatcher.notify()
         if self.publisher is not None:
             for e in batch:
                 self.publisher.put(e.kind.value, bodies[id(e)].encode())
+
+    def _hold(self, batch: list[AlertEvent], new: Sequence[AlertEvent]) -> None:
+        """Keep what the store refused: on disk first (the spool), in memory in any case."""
+        self._held = batch[-_MAX_HELD:]
+        if self.spool is not None:
+            try:
+                self.spool.append(new)
+            except SpoolError as exc:
+                self.spool_errors += 1
+                log.exception(
+                    "alert store write failed and %s: %d alert event(s) held IN MEMORY ONLY and retried; they are "
+                    "lost if Seawatch stops before the store is back",
+                    exc,
+                    len(self._held),
+                )
+                return
+            self._spooled += len(new)
+            log.exception(
+                "alert store write failed: %d alert event(s) wait in the spool %s and are retried with the next "
+                "write and at the next start",
+                len(self._held),
+                self.spool.path,
+            )
+            return
+        log.exception(
+            "alert store write failed: %d alert event(s) held IN MEMORY ONLY (no store_spool_file) and retried; "
+            "they are lost if Seawatch stops before the store is back",
+            len(self._held),
+        )
 
     @property
     def held(self) -> list[AlertEvent]:

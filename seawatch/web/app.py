@@ -301,10 +301,13 @@ def _metrics(live: Live) -> str:
             lines += [f"# HELP seawatch_webhook_{name} {help_text}", f"# TYPE seawatch_webhook_{name} {kind}"]
             lines += [f'seawatch_webhook_{name}{{partner="{p}"}} {getattr(f, value)}' for p, f in figures.items()]
         lines += [
-            "# HELP seawatch_store_errors_total Failed alert-store writes (events held in memory and retried).",
+            "# HELP seawatch_store_errors_total Failed alert-store writes (events spooled and retried).",
             "# TYPE seawatch_store_errors_total counter",
             f"seawatch_store_errors_total {live.delivery.store_errors}",
-            "# HELP seawatch_alert_events_held Alert events waiting in memory for the store to come back.",
+            "# HELP seawatch_spool_errors_total Failed spool writes (events then held in memory only).",
+            "# TYPE seawatch_spool_errors_total counter",
+            f"seawatch_spool_errors_total {live.delivery.spool_errors}",
+            "# HELP seawatch_alert_events_held Alert events waiting (spool and memory) for the store to come back.",
             "# TYPE seawatch_alert_events_held gauge",
             f"seawatch_alert_events_held {len(live.delivery.held)}",
         ]
@@ -644,7 +647,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         held = len(live.delivery.held) if live.delivery is not None else 0
         status = "ok" if ingest.health.connected else "broker-down"
         if held:
-            status = "store-failing"  # alert events are only in memory until the store takes them
+            status = "store-failing"  # alert events wait in the spool (or memory) until the store takes them
         body = {
             "status": status,
             "alert_events_held": held,

@@ -8,6 +8,7 @@ starts or installs one, and CI runs it first.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import uuid
@@ -51,6 +52,13 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'alerts.db'}"
         return
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped afterwards; yields its store URL."""
     name = f"seawatch_test_{uuid.uuid4().hex}"
     with postgres_admin() as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
