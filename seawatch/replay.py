@@ -24,7 +24,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from seawatch.adapters.files import CsvStats, ReadProgress, is_csv, iter_csv_reports, iter_log_lines
+from seawatch.adapters.files import (
+    CsvStats,
+    ReadProgress,
+    is_csv,
+    iter_csv_reports,
+    iter_log_lines,
+    merged_log_payloads,
+)
 from seawatch.core.alerts import AlertEvent, EventType, VesselInfo
 from seawatch.core.fleet import TrackPoint
 from seawatch.core.lines import line_time
@@ -133,16 +140,16 @@ class Progress:
         self.stream = stream
         self.enabled = enabled
         self.total_bytes = max(1, total_bytes)
-        self.done_before = 0  # bytes of the files already finished
         self.started = time.monotonic()
         self.last = 0.0
 
-    def show(self, name: str, read: ReadProgress, lines: int, events: int, force: bool = False) -> None:
+    def show(self, name: str, done_bytes: int, lines: int, events: int, force: bool = False) -> None:
+        """``done_bytes``: of all the files, how many bytes were read (finished files included)."""
         now = time.monotonic()
         if not self.enabled or (not force and now - self.last < 0.5):
             return
         self.last = now
-        done = self.done_before + read.done
+        done = done_bytes
         fraction = min(1.0, done / self.total_bytes)
         elapsed = now - self.started
         rate = lines / elapsed if elapsed > 0 else 0.0
@@ -172,7 +179,12 @@ def replay(
     progress: bool | None = None,
     csv_stats: CsvStats | None = None,
 ) -> ReplaySummary:
-    """Feed every line of ``paths`` (in order) through ``pipeline``; hand kept alert events to ``write``."""
+    """Feed ``paths`` through ``pipeline``; hand kept alert events to ``write``.
+
+    CSV files are read first, each whole; NMEA logs after them, one line at a time if there
+    is one, merged in event time if there are several (the same order ``--publish`` and the
+    demo send them in, so a live instance fed the same logs sees the same sea).
+    """
     flt = replay_filter or ReplayFilter()
     summary = ReplaySummary()
     stats = csv_stats or CsvStats()
@@ -188,20 +200,21 @@ def replay(
                     summary.opened[(event.kind.value, event.zone.name if event.zone else "-")] += 1
                 write(event)
 
-    for path in paths:
-        read = ReadProgress()
-        if is_csv(path):
-            for report in iter_csv_reports(path, stats, source=""):
-                summary.lines += 1
-                if not flt.keeps_time(report.observed_at):
-                    summary.skipped_by_time += 1
-                    continue
-                pace.wait(report.observed_at)
-                pipeline.apply(report)
-                _seen(summary, report, tracks, pipeline)
-                if pipeline.events:
-                    drain()
-            continue
+    for path in [p for p in paths if is_csv(p)]:
+        for report in iter_csv_reports(path, stats, source=""):
+            summary.lines += 1
+            if not flt.keeps_time(report.observed_at):
+                summary.skipped_by_time += 1
+                continue
+            pace.wait(report.observed_at)
+            pipeline.apply(report)
+            _seen(summary, report, tracks, pipeline)
+            if pipeline.events:
+                drain()
+    logs = [p for p in paths if not is_csv(p)]
+    if len(logs) == 1:
+        # one log: line by line, blank lines and all, so its reject counts match the file
+        path, read = logs[0], ReadProgress()
         for line in iter_log_lines(path, read):
             summary.lines += 1
             if flt.since is not None or flt.until is not None or speed:
@@ -215,9 +228,26 @@ def replay(
             if pipeline.events:
                 drain()
             if summary.lines & 1023 == 0:
-                show.show(path.name, read, summary.lines, summary.alert_events)
-        show.show(path.name, read, summary.lines, summary.alert_events, force=True)
-        show.done_before += read.total
+                show.show(path.name, read.done, summary.lines, summary.alert_events)
+        show.show(path.name, read.total, summary.lines, summary.alert_events, force=True)
+    elif logs:
+        # several logs (receivers, days): merged in event time, as a broker would have delivered them live
+        reads = [ReadProgress() for _ in logs]
+        name = f"{len(logs)} logs merged"
+        for payload, when in merged_log_payloads(logs, reads):
+            if not flt.keeps_time(when):
+                summary.skipped_by_time += payload.count(b"\n") + 1
+                continue
+            pace.wait(when)
+            for line in payload.split(b"\n"):
+                summary.lines += 1
+                for report in pipeline.feed(line):
+                    _seen(summary, report, tracks, pipeline)
+                if summary.lines & 1023 == 0:
+                    show.show(name, sum(r.done for r in reads), summary.lines, summary.alert_events)
+            if pipeline.events:
+                drain()
+        show.show(name, sum(r.total for r in reads), summary.lines, summary.alert_events, force=True)
     pipeline.finish()
     drain()
     show.end()

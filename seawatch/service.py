@@ -7,19 +7,18 @@ demo`` adds an embedded broker and a scripted feed around the very same service.
 from __future__ import annotations
 
 import asyncio
-import heapq
 import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from seawatch.adapters.files import iter_log_lines
+from seawatch.adapters.files import merged_log_payloads
 from seawatch.adapters.mqtt import MqttSource, SourceHealth, make_client, publish_qos1
 from seawatch.config import Settings
 from seawatch.core.alerts import AlertEvent, EventType, Severity
@@ -261,45 +260,10 @@ async def run_service(
             tasks.create_task(report_figures(ingest, settings.stats_interval_s, show), name="figures")
 
 
-def _payloads_with_times(lines: Iterable[bytes]) -> Iterable[tuple[bytes, datetime | None]]:
-    """Group a log into MQTT payloads: a Gatehouse ``$PGHP`` line travels with its sentence."""
-    held: list[bytes] = []
-    for line in lines:
-        if not line.strip():
-            continue
-        held.append(line)
-        if line.startswith(b"$PGHP"):
-            continue
-        when = None
-        for item in held:
-            when = line_time(item) or when
-        yield b"\n".join(held), when
-        held = []
-    if held:
-        yield b"\n".join(held), None
-
-
-def _merged(paths: Sequence[Path]) -> Iterator[tuple[bytes, datetime | None]]:
-    """Several logs as one, in event time (untimed payloads keep their place within their file)."""
-    streams = []
-    for index, path in enumerate(paths):
-        last = [datetime.min.replace(tzinfo=UTC)]
-
-        def keyed(path: Path = path, index: int = index, last: list[datetime] = last) -> Iterator[Any]:
-            for n, (payload, when) in enumerate(_payloads_with_times(iter_log_lines(path))):
-                if when is not None:
-                    last[0] = when
-                yield (last[0], index, n, payload, when)
-
-        streams.append(keyed())
-    for _, _, _, payload, when in heapq.merge(*streams):
-        yield payload, when
-
-
 def _span(paths: Sequence[Path]) -> tuple[datetime | None, datetime | None]:
     first: datetime | None = None
     last: datetime | None = None
-    for _, when in _merged(paths):
+    for _, when in merged_log_payloads(paths):
         if when is not None:
             first = when if first is None or when < first else first
             last = when if last is None or when > last else last
@@ -347,7 +311,8 @@ async def publish_log(
                     return payload
                 return _retime(payload, when + shift, station_prefix)
 
-            sent += await _send_paced(client, topic, _merged(files), speed, first_time, untimed_rate_per_s, rewrite)
+            payloads = merged_log_payloads(files)
+            sent += await _send_paced(client, topic, payloads, speed, first_time, untimed_rate_per_s, rewrite)
             if not loop:
                 return sent
             if not live_times:

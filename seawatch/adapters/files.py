@@ -26,11 +26,12 @@ from __future__ import annotations
 import contextlib
 import csv
 import gzip
+import heapq
 import logging
 import os
 import zlib
 from collections import Counter
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -38,7 +39,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, Final, NamedTuple, Protocol
 
-from seawatch.core.lines import parse_timestamp
+from seawatch.core.lines import line_time, parse_timestamp
 from seawatch.core.mmsi import is_valid_mmsi
 from seawatch.core.model import (
     BaseStationReport,
@@ -58,6 +59,7 @@ MAX_TRACKED_MMSI: Final = 200_000
 """How many vessels' last static data a CSV reader remembers to suppress repeats."""
 
 _GZIP_MAGIC: Final = b"\x1f\x8b"
+_EPOCH: Final = datetime.min.replace(tzinfo=UTC)  # sorts a log's untimed first lines first
 _MMSI_LIMIT: Final = 1 << 30  # MMSI is a 30-bit field in every AIS message
 
 
@@ -155,6 +157,52 @@ def iter_log_lines(path: Path, progress: ReadProgress | None = None) -> Iterator
     """
     for line in _raw_lines(path, progress):
         yield line.rstrip(b"\r\n")
+
+
+def log_payloads(lines: Iterable[bytes]) -> Iterator[tuple[bytes, datetime | None]]:
+    """Group a log into payloads with their event time: a Gatehouse ``$PGHP`` line travels with its sentence.
+
+    Blank lines are dropped. A payload's time is the latest time any of its lines carries
+    (tag block, timestamp column or ``$PGHP``), or None.
+    """
+    held: list[bytes] = []
+    for line in lines:
+        if not line.strip():
+            continue
+        held.append(line)
+        if line.startswith(b"$PGHP"):
+            continue
+        when = None
+        for item in held:
+            when = line_time(item) or when
+        yield b"\n".join(held), when
+        held = []
+    if held:
+        yield b"\n".join(held), None
+
+
+def merged_log_payloads(
+    paths: Sequence[Path], progress: Sequence[ReadProgress] | None = None
+) -> Iterator[tuple[bytes, datetime | None]]:
+    """Several logs as one, in event time (untimed payloads keep their place within their file).
+
+    Several receivers' logs of the same hours become the one sea they saw, as a live
+    broker would have delivered them. ``progress`` (one per path) follows each file.
+    """
+    streams = []
+    for index, path in enumerate(paths):
+        read = progress[index] if progress is not None else None
+
+        def keyed(path: Path = path, index: int = index, read: ReadProgress | None = read) -> Iterator[Any]:
+            last = _EPOCH
+            for n, (payload, when) in enumerate(log_payloads(iter_log_lines(path, read))):
+                if when is not None:
+                    last = when
+                yield (last, index, n, payload, when)
+
+        streams.append(keyed())
+    for _, _, _, payload, when in heapq.merge(*streams):
+        yield payload, when
 
 
 # ------------------------------------------------------------------ CSV layouts

@@ -233,3 +233,28 @@ def test_hostile_vessel_name_arrives_verbatim_in_valid_json(work: Path, msg_type
     assert row["evidence"]["text"] == f"MAYDAY {HOSTILE_TEXT}"
     assert HOSTILE_TEXT in text  # not HTML-escaped: escaping is the page's job
     assert "&lt;" not in text and "\\u003c" not in text.lower()
+
+
+def test_several_logs_are_merged_in_event_time(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two receivers heard a beacon and a ship in turn: replayed together they are the one feed they split."""
+    lines: list[str] = []
+    for i in range(48):  # 6 minutes; the ship moves on, the beacon stays
+        lines += sart_position(EPOCH + i * 7.5)
+        ship = {"type": 1, "mmsi": SHIP, "lat": LAT, "lon": LON + 0.002 * i, "speed": 8.0, "course": 90.0}
+        lines += tagged(EPOCH + i * 7.5 + 1, ship)
+    whole = write_log(work / "whole.nmea", lines)
+    first = write_log(work / "rx-a.nmea", [line for n, line in enumerate(lines) if n % 3 != 2])
+    second = write_log(work / "rx-b.nmea", lines[2::3])
+
+    def run(*logs: Path) -> tuple[str, str]:
+        out, tracks = work / "out.jsonl", work / "tracks.csv"
+        args = ["replay", *map(str, logs), "-o", str(out), "--tracks", str(tracks), "--zones", str(work / "zones")]
+        assert main([*args, "--no-shore"]) == 0, capsys.readouterr().err
+        return out.read_text(encoding="utf-8"), tracks.read_text(encoding="utf-8")
+
+    merged = run(first, second)
+    assert merged == run(whole)
+    assert "lines: 96" in capsys.readouterr().err
+    # read one after the other instead, the second receiver's hour would run backwards
+    together = write_log(work / "concatenated.nmea", first.read_text().splitlines() + second.read_text().splitlines())
+    assert run(together) != merged
