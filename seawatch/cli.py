@@ -374,9 +374,42 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from seawatch.core.rules import render_defaults
+    """The built-in defaults (``--defaults``), or the rules in effect: what a rules file changed, and where."""
+    import dataclasses
 
-    sys.stdout.write(render_defaults())
+    from seawatch.core.rules import _toml_value as toml_value
+    from seawatch.core.rules import render_defaults, sections
+    from seawatch.watchconfig import ConfigError, load_rules
+
+    if args.defaults:
+        sys.stdout.write(render_defaults())
+        return 0
+    settings = _settings(args)
+    try:
+        rules = load_rules(settings.rules_file)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    source = str(settings.rules_file) if settings.rules_file is not None else "the built-in defaults"
+    print(f"# rules in effect, from {source}; `seawatch rules --defaults` prints every default with its reason")
+    changed = 0
+    for name, _cls in sections():
+        section = getattr(rules, name)
+        print(f"[{name}]")
+        for f in dataclasses.fields(section):
+            value = getattr(section, f.name)
+            notes = [f.metadata["unit"]] if f.metadata.get("unit") else []
+            if value != f.default:
+                changed += 1
+                notes.append(f"default {toml_value(f.default)}")
+            print(f"{f.name} = {toml_value(value)}" + (f"  # {'; '.join(notes)}" if notes else ""))
+        print()
+    for zone_id, overrides in sorted(rules.zones.items()):
+        for name, values in sorted(overrides.items()):
+            print(f'[zone."{zone_id}".{name}]')
+            for key, value in sorted(values.items()):
+                print(f"{key} = {toml_value(value)}")
+            print()
+    print(f"# {changed} setting(s) differ from the defaults; {len(rules.zones)} zone(s) override rules in the file")
     return 0
 
 
@@ -465,9 +498,11 @@ async def _demo(settings: Settings, duration_s: float | None) -> None:
     scratch = tempfile.TemporaryDirectory(prefix="seawatch-demo-")
     async with EmbeddedBroker(port=settings.demo_broker_port) as broker:
         # The demo starts clean every time: its alert store lives in a scratch directory.
+        # Its spool too: a demo must never take (and then throw away) events a real service left.
         store_url = f"sqlite:///{Path(scratch.name) / 'alerts.db'}"
+        spool = Path(scratch.name) / "alerts.spool.jsonl"
         settings = settings.model_copy(
-            update={"mqtt_url": broker.url, "mqtt_topics": ["ais/#"], "store_url": store_url}
+            update={"mqtt_url": broker.url, "mqtt_topics": ["ais/#"], "store_url": store_url, "store_spool_file": spool}
         )
         names = ", ".join(p.stem for p in settings.demo_feed)
         print(
@@ -647,7 +682,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", action="store_true", help="the configuration reference (docs/configuration.md)")
     p.set_defaults(func=cmd_config)
 
-    p = sub.add_parser("rules", help="print the detector rules with their descriptions")
+    p = sub.add_parser("rules", help="print the detector rules in effect (or --defaults, with their reasons)")
     p.add_argument("--defaults", action="store_true", help="the built-in defaults, as alerts/rules.toml holds them")
     p.set_defaults(func=cmd_rules)
 

@@ -233,6 +233,10 @@ class Settings(BaseSettings):
         if path is None:
             env_path = os.environ.get("SEAWATCH_CONFIG")
             path = Path(env_path) if env_path else DEFAULT_CONFIG_FILE
+            if env_path and not path.is_file():
+                # a file named on purpose must exist: silently running on defaults could send
+                # alerts nowhere and watch the wrong zones
+                raise FileNotFoundError(f"configuration file {env_path!r} (SEAWATCH_CONFIG) not found")
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         if path.is_file():
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))

@@ -456,6 +456,39 @@ def test_rules_defaults_command_prints_the_file(capsys: pytest.CaptureFixture[st
     assert capsys.readouterr().out == render_defaults()
 
 
+def test_rules_command_prints_the_rules_in_effect_as_a_usable_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    changed = tmp_path / "rules.toml"
+    changed.write_text(
+        '[zone_entry]\nentry_fixes = 5\n[zone."strait-of-malacca".loitering]\nmin_duration_s = 7200\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("SEAWATCH_RULES_FILE", str(changed))
+    assert main(["rules"]) == 0
+    out = capsys.readouterr().out
+    assert "entry_fixes = 5  # fixes; default 3" in out
+    assert "# 1 setting(s) differ from the defaults; 1 zone(s) override rules in the file" in out
+    # the output is itself a rules file that gives the same rules
+    again = tmp_path / "again.toml"
+    again.write_text(out, encoding="utf-8")
+    assert load_rules(again) == load_rules(changed)
+
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[zone_entry]\nentry_fixes = -1\n", encoding="utf-8")
+    monkeypatch.setenv("SEAWATCH_RULES_FILE", str(broken))
+    assert main(["rules"]) == 2
+    assert "entry_fixes" in capsys.readouterr().err
+
+
+def test_a_missing_configuration_file_named_on_purpose_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEAWATCH_CONFIG", str(tmp_path / "nowhere.toml"))
+    assert main(["check-config"]) == 2
+    assert "nowhere.toml' (SEAWATCH_CONFIG) not found" in capsys.readouterr().err
+
+
 # ------------------------------------------------------------ files on disk
 def test_the_shipped_zones_load_without_problems() -> None:
     zones = load_zones(REPO / "zones")
