@@ -630,7 +630,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("replay", help="run the whole pipeline over logs and write alert events (JSON Lines)")
-    p.add_argument("logs", nargs="+", help="NMEA logs (plain or .gz) or MarineCadastre/DMA CSV files, in time order")
+    p.add_argument(
+        "logs",
+        nargs="+",
+        help="NMEA logs (plain or .gz; several are merged in event time) or MarineCadastre/DMA CSV files",
+    )
     p.add_argument("-o", "--out", default="-", help="alert events output, JSON Lines (default stdout)")
     p.add_argument("--zones", default=None, help="zones directory (default from settings: zones/)")
     p.add_argument("--rules", default=None, help="rules TOML file (default: built-in defaults, see alerts/rules.toml)")

@@ -55,7 +55,13 @@ PROFILES: dict[str | None, set[str]] = {
     "postgres": {"mosquitto", "seawatch", "postgres", "seawatch-pg"},
     "monitoring": {"mosquitto", "seawatch", "prometheus"},
 }
-ALERTS = {"SeawatchFeedDead", "SeawatchBrokerDown", "SeawatchWebhookBacklogGrowing", "SeawatchWebhookDeadLetters"}
+ALERTS = {
+    "SeawatchFeedDead",
+    "SeawatchBrokerDown",
+    "SeawatchWebhookBacklogGrowing",
+    "SeawatchWebhookDeadLetters",
+    "SeawatchStoreFailing",
+}
 SEVERITIES = {"critical", "warning", "info"}
 PROMETHEUS_OWN_METRICS = {"up"}  # written by Prometheus itself for every scrape target
 HEALTHZ_URL = "http://127.0.0.1:%s/healthz"
