@@ -52,10 +52,10 @@ def open_map(page: Page, seawatch: Seawatch) -> None:
     expect(page.locator("#sw-status")).to_have_attribute("data-state", "live", timeout=10_000)
 
 
-def ship_messages(when: datetime, *, lat: float = 6.4, lon: float = 96.3) -> list[bytes]:
+def ship_messages(when: datetime, *, lat: float = 6.4, lon: float = 96.3, heading: int = 80) -> list[bytes]:
     static = {"msg_type": 5, "mmsi": SHIP, "shipname": "KM BAHARI", "callsign": "9MAB1", "ship_type": 70}
     static.update({"to_bow": 100, "to_stern": 20, "to_port": 10, "to_starboard": 10})
-    position = {"msg_type": 1, "mmsi": SHIP, "lat": lat, "lon": lon, "speed": 12.0, "course": 80.0, "heading": 80}
+    position = {"msg_type": 1, "mmsi": SHIP, "lat": lat, "lon": lon, "speed": 12.0, "course": 80.0, "heading": heading}
     return nmea(static, when - timedelta(seconds=5)) + nmea(position, when)
 
 
@@ -132,9 +132,13 @@ def test_vessel_published_over_mqtt_appears_within_5_s(seawatch: Seawatch, probe
     expect(popup).to_contain_text("cargo (70)")
     expect(popup).to_contain_text("Track: 1 fixes")
 
-    # it moves on: the map follows without a reload
-    publisher.publish(ship_messages(now() + timedelta(seconds=10), lat=6.45, lon=96.5))
+    # it moves on and turns: the map follows without a reload, turning the same element (a
+    # replaced one would lose a click in progress)
+    page.evaluate(f"() => {{ window.__shipMarker = document.querySelector(\".sw-vessel[data-mmsi='{SHIP}']\"); }}")
+    publisher.publish(ship_messages(now() + timedelta(seconds=10), lat=6.45, lon=96.5, heading=95))
     expect(popup).to_contain_text("Track: 2 fixes", timeout=5_000)
+    expect(marker.locator("path")).to_have_attribute("transform", "rotate(95)")
+    assert page.evaluate(f"() => window.__shipMarker === document.querySelector(\".sw-vessel[data-mmsi='{SHIP}']\")")
     assert page.locator(".leaflet-overlay-pane path.leaflet-interactive, .leaflet-overlay-pane path").count() > 0
 
 

@@ -333,8 +333,27 @@
       v.sig = sig;
       if (kind === "canvas") v.layer.setStyle(circleStyle(props));
       else if (kind === "beacon") v.layer.setIcon(beaconIcon(mmsi, props));
-      else v.layer.setIcon(vesselIcon(mmsi, props));
+      else repaintVessel(v, props);
     }
+  }
+
+  /**
+   * Turn and recolour a drawn vessel in place. setIcon would replace its element, and a
+   * replaced element under the pointer loses a click in progress: with ships reporting new
+   * headings every few seconds, clicking one could take several tries.
+   */
+  function repaintVessel(v, props) {
+    const shown = v.layer.getElement();
+    const box = shown ? shown.querySelector(".sw-vessel") : null;
+    const hull = box ? box.querySelector("path") : null;
+    const rot = rotationOf(props);
+    v.layer.options.icon = vesselIcon(v.mmsi, props); // what Leaflet draws if the marker is added again
+    if (!box || (rot === null) !== (hull === null)) {
+      v.layer.setIcon(v.layer.options.icon); // a dot becomes a hull or back: a new shape
+      return;
+    }
+    box.className = "sw-vessel risk-" + riskOf(props) + (v.mmsi === selectedMmsi ? " sw-selected" : "");
+    if (hull) hull.setAttribute("transform", "rotate(" + rot.toFixed(0) + ")");
   }
 
   function applyVessels(fc) {
@@ -767,16 +786,6 @@
     const list = $("sw-alerts");
     if (!list) return;
     const sorted = Array.from(alerts.values()).sort(compareAlerts);
-    for (const ev of sorted) {
-      let li = alertItems.get(ev.id);
-      if (!li) {
-        li = makeAlertItem(ev.id);
-        alertItems.set(ev.id, li);
-      }
-      fillAlertItem(li, ev);
-      list.appendChild(li); // appendChild moves an existing item: the list ends up in sorted order
-      syncAlertMarker(ev);
-    }
     for (const [id, li] of Array.from(alertItems)) {
       if (alerts.has(id)) continue;
       li.remove();
@@ -785,6 +794,21 @@
       const entry = alertMarkers.get(id);
       if (entry) alertLayer.removeLayer(entry.marker);
       alertMarkers.delete(id);
+    }
+    // Items move only when they are out of place. Moving a node that is under the pointer
+    // between mousedown and mouseup cancels the click, so re-inserting every item on every
+    // update would drop an operator's click on Acknowledge while alerts stream in.
+    let slot = list.firstElementChild;
+    for (const ev of sorted) {
+      let li = alertItems.get(ev.id);
+      if (!li) {
+        li = makeAlertItem(ev.id);
+        alertItems.set(ev.id, li);
+      }
+      fillAlertItem(li, ev);
+      if (li === slot) slot = slot.nextElementSibling;
+      else list.insertBefore(li, slot); // slot null: at the end
+      syncAlertMarker(ev);
     }
     const count = $("sw-alert-count");
     if (count) count.textContent = String(sorted.length);
