@@ -150,8 +150,10 @@ class AlertBook:
             and last.lon is not None
             and fast_distance_m(f.lat, f.lon, last.lat, last.lon) >= self.rules.update_move_m
         )
+        # a position for an alert that had none (a beacon first heard without one) goes out at once
+        located = f.lat is not None and f.lon is not None and (last.lat is None or last.lon is None)
         quiet_over = (f.observed_at - alert.published_at).total_seconds() >= self.rules.update_min_interval_s
-        if worse or f.notable or moved or (quiet_over and f.evidence != last.evidence):
+        if worse or f.notable or moved or located or (quiet_over and f.evidence != last.evidence):
             return [self._publish(alert, EventType.UPDATED, f, severity=min(f.severity, last.severity, key=_rank))]
         alert.pending = f
         return []

@@ -69,7 +69,7 @@ _SOG_NA_RAW = 1023  # 102.3 kn
 _COG_NA_RAW = 3600  # 360.0 deg
 _HEADING_NA = 511
 
-_TEXT_TYPES = (14,)
+_TEXT_TYPES = (12, 14)  # addressed and broadcast safety-related messages (ITU-R M.1371)
 # The longest AIS message (five slots, 1008 bits) is 168 characters; pyais refuses
 # sentences with more than 200, and so does Seawatch.
 _MAX_SENTENCE_PAYLOAD = 200

@@ -26,6 +26,8 @@ CLASS_A_TYPES = frozenset({1, 2, 3, 5})
 CLASS_B_TYPES = frozenset({18, 19, 24})
 # How many of a vessel's latest transmissions are remembered to recognise a copy.
 _RECENT_TRANSMISSIONS = 8
+UNTIMED = datetime(1970, 1, 1, tzinfo=UTC)
+"""The time given to what a log without any timestamps says: judged at once, never aged."""
 _STATIC_FIELDS = ("name", "callsign", "imo", "ship_type", "length_m", "beam_m", "destination", "draught_m")
 
 
@@ -100,6 +102,8 @@ class Vessel:
                 setattr(self, name, value)
         if when is not None and not late:
             self.static_at = when
+        elif when is None and self.static_at is None:
+            self.static_at = UNTIMED  # an untimed log: the vessel is identified all the same
 
 
 @dataclass(slots=True)

@@ -76,7 +76,10 @@ class PositionReport(NamedTuple):
 
 
 class SafetyText(NamedTuple):
-    """Type 14 safety-related broadcast: the text of an AIS-SART/MOB/EPIRB, or a MAYDAY."""
+    """Type 12 (addressed) or 14 (broadcast) safety-related text: a beacon's ACTIVE/TEST text, or a MAYDAY.
+
+    A MAYDAY RELAY sent to one station as type 12 is still a distress call heard on the air.
+    """
 
     mmsi: int
     msg_type: int

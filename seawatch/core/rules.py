@@ -206,6 +206,14 @@ class LoiteringRules:
         "diving, military, pilot, SAR, tug, tender, anti-pollution, law enforcement, medical.",
         "Their slow work is normal and would bury the boats that matter.",
     )
+    exempt_nav_statuses: tuple[int, ...] = setting(
+        (7, 11, 12),
+        "",
+        "Navigational statuses (ITU-R M.1371) that explain slow work: engaged in fishing (7), towing astern "
+        "(11), pushing ahead or towing alongside (12).",
+        "The same work as the exempt ship types, told by vessels whose ship type is missing or generic: a "
+        "trawler reporting 'engaged in fishing' with ship type 0 is fishing, not loitering.",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,6 +369,15 @@ class RendezvousRules:
         "",
         "Ship types whose work is to go alongside: pilot, tug, port tender, anti-pollution.",
         "Search-and-rescue craft (51) are not exempt: their rendezvous are rescues.",
+    )
+    anchorage_offshore_m: float = setting(
+        12 * NM,
+        "m",
+        "Two vessels that both report 'at anchor' or 'moored' this near land are an anchorage, not a transfer.",
+        "Merchant ships anchor a few hundred metres apart along the Strait of Malacca, inside its risk zone; "
+        "within the 12 nm territorial sea that is routine (as for loitering). One anchored vessel is not enough: "
+        "a boat coming alongside an anchored ship is what a transfer looks like.",
+        minimum=0,
     )
 
 

@@ -11,7 +11,7 @@ event time advances and a live service calls when the feed is idle.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from seawatch.core.alertbook import AlertBook
 from seawatch.core.alerts import AlertEvent, Clearance, Finding
@@ -24,13 +24,12 @@ from seawatch.core.detectors.feed import FeedHealth
 from seawatch.core.detectors.loitering import LoiteringDetector
 from seawatch.core.detectors.rendezvous import RendezvousDetector
 from seawatch.core.detectors.zone_entry import ZoneEntryDetector
-from seawatch.core.fleet import Vessel
+from seawatch.core.fleet import UNTIMED, Vessel
 from seawatch.core.geo import ShoreDistance
 from seawatch.core.model import PositionReport, Report, SafetyText
 from seawatch.core.rules import Rules
 from seawatch.core.zones import Zone, ZoneIndex, ZoneKind
 
-UNTIMED = datetime(1970, 1, 1, tzinfo=UTC)
 DRILL_PREFIX = "drill:"  # tag-block source of drill transmissions (seawatch drill)
 _BEACON_PREFIXES = frozenset({970, 972, 974})  # AIS-SART, MOB, EPIRB-AIS (ITU-R M.585)
 
@@ -113,7 +112,7 @@ class Watch:
                     # a beacon heard without a usable position is still a beacon signal
                     self.distress.on_unplaced(vessel, report, when, out)  # type: ignore[arg-type]
             elif kind is SafetyText:
-                self.distress.on_text(vessel, report, out)  # type: ignore[arg-type]
+                self.distress.on_text(vessel, report, when, out)  # type: ignore[arg-type]
         if out:
             self._book(out, events)
 

@@ -340,7 +340,7 @@ def test_decode_output_of_a_recording_has_every_pyais_message(
             assert keys == POSITION | STATIC, row
         elif t in (5, 24):
             assert keys == STATIC, row
-        elif t == 14:
+        elif t in (12, 14):  # addressed and broadcast safety texts
             assert keys == TEXT, row
         else:
             assert BASE <= keys <= POSITION, row

@@ -215,8 +215,13 @@ def test_sart_test_text_makes_following_positions_a_test() -> None:
     for t in range(60, 600, 60):  # positions with status 0 for the next ten minutes
         events += sea.pos(SART, t, *IN_RISK, sog=0.0, status=0)
     distress = [e for e in events if e.kind is Kind.DISTRESS]
-    assert [(e.event, e.test, e.severity) for e in distress] == [(EventType.OPENED, True, Severity.INFO)]
+    # opened by the text (no position yet), updated at once by the first position
+    assert [(e.event, e.test, e.severity) for e in distress] == [
+        (EventType.OPENED, True, Severity.INFO),
+        (EventType.UPDATED, True, Severity.INFO),
+    ]
     assert distress[0].evidence["signal"] == "text:SART TEST"
+    assert (distress[0].lat, distress[1].lat) == (None, IN_RISK[0])
     assert all(e.test for e in sea.of(Kind.DISTRESS))
     # once the test transmissions stop for five minutes the test alert resolves
     others_report(sea, 600, 1200)
@@ -905,3 +910,79 @@ def test_a_drill_marks_alerts_as_tests_until_the_vessel_is_heard_from_a_real_rec
     drill.apply(PositionReport(SART, 1, at(2 * 86400), *IN_RISK, 0.0, None, None, 14, "rx-real"))
     real = [e for e in sea._take() if e.event is EventType.OPENED]
     assert [(e.test, e.summary.startswith("DRILL")) for e in real] == [(False, False)]
+
+
+# ================================================================ found by adversarial cases
+def test_a_merchant_ship_with_ship_type_0_is_not_unknown_craft() -> None:
+    """Many merchant ships leave the type field at 0: their length or IMO number identifies them."""
+    for length_m, imo in ((150, None), (None, 9_123_456)):
+        sea = Sea()
+        sea.pipeline.apply(StaticReport(MERCHANT, 5, at(0), "BIG SHIP", ship_type=0, length_m=length_m, imo=imo))
+        for i in range(10):
+            sea.pos(MERCHANT, i * 10, *ENTRY_POINT, sog=14.0, cog=0.0)
+        assert sea.of(Kind.ZONE_ENTRY) == [], (length_m, imo)
+    small = Sea()  # a small craft with the same empty type still counts
+    small.static(SMALL, 0, length_m=12, ship_type=0)
+    for i in range(10):
+        small.pos(SMALL, i * 10, *ENTRY_POINT, sog=5.0, cog=0.0)
+    assert len(opened(small.events, Kind.ZONE_ENTRY)) == 1
+
+
+def test_a_trawler_reporting_engaged_in_fishing_does_not_loiter() -> None:
+    sea = Sea()
+    small_craft(sea, ship_type=0)
+    for i in range(91):
+        t = i * 60
+        sea.pos(SMALL, t, *wander(*IN_RISK, t), sog=0.5, cog=90.0, status=7)
+    assert sea.of(Kind.LOITERING) == []
+    towing = Sea()  # the same track with no status loiters
+    small_craft(towing, ship_type=0)
+    loiter(towing, SMALL, IN_RISK, 90)
+    assert len(opened(towing.events, Kind.LOITERING)) == 1
+
+
+def test_two_ships_at_anchor_side_by_side_are_no_rendezvous_but_a_boat_alongside_one_is() -> None:
+    lat_b, lon_b = walk(*IN_RISK, 90.0, 300.0)
+    for b_status, expected in ((1, 0), (0, 1)):
+        sea = Sea(shore=NEAR_SHORE)
+        for i in range(61):
+            sea.pos(MERCHANT, i * 60, *IN_RISK, sog=0.1, cog=0.0, status=1)
+            sea.pos(SMALL, i * 60 + 5, lat_b, lon_b, sog=0.3, cog=0.0, status=b_status)
+        assert len(opened(sea.events, Kind.RENDEZVOUS)) == expected, b_status
+    far = Sea(shore=FAR_OFFSHORE)  # anchored 27 nm out, beyond the territorial sea: no excuse
+    for i in range(61):
+        far.pos(MERCHANT, i * 60, *IN_RISK, sog=0.1, cog=0.0, status=1)
+        far.pos(MERCHANT2, i * 60 + 5, lat_b, lon_b, sog=0.1, cog=0.0, status=1)
+    assert len(opened(far.events, Kind.RENDEZVOUS)) == 1
+
+
+def test_a_beacon_first_heard_without_a_position_is_placed_at_once() -> None:
+    sea = Sea()
+    for i in range(8):  # a minute of AIS-SART reports with lat 91 / lon 181 (not available)
+        sea.pipeline.apply(PositionReport(SART, 1, at(i * 7.5), None, None, 0.0, None, None, 14, "rx1"))
+    sea._take()
+    (first,) = sea.of(Kind.DISTRESS)
+    assert (first.event, first.lat) == (EventType.OPENED, None)
+    placed = sea.pos(SART, 120, *IN_RISK, sog=0.0, status=14)
+    assert [(e.event, e.lat, e.lon) for e in placed if e.kind is Kind.DISTRESS] == [
+        (EventType.UPDATED, IN_RISK[0], IN_RISK[1])
+    ]
+
+
+@pytest.mark.parametrize("msg_type", [12, 14])
+def test_a_mayday_text_without_any_timestamp_still_raises_distress(msg_type: int) -> None:
+    """Many published logs carry no times at all; a distress call in one must not be dropped."""
+    sea = Sea()
+    sea.pipeline.apply(PositionReport(MERCHANT, 1, None, *IN_RISK, 12.0, 90.0, 90, 0, "rx1"))
+    sea.pipeline.apply(SafetyText(MERCHANT, msg_type, None, "MAYDAY RELAY BOAT SINKING 40 POB", "rx1"))
+    (alert,) = opened(sea._take(), Kind.DISTRESS)
+    assert alert.severity is Severity.CRITICAL and not alert.test
+    assert (alert.lat, alert.lon) == IN_RISK
+
+
+def test_an_untimed_log_judges_a_vessel_by_its_static_data() -> None:
+    sea = Sea()
+    sea.pipeline.apply(StaticReport(SMALL, 5, None, "BOAT", ship_type=0, length_m=12, source="rx1"))
+    for _ in range(4):
+        sea.pipeline.apply(PositionReport(SMALL, 1, None, *ENTRY_POINT, 5.0, 90.0, None, None, "rx1"))
+    assert len(opened(sea._take(), Kind.ZONE_ENTRY)) == 1

@@ -174,11 +174,15 @@ def vessel_groups(vessel: Vessel, now: datetime, rules: VesselRules) -> frozense
         groups.add(UNIDENTIFIED)
         groups.add(UNKNOWN_TYPE)
     ship_type = vessel.ship_type
+    length = vessel.length_m
     if ship_type is None or ship_type < 20:  # 0 = not available, 1-19 reserved (ITU-R M.1371 table 53)
-        groups.add(UNKNOWN_TYPE)
+        # A ship that gives an IMO number or a length past small craft has told who it is, whatever
+        # its type field says: many merchant ships leave it at 0, and would flood a busy strait.
+        sized = length is not None and length >= rules.small_length_max_m
+        if not sized and not vessel.imo:
+            groups.add(UNKNOWN_TYPE)
     elif ship_type == 30:
         groups.add(FISHING)
-    length = vessel.length_m
     if length is not None and 0 < length < rules.small_length_max_m:
         groups.add(SMALL)
     elif (length is None or length == 0) and vessel.ais_class == "B":

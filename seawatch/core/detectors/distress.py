@@ -82,7 +82,12 @@ class DistressDetector:
         lon = known.lon if known is not None else None
         self._raise(vessel, when, lat, lon, test, signal, _NAMES[kind], None, out)
 
-    def on_text(self, vessel: Vessel | None, text: SafetyText, out: Output) -> None:
+    def on_text(self, vessel: Vessel | None, text: SafetyText, when: datetime, out: Output) -> None:
+        """A safety text (message 12 or 14): a beacon's ACTIVE/TEST text or a MAYDAY call.
+
+        ``when`` is the text's event time, or for a log without timestamps the time the
+        watch judges at: a distress call is raised whether or not its line carried a time.
+        """
         upper = text.text.upper()
         match = _TEXT.search(upper)
         if match:
@@ -94,9 +99,6 @@ class DistressDetector:
             name = "MAYDAY call"
             signal = "text:MAYDAY"
         else:
-            return
-        when = text.observed_at
-        if when is None:
             return
         if test:
             self._test_text_at[text.mmsi] = when

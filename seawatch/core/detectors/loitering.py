@@ -64,6 +64,10 @@ class LoiteringDetector:
             if window is not None:
                 self._end(mmsi, window, fix, "at anchor near shore", out)
             return
+        if fix.status is not None and fix.status in rules.exempt_nav_statuses:
+            if window is not None:
+                self._end(mmsi, window, fix, "at work (fishing or towing)", out)
+            return
         if window is None:
             if sog is None or sog >= rules.max_speed_kn or not rules.enabled:
                 return

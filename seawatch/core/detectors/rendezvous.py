@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from seawatch.core.alerts import Clearance, Finding, Kind, Severity
-from seawatch.core.detectors.base import Context, Fix, Output, RulesByZone, iso, label, round_m, vessel_info
+from seawatch.core.detectors.base import (
+    AT_ANCHOR,
+    MOORED,
+    Context,
+    Fix,
+    Output,
+    RulesByZone,
+    iso,
+    label,
+    round_m,
+    vessel_info,
+)
 from seawatch.core.fleet import Vessel
 from seawatch.core.geo import fast_distance_m
 from seawatch.core.rules import RendezvousRules
@@ -31,6 +42,7 @@ class _Slow:
     sog: float
     cell: tuple[int, int]
     last_eval: datetime | None = None
+    anchored: bool = False  # reports at anchor or moored, inside the anchorage distance of land
 
 
 @dataclass(slots=True)
@@ -83,6 +95,11 @@ class RendezvousDetector:
                 self._grid.setdefault(cell, set()).add(mmsi)
                 slow.cell = cell
             slow.t, slow.lat, slow.lon, slow.sog = fix.t, fix.lat, fix.lon, sog
+        if fix.status in (AT_ANCHOR, MOORED):
+            offshore = fix.offshore_m
+            slow.anchored = offshore is None or offshore < rules.anchorage_offshore_m
+        elif slow.anchored:
+            slow.anchored = False
         if slow.last_eval is not None and (fix.t - slow.last_eval).total_seconds() < _EVAL_EVERY_S:
             return
         slow.last_eval = fix.t
@@ -98,6 +115,8 @@ class RendezvousDetector:
         together: set[tuple[int, int]] = set()
         for other_mmsi in near:
             other = self._slow[other_mmsi]
+            if me.anchored and other.anchored:
+                continue  # two ships riding at anchor side by side: an anchorage
             age = (me.t - other.t).total_seconds()
             if abs(age) > rules.max_fix_age_s:
                 continue
