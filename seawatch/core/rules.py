@@ -313,6 +313,16 @@ class DarkRules:
         f"Which vessels count, any of: {', '.join(VESSEL_GROUPS)}; a vessel with an open alert always counts.",
         "Merchant ships leave receiver coverage all the time; the boats that matter are small.",
     )
+    home_offshore_m: float = setting(
+        1852.0,
+        "m",
+        "A vessel last seen stopped (under 1 kn) this near land has come home or ashore: its silence is "
+        "not a gap. Needs the coastline (shore_distance); 0 turns it off.",
+        "Fishing boats switch AIS off at their beach or mooring every night; Global Fishing Watch counts "
+        "only gaps that begin far from shore. One nautical mile keeps a boat stopped at sea off a "
+        "departure coast in sight.",
+        minimum=0,
+    )
 
 
 @dataclass(frozen=True, slots=True)

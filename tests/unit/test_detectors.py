@@ -986,3 +986,20 @@ def test_an_untimed_log_judges_a_vessel_by_its_static_data() -> None:
     for _ in range(4):
         sea.pipeline.apply(PositionReport(SMALL, 1, None, *ENTRY_POINT, 5.0, 90.0, None, None, "rx1"))
     assert len(opened(sea._take(), Kind.ZONE_ENTRY)) == 1
+
+
+def test_a_boat_that_comes_home_and_switches_off_is_not_dark() -> None:
+    """Stopped within a mile of land, then silent for the night: routine, not a gap."""
+    for shore, sog_home, expected in (
+        (NEAR_SHORE, 0.2, []),
+        (FAR_OFFSHORE, 0.2, [3900.0]),
+        (NEAR_SHORE, 5.0, [3900.0]),
+    ):
+        sea = Sea(shore=shore)
+        small_craft(sea)
+        for i in range(4):
+            sea.pos(SMALL, i * 60, *IN_RISK, sog=5.0, cog=90.0, msg_type=18)  # under way: a candidate
+        for i in range(4, 6):
+            sea.pos(SMALL, i * 60, *IN_RISK, sog=sog_home, cog=90.0, msg_type=18)  # last seen at 300 s
+        others_report(sea, 0, 2 * 3600 + 300)
+        assert [secs(e.observed_at) for e in opened(sea.events, Kind.DARK)] == expected, (shore, sog_home)

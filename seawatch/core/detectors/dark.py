@@ -62,6 +62,14 @@ class DarkDetector:
         self._skip: dict[int, datetime] = {}  # vessels judged not watched, until then
         self._rules = RulesByZone[DarkRules](ctx, "dark")
 
+    @staticmethod
+    def _home(fix: Fix, rules: DarkRules) -> bool:
+        """Stopped right by the shore: at its beach or mooring, where switching off is routine."""
+        if rules.home_offshore_m <= 0 or fix.sog is None or fix.sog >= 1.0:
+            return False
+        offshore = fix.offshore_m
+        return offshore is not None and offshore < rules.home_offshore_m
+
     def on_fix(self, fix: Fix, out: Output) -> None:
         mmsi = fix.vessel.mmsi
         old = self._candidates.get(mmsi)
@@ -83,6 +91,9 @@ class DarkDetector:
         zone = fix.risk[0]
         if old is not None and not old.alerted and old.zone.id == zone.id and fix.t < old.judged_until:
             # the same vessel in the same zone: refresh the position, keep the judgement for a while
+            if self._home(fix, self._rules.of(zone)):
+                del self._candidates[mmsi]  # came home: what follows is a night ashore, not a gap
+                return
             old.last_seen, old.lat, old.lon, old.source = fix.t, fix.lat, fix.lon, fix.source
             if old.expected_s != (expected := expected_interval_s(fix.vessel.ais_class, fix.sog, fix.status)):
                 old.expected_s = expected
@@ -94,7 +105,7 @@ class DarkDetector:
         rules = self._rules.of(zone)
         groups = vessel_groups(fix.vessel, fix.t, self.ctx.rules.vessel)
         watched = self.ctx.book.has_open_alert_about(mmsi)
-        if not rules.enabled or not (watched or counts(groups, rules.vessels)):
+        if not rules.enabled or not (watched or counts(groups, rules.vessels)) or self._home(fix, rules):
             if old is not None:
                 del self._candidates[mmsi]
             self._skip[mmsi] = fix.t + _JUDGE_AGAIN
