@@ -13,6 +13,7 @@ import csv
 import json
 import logging
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -29,6 +30,34 @@ from seawatch.config import Settings, load_settings
 log = logging.getLogger("seawatch")
 
 INTERRUPTED = 130  # the shell's convention for a program stopped by Ctrl-C (128 + SIGINT)
+
+
+class _Terminated(Exception):
+    """SIGTERM: a service manager (systemd, docker stop) asked for a stop."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise _Terminated
+
+
+def _serving(job: Any) -> int:
+    """Run a long-lived command (run, demo) until it ends, Ctrl-C (130) or SIGTERM (0).
+
+    While the web server runs, it takes SIGTERM itself and stops gracefully (in-flight webhook
+    deliveries finish, the store is closed), then hands the signal back; it ends here as a clean
+    stop rather than a kill, so a service manager sees exit status 0.
+    """
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        asyncio.run(job)
+    except KeyboardInterrupt:
+        return INTERRUPTED
+    except _Terminated:
+        print("seawatch: stopped (SIGTERM)", file=sys.stderr)
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return 0
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -482,12 +511,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"seawatch run: ingesting {settings.mqtt_topics} from {settings.mqtt_url}", file=sys.stderr)
     alerts_out = Path(args.alerts_out) if args.alerts_out else None
     try:
-        asyncio.run(_run(settings, args.duration, alerts_out))
-    except KeyboardInterrupt:
-        return INTERRUPTED
+        return _serving(_run(settings, args.duration, alerts_out))
     except (ConfigError, StoreError, OSError) as exc:
         return _fail(str(exc))
-    return 0
 
 
 async def _demo(settings: Settings, duration_s: float | None) -> None:
@@ -557,12 +583,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from seawatch.watchconfig import ConfigError
 
     try:
-        asyncio.run(_demo(settings, args.duration))
-    except KeyboardInterrupt:
-        return INTERRUPTED
+        return _serving(_demo(settings, args.duration))
     except (OSError, ConfigError, StoreError) as exc:
         return _fail(str(exc))
-    return 0
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -73,27 +74,32 @@ def test_demo_with_a_busy_port_fails_in_one_line() -> None:
 
 
 def test_run_ingests_from_the_configured_broker(mosquitto: Mosquitto, topic: str, tmp_path: Path) -> None:
+    client_id = f"seawatch-run-{uuid.uuid4().hex[:8]}"
     env = dict(
         os.environ,
         SEAWATCH_MQTT_URL=mosquitto.url,
         SEAWATCH_MQTT_TOPICS=f'["{topic}/#"]',
-        SEAWATCH_MQTT_CLIENT_ID=f"seawatch-run-{uuid.uuid4().hex[:8]}",
+        SEAWATCH_MQTT_CLIENT_ID=client_id,
         SEAWATCH_STATS_INTERVAL_S="1",
         SEAWATCH_HTTP_PORT="0",
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "seawatch.cli", "run", "--duration", "6"],
-        cwd=tmp_path,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
     )
     lines = [
         line
         for line in (ROOT / "tests/data/ais/nmea_plus/aivdm_message_samples.txt").read_bytes().splitlines()
         if line.startswith(b"!")
     ]
-    time.sleep(2.0)  # let `run` connect and subscribe
+    # `run` keeps a persistent session under its client id: made here first, the broker queues
+    # what is published before `run` has started (however slow the machine), as it would across
+    # a restart, so no sleep has to guess when `run` is subscribed.
+    session = paho.Client(
+        paho.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False, protocol=paho.MQTTv311
+    )
+    session.connect("127.0.0.1", mosquitto.port)
+    session.loop_start()
+    session.subscribe(f"{topic}/#", qos=1)
+    time.sleep(0.5)  # the SUBACK
+    session.loop_stop()
+    session.disconnect()
     client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"pub-{uuid.uuid4().hex[:8]}")
     client.connect("127.0.0.1", mosquitto.port)
     client.loop_start()
@@ -102,8 +108,27 @@ def test_run_ingests_from_the_configured_broker(mosquitto: Mosquitto, topic: str
         info.wait_for_publish(10)
     client.loop_stop()
     client.disconnect()
-    _, stderr = proc.communicate(timeout=30)
-    assert proc.returncode == 0, stderr[-2000:]
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "seawatch.cli", "run", "--duration", "120"],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + 90
+    for line in proc.stderr:  # figures every second; stop once every message is counted
+        seen.append(line)
+        found = FIGURES.findall(line)
+        if (found and int(found[-1][2]) >= len(lines)) or time.monotonic() > deadline:
+            break
+    proc.send_signal(signal.SIGTERM)  # what a service manager sends: a graceful stop
+    _, rest = proc.communicate(timeout=30)
+    stderr = "".join(seen) + (rest or "")
+    assert proc.returncode == 0, stderr[-2000:]  # SIGTERM is a clean stop, not a kill
+    assert "seawatch: stopped (SIGTERM)" in stderr
     _, vessels, messages = _last_figures(stderr)
     assert messages == len(lines)
     assert vessels == 10  # the recording's distinct MMSIs
