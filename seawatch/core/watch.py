@@ -145,6 +145,13 @@ class Watch:
         if mmsi // 1_000_000 in _BEACON_PREFIXES:
             self.distress.on_fix(fix, out)  # a beacon is a signal, not a vessel: no zone entry, loitering, dark
             return
+        if report.observed_at is None:
+            # An untimed line: where it is counts (zone entry), how long cannot be known. Durations
+            # (loitering, drifting, dark, rendezvous, ETA) would otherwise be measured from the
+            # stand-in time to a real one: decades.
+            for detector in self._always:
+                detector.on_fix(fix, out)
+            return
         if sog is not None and sog > self._fast_kn:
             # Under way: the slow-vessel detectors only need to hear it if they hold state for it.
             for detector in self._always:

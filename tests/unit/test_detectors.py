@@ -1003,3 +1003,14 @@ def test_a_boat_that_comes_home_and_switches_off_is_not_dark() -> None:
             sea.pos(SMALL, i * 60, *IN_RISK, sog=sog_home, cog=90.0, msg_type=18)  # last seen at 300 s
         others_report(sea, 0, 2 * 3600 + 300)
         assert [secs(e.observed_at) for e in opened(sea.events, Kind.DARK)] == expected, (shore, sog_home)
+
+
+def test_untimed_fixes_never_start_a_duration() -> None:
+    """An untimed log followed by a timed one: no loitering 'for 50 years' from the stand-in time."""
+    sea = Sea()  # the untimed lines come first: nothing has set the watch's clock yet
+    sea.pipeline.apply(StaticReport(SMALL, 24, None, "BOAT", ship_type=37, length_m=9, source="rx1"))
+    for _ in range(5):
+        sea.pipeline.apply(PositionReport(SMALL, 18, None, *IN_RISK, 0.5, 90.0, None, None, "rx1"))
+    loiter(sea, SMALL, IN_RISK, 10)  # ten timed minutes: far short of an hour
+    sea._take()
+    assert sea.of(Kind.LOITERING) == [] and sea.of(Kind.DRIFTING) == []
