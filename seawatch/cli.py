@@ -71,8 +71,8 @@ def _non_negative_days(text: str) -> float:
         days = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
-    if not days >= 0:  # also refuses nan
-        raise argparse.ArgumentTypeError("days must be zero or more")
+    if not 0 <= days <= 36_500:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError("days must be between 0 and 36500")
     return days
 
 
@@ -361,7 +361,9 @@ def cmd_outbox(args: argparse.Namespace) -> int:
             return 0
         if args.purge_delivered is not None:
             before = datetime.now(UTC) - timedelta(days=args.purge_delivered)
-            count = store.purge_delivered(before)
+            count = 0  # in batches: a running service keeps writing between them
+            while (n := store.purge_delivered(before, limit=2000)) > 0:
+                count += n
             print(f"purged {count} delivered webhook row(s) finished before {before:%Y-%m-%d %H:%M} UTC")
             return 0
         if args.enable:

@@ -77,6 +77,7 @@ class AlertDelivery:
         self.spool_errors = 0
         self.recorded = 0
         self._spooled = 0  # events appended to the spool since it was last emptied
+        self._unspooled: list[AlertEvent] = []  # refused by the store and by the spool: memory only
         self.spool = EventSpool(settings.store_spool_file) if settings.store_spool_file is not None else None
         if self.spool is not None:
             self._take_back_spool(self.spool)
@@ -90,9 +91,8 @@ class AlertDelivery:
             spool.clear()  # an empty or torn-only file
             return
         log.warning("%d alert event(s) left in the spool %s by an earlier run: storing them", len(left), spool.path)
-        self._held = left
         self._spooled = len(left)
-        self.handle([])
+        self._drain_spool()
 
     def outbox_items(self, event: AlertEvent, body_json: str) -> list[OutboxItem]:
         items: list[OutboxItem] = []
@@ -103,55 +103,89 @@ class AlertDelivery:
             items.append(OutboxItem(subscription.name, event.id, event.sequence, event.kind.value, fmt, body))
         return items
 
+    def _record(self, batch: Sequence[AlertEvent], bodies: dict[int, str]) -> bool:
+        """One transaction: the events and every partner's outbox rows. False if the store refused."""
+        items = [item for e in batch for item in self.outbox_items(e, bodies[id(e)])]
+        try:
+            self.store.record(batch, items, datetime.now(UTC))
+        except Exception:
+            self.store_errors += 1
+            log.exception("alert store write of %d alert event(s) failed", len(batch))
+            return False
+        return True
+
     def handle(self, events: Sequence[AlertEvent]) -> None:
         """Record events and their deliveries in one transaction; then wake the senders."""
         batch = [*self._held, *events]
         bodies = {id(e): alert_event_json(e) for e in batch}
-        items = [item for e in batch for item in self.outbox_items(e, bodies[id(e)])]
-        try:
-            self.store.record(batch, items, datetime.now(UTC))
-        except Exception:  # noqa: BLE001 - any store failure: logged with its traceback in _hold
-            self.store_errors += 1
+        if not self._record(batch, bodies):
             self._hold(batch, events)
             return
         self._held = []
-        if self.spool is not None and self._spooled:
-            self.spool.clear()
-            self._spooled = 0
+        if self._spooled:
+            self._drain_spool()
         self.recorded += len(batch)
         self.dispatcher.notify()
         if self.publisher is not None:
             for e in batch:
                 self.publisher.put(e.kind.value, bodies[id(e)].encode())
 
+    def _drain_spool(self) -> None:
+        """The store is back: put everything in the spool file into it, then empty the file.
+
+        The file, not memory, is the full list (memory keeps only the newest events during a
+        long outage); events already stored are skipped by the store.
+        """
+        if self.spool is None:
+            return
+        left = self.spool.load()
+        if self.spool.unreadable:
+            return
+        if left and not self._record(left, {id(e): alert_event_json(e) for e in left}):
+            log.error("the %d spooled alert event(s) stay in %s until the store takes them", len(left), self.spool.path)
+            return
+        self.recorded += len(left)
+        self.spool.clear()
+        self._spooled = 0
+        if left:
+            self.dispatcher.notify()
+
     def _hold(self, batch: list[AlertEvent], new: Sequence[AlertEvent]) -> None:
         """Keep what the store refused: on disk first (the spool), in memory in any case."""
         self._held = batch[-_MAX_HELD:]
         if self.spool is not None:
+            pending = [*self._unspooled, *new]  # what an earlier failed append could not write goes too
             try:
-                self.spool.append(new)
+                self.spool.append(pending)
             except SpoolError as exc:
                 self.spool_errors += 1
-                log.exception(
+                self._unspooled = pending[-_MAX_HELD:]
+                log.error(
                     "alert store write failed and %s: %d alert event(s) held IN MEMORY ONLY and retried; they are "
                     "lost if Seawatch stops before the store is back",
                     exc,
                     len(self._held),
                 )
                 return
-            self._spooled += len(new)
-            log.exception(
+            self._unspooled = []
+            self._spooled += len(pending)
+            log.error(
                 "alert store write failed: %d alert event(s) wait in the spool %s and are retried with the next "
                 "write and at the next start",
-                len(self._held),
+                self._spooled,
                 self.spool.path,
             )
             return
-        log.exception(
+        log.error(
             "alert store write failed: %d alert event(s) held IN MEMORY ONLY (no store_spool_file) and retried; "
             "they are lost if Seawatch stops before the store is back",
             len(self._held),
         )
+
+    @property
+    def waiting(self) -> int:
+        """Alert events not yet in the store: in the spool, in memory, or both."""
+        return max(len(self._held), self._spooled + len(self._unspooled))
 
     @property
     def held(self) -> list[AlertEvent]:
@@ -159,31 +193,38 @@ class AlertDelivery:
         return self._held
 
     def retry_held(self) -> None:
-        if self._held:
+        if self._held or self._spooled:
             self.handle([])
 
-    def purge_delivered_once(self, now: datetime) -> int:
-        """Drop delivered outbox rows older than the retention, in short transactions."""
+    async def purge_delivered_once(self, now: datetime) -> int:
+        """Drop delivered outbox rows older than the retention, in short transactions.
+
+        Each batch runs in a worker thread, with a pause for the event loop between batches:
+        the loop also runs ingest, and a backlog of months must not hold it up.
+        """
         keep_days = self.settings.outbox_keep_delivered_days
         if keep_days <= 0:
             return 0
         before = now - timedelta(days=keep_days)
         total = 0
-        while (n := self.store.purge_delivered(before, limit=_PURGE_BATCH)) > 0:
+        while (n := await asyncio.to_thread(self.store.purge_delivered, before, _PURGE_BATCH)) > 0:
             total += n
             if n < _PURGE_BATCH:
                 break
+            await asyncio.sleep(0.05)
         return total
 
-    async def keep_outbox_trimmed(self, every_s: float = _PURGE_EVERY_S) -> None:
+    async def keep_outbox_trimmed(self, every_s: float = _PURGE_EVERY_S, first_after_s: float = 60.0) -> None:
         """The outbox is a queue, not an archive: purge what partners accepted long ago, hourly.
 
         Without it a service that runs for months grows its store by every delivery it ever
-        made. A failing purge is logged and tried again next time; it never stops the service.
+        made. The first purge waits until start-up is over. A failing purge is logged and tried
+        again next time; it never stops the service.
         """
+        await asyncio.sleep(first_after_s)
         while True:
             try:
-                purged = self.purge_delivered_once(datetime.now(UTC))
+                purged = await self.purge_delivered_once(datetime.now(UTC))
             except Exception:
                 log.exception("purging delivered webhook rows failed; trying again in %.0f s", every_s)
             else:

@@ -62,18 +62,34 @@ class EventSpool:
         return events
 
     def append(self, events: Sequence[AlertEvent]) -> None:
-        """Write events durably (fsync) before returning; raises :class:`SpoolError` if it cannot."""
+        """Write events durably (fsync) before returning; raises :class:`SpoolError` if it cannot.
+
+        All or nothing: a failed or short write is cut back off, so the file never ends in half
+        an event that the next append would glue its first event onto.
+        """
         if not events:
             return
         data = "".join(alert_event_json(e) + "\n" for e in events).encode("utf-8")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            created = not self.path.exists()
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
             try:
-                os.write(fd, data)
-                os.fsync(fd)
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    data = b"\n" + data  # a torn last line from a crash: keep it apart
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view) :]
+                    os.fsync(fd)
+                except OSError:
+                    os.ftruncate(fd, size)
+                    raise
             finally:
                 os.close(fd)
+            if created:
+                _fsync_directory(self.path.parent)  # the new file's name is durable too
         except OSError as exc:
             raise SpoolError(f"cannot write the alert spool {self.path}: {exc.strerror or exc}") from exc
 
@@ -86,3 +102,16 @@ class EventSpool:
         except OSError as exc:
             # left in place, the same events are recorded again at the next start: duplicates are ignored
             log.warning("cannot remove the alert spool %s (%s); its events are already stored", self.path, exc)
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return  # some platforms cannot open a directory: the file's own fsync is what they offer
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

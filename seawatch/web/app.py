@@ -309,7 +309,7 @@ def _metrics(live: Live) -> str:
             f"seawatch_spool_errors_total {live.delivery.spool_errors}",
             "# HELP seawatch_alert_events_held Alert events waiting (spool and memory) for the store to come back.",
             "# TYPE seawatch_alert_events_held gauge",
-            f"seawatch_alert_events_held {len(live.delivery.held)}",
+            f"seawatch_alert_events_held {live.delivery.waiting}",
         ]
         lines += [
             "# HELP seawatch_webhook_pending Webhook events waiting in the outbox.",
@@ -644,7 +644,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
                     "messages": src.messages,
                     "in_outage": src.open_since is not None,
                 }
-        held = len(live.delivery.held) if live.delivery is not None else 0
+        held = live.delivery.waiting if live.delivery is not None else 0
         status = "ok" if ingest.health.connected else "broker-down"
         if held:
             status = "store-failing"  # alert events wait in the spool (or memory) until the store takes them

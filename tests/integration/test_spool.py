@@ -131,3 +131,50 @@ def test_a_torn_last_line_is_skipped_and_the_rest_stored(tmp_path: Path) -> None
         delivery.store.close()
     with pytest.raises(SpoolError, match="cannot write the alert spool"):
         EventSpool(tmp_path).append([make_event("distress-a", 3)])
+
+
+def test_a_long_outage_beyond_the_memory_cap_loses_nothing(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory keeps only the newest events; the spool file keeps them all, and all are stored."""
+    monkeypatch.setattr("seawatch.delivery._MAX_HELD", 2)
+    spool = tmp_path / "spool.jsonl"
+    delivery = AlertDelivery(settings(pg_url, spool))
+    try:
+        set_reachable(pg_url, False)
+        for n in range(4):
+            delivery.handle([make_event(f"drifting-{n}", 1)])
+        assert len(delivery.held) == 2 and delivery.waiting == 4
+        set_reachable(pg_url, True)
+        delivery.retry_held()
+        assert delivery.waiting == 0 and not spool.exists()
+        assert [len(delivery.store.history(f"drifting-{n}")) for n in range(4)] == [1, 1, 1, 1]
+    finally:
+        delivery.store.close()
+
+
+def test_events_the_spool_could_not_take_go_with_its_next_write(pg_url: str, tmp_path: Path) -> None:
+    blocker = tmp_path / "spool-dir"
+    blocker.write_text("a file where the spool's directory should be", encoding="utf-8")
+    spool = blocker / "spool.jsonl"
+    delivery = AlertDelivery(settings(pg_url, spool))
+    try:
+        set_reachable(pg_url, False)
+        delivery.handle([make_event("distress-a", 1)])  # store and spool both refuse it
+        assert (delivery.spool_errors, delivery.waiting) == (1, 1)
+        blocker.unlink()  # the disk problem is fixed; the database is still down
+        delivery.handle([make_event("distress-a", 2)])
+        assert [e.sequence for e in EventSpool(spool).load()] == [1, 2]  # the earlier one too
+    finally:
+        set_reachable(pg_url, True)
+        delivery.store.close()
+
+
+def test_an_append_after_a_torn_line_starts_on_a_line_of_its_own(tmp_path: Path) -> None:
+    path = tmp_path / "spool.jsonl"
+    spool = EventSpool(path)
+    spool.append([make_event("distress-a", 1)])
+    with path.open("a", encoding="utf-8") as f:
+        f.write('{"id": "distress-a", "seq')  # a crash in mid-write
+    spool.append([make_event("distress-a", 3)])
+    assert [e.sequence for e in spool.load()] == [1, 3] and spool.torn_lines == 1
