@@ -159,18 +159,32 @@ def iter_log_lines(path: Path, progress: ReadProgress | None = None) -> Iterator
         yield line.rstrip(b"\r\n")
 
 
-def log_payloads(lines: Iterable[bytes]) -> Iterator[tuple[bytes, datetime | None]]:
-    """Group a log into payloads with their event time: a Gatehouse ``$PGHP`` line travels with its sentence.
+def _leading_fragment(line: bytes) -> bool:
+    """A part of a multipart sentence that is not its last (``!AIVDM,2,1,…``)."""
+    start = line.find(b"!")
+    if start < 0:
+        return False
+    fields = line[start : start + 24].split(b",", 4)
+    if len(fields) < 4 or not (fields[1].isdigit() and fields[2].isdigit()):
+        return False
+    return 1 <= int(fields[2]) < int(fields[1])
 
-    Blank lines are dropped. A payload's time is the latest time any of its lines carries
-    (tag block, timestamp column or ``$PGHP``), or None.
+
+def log_payloads(lines: Iterable[bytes]) -> Iterator[tuple[bytes, datetime | None]]:
+    """Group a log into payloads with their event time.
+
+    A Gatehouse ``$PGHP`` line travels with its sentence, and the parts of a multipart
+    sentence travel together: merged with another receiver's log, or published, the parts
+    of two messages with the same sequence id must never interleave. Blank lines are
+    dropped. A payload's time is the latest time any of its lines carries (tag block,
+    timestamp column or ``$PGHP``), or None.
     """
     held: list[bytes] = []
     for line in lines:
         if not line.strip():
             continue
         held.append(line)
-        if line.startswith(b"$PGHP"):
+        if line.startswith(b"$PGHP") or (_leading_fragment(line) and len(held) < 16):
             continue
         when = None
         for item in held:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from seawatch.adapters.files import log_payloads
 from seawatch.core.alerts import AlertEvent
 from seawatch.core.pipeline import Pipeline
 from seawatch.core.serialize import alert_event_json
@@ -56,7 +57,7 @@ async def test_a_scenario_published_into_a_live_instance_gives_the_plain_replay_
     plain.finish()
     expected = [alert_event_json(e) for e in plain.take_events()]
     assert expected
-    lines = sum(1 for line in SCENARIO.read_bytes().splitlines() if line.strip())
+    lines = sum(1 for _ in log_payloads(SCENARIO.read_bytes().splitlines()))  # MQTT messages sent
     url = f"mqtt://127.0.0.1:{mosquitto.port}/{topic}/training"
     live = await _live(mosquitto, topic, ["replay", str(SCENARIO), "--publish", url, "--speed", "2000"], lines)
     assert [alert_event_json(e) for e in live] == expected
@@ -72,7 +73,7 @@ async def test_a_beacon_drill_is_a_test_end_to_end(mosquitto: Mosquitto, topic: 
 
 async def test_a_scenario_drill_raises_only_test_alerts(mosquitto: Mosquitto, topic: str) -> None:
     url = f"mqtt://127.0.0.1:{mosquitto.port}/{topic}/drill"
-    lines = sum(1 for line in SCENARIO.read_bytes().splitlines() if line.strip())
+    lines = sum(1 for _ in log_payloads(SCENARIO.read_bytes().splitlines()))  # MQTT messages sent
     live = await _live(
         mosquitto, topic, ["drill", "--publish", url, "--scenario", "beacons_active", "--speed", "2000"], lines
     )

@@ -11,6 +11,7 @@ import gzip
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyais
 import pytest
 
 from seawatch.adapters.files import (
@@ -20,8 +21,10 @@ from seawatch.adapters.files import (
     is_csv,
     iter_csv_reports,
     iter_log_lines,
+    merged_log_payloads,
 )
 from seawatch.core.decode import Decoder
+from seawatch.core.lines import tag_block
 from seawatch.core.model import (
     BaseStationReport,
     OtherReport,
@@ -446,3 +449,29 @@ def test_empty_csv_yields_nothing(tmp_path: Path) -> None:
 
     assert list(iter_csv_reports(_write(tmp_path / "empty.csv", ""), stats)) == []
     assert stats.rows == 0
+
+
+def test_two_receivers_multipart_messages_never_interleave(tmp_path: Path) -> None:
+    """Parts with the same sequence id and channel, timed so that a line-by-line merge would mix them."""
+
+    def static(mmsi: int, name: str, start: int) -> list[str]:
+        data = {"type": 5, "mmsi": mmsi, "shipname": name, "destination": f"PORT OF {name}", "ship_type": 70}
+        parts = pyais.encode_dict(data, talker_id="AI", sentence_type="VDM", seq_id=1, radio_channel="A")
+        assert len(parts) == 2
+        return [tag_block(f"c:{start + 2 * i}").decode() + part for i, part in enumerate(parts)]
+
+    first = tmp_path / "rx-a.nmea"
+    first.write_text("\n".join(static(533_000_001, "ALPHA", 1_700_000_010)) + "\n", encoding="ascii")
+    second = tmp_path / "rx-b.nmea"
+    second.write_text("\n".join(static(533_000_002, "BRAVO", 1_700_000_011)) + "\n", encoding="ascii")
+
+    decoder = Decoder()
+    reports = [
+        r
+        for payload, _ in merged_log_payloads([first, second])
+        for line in payload.split(b"\n")
+        for r in decoder.feed(line)
+    ]
+    names = {(r.mmsi, r.name, r.destination) for r in reports if isinstance(r, StaticReport)}
+    assert names == {(533_000_001, "ALPHA", "PORT OF ALPHA"), (533_000_002, "BRAVO", "PORT OF BRAVO")}
+    assert decoder.stats.rejects == {}
