@@ -55,6 +55,12 @@ def _serving(job: Any) -> int:
     except _Terminated:
         print("seawatch: stopped (SIGTERM)", file=sys.stderr)
         return 0
+    except BaseExceptionGroup as group:  # raised inside a task group (the demo's)
+        _, rest = group.split(_Terminated)
+        if rest is not None:
+            raise rest from None
+        print("seawatch: stopped (SIGTERM)", file=sys.stderr)
+        return 0
     finally:
         signal.signal(signal.SIGTERM, previous)
     return 0

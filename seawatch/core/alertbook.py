@@ -88,6 +88,14 @@ class AlertBook:
         """Whether any open alert is about this vessel (dark counts such vessels always)."""
         return mmsi in self._open_per_mmsi
 
+    def in_trouble(self, mmsi: int) -> bool:
+        """Whether an open alert says this vessel may need help: anything but a plain zone entry."""
+        if mmsi not in self._open_per_mmsi:
+            return False
+        return any(
+            mmsi in key[1] for kind, alerts in self._by_kind.items() if kind is not Kind.ZONE_ENTRY for key in alerts
+        )
+
     def restore(self, events: Iterator[AlertEvent] | list[AlertEvent]) -> int:
         """Take back the open alerts a store kept across a restart (their last events).
 

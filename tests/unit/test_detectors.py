@@ -1014,3 +1014,14 @@ def test_untimed_fixes_never_start_a_duration() -> None:
     loiter(sea, SMALL, IN_RISK, 10)  # ten timed minutes: far short of an hour
     sea._take()
     assert sea.of(Kind.LOITERING) == [] and sea.of(Kind.DRIFTING) == []
+
+
+def test_a_boat_with_an_open_alert_that_stops_by_the_shore_and_falls_silent_is_dark() -> None:
+    """Coming home is routine; a drifting boat stranded by the shore and then silent is not."""
+    sea = Sea(shore=NEAR_SHORE)
+    small_craft(sea)
+    lat, lon = drift_track(sea, SMALL, IN_RISK, 40, heading=90)
+    assert len(opened(sea.events, Kind.DRIFTING)) == 1
+    sea.pos(SMALL, 41 * 60, lat, lon, sog=0.2, cog=90.0, msg_type=18)  # last heard, stopped, near land
+    others_report(sea, 41 * 60, 41 * 60 + 2 * 3600)
+    assert len(opened(sea.events, Kind.DARK)) == 1

@@ -91,7 +91,7 @@ class DarkDetector:
         zone = fix.risk[0]
         if old is not None and not old.alerted and old.zone.id == zone.id and fix.t < old.judged_until:
             # the same vessel in the same zone: refresh the position, keep the judgement for a while
-            if self._home(fix, self._rules.of(zone)):
+            if self._home(fix, self._rules.of(zone)) and not self.ctx.book.in_trouble(mmsi):
                 del self._candidates[mmsi]  # came home: what follows is a night ashore, not a gap
                 return
             old.last_seen, old.lat, old.lon, old.source = fix.t, fix.lat, fix.lon, fix.source
@@ -105,7 +105,9 @@ class DarkDetector:
         rules = self._rules.of(zone)
         groups = vessel_groups(fix.vessel, fix.t, self.ctx.rules.vessel)
         watched = self.ctx.book.has_open_alert_about(mmsi)
-        if not rules.enabled or not (watched or counts(groups, rules.vessels)) or self._home(fix, rules):
+        # a boat in trouble (adrift, a beacon, a report) stopped by the shore may be stranded: keep watching it
+        home = self._home(fix, rules) and not self.ctx.book.in_trouble(mmsi)
+        if not rules.enabled or not (watched or counts(groups, rules.vessels)) or home:
             if old is not None:
                 del self._candidates[mmsi]
             self._skip[mmsi] = fix.t + _JUDGE_AGAIN

@@ -64,15 +64,13 @@ class LoiteringDetector:
             if window is not None:
                 self._end(mmsi, window, fix, "at anchor near shore", out)
             return
-        if fix.status is not None and fix.status in rules.exempt_nav_statuses:
-            if window is not None:
-                self._end(mmsi, window, fix, "at work (fishing or towing)", out)
-            return
         if window is None:
             if sog is None or sog >= rules.max_speed_kn or not rules.enabled:
                 return
             if fix.vessel.ship_type in rules.exempt_ship_types:
                 return
+            if fix.status is not None and fix.status in rules.exempt_nav_statuses:
+                return  # fishing or towing; a status typed in later does not close an open alert
             window = self._windows[mmsi] = _Window()
         samples = window.samples
         if samples and (fix.t - samples[-1][0]).total_seconds() < rules.sample_s:

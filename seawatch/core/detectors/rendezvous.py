@@ -97,7 +97,7 @@ class RendezvousDetector:
             slow.t, slow.lat, slow.lon, slow.sog = fix.t, fix.lat, fix.lon, sog
         if fix.status in (AT_ANCHOR, MOORED):
             offshore = fix.offshore_m
-            slow.anchored = offshore is None or offshore < rules.anchorage_offshore_m
+            slow.anchored = offshore is not None and offshore < rules.anchorage_offshore_m
         elif slow.anchored:
             slow.anchored = False
         if slow.last_eval is not None and (fix.t - slow.last_eval).total_seconds() < _EVAL_EVERY_S:
@@ -115,8 +115,6 @@ class RendezvousDetector:
         together: set[tuple[int, int]] = set()
         for other_mmsi in near:
             other = self._slow[other_mmsi]
-            if me.anchored and other.anchored:
-                continue  # two ships riding at anchor side by side: an anchorage
             age = (me.t - other.t).total_seconds()
             if abs(age) > rules.max_fix_age_s:
                 continue
@@ -124,8 +122,10 @@ class RendezvousDetector:
             if d > rules.max_distance_m:
                 continue
             key = (mmsi, other_mmsi) if mmsi < other_mmsi else (other_mmsi, mmsi)
-            together.add(key)
             pair = self._pairs.get(key)
+            if pair is None and me.anchored and other.anchored:
+                continue  # two ships riding at anchor side by side: an anchorage (a pair already found goes on)
+            together.add(key)
             if pair is None:
                 pair = self._pairs[key] = _Pair(me.t, me.t, d)
                 self._pairs_of.setdefault(mmsi, set()).add(key)
