@@ -105,9 +105,12 @@ class DarkDetector:
         rules = self._rules.of(zone)
         groups = vessel_groups(fix.vessel, fix.t, self.ctx.rules.vessel)
         watched = self.ctx.book.has_open_alert_about(mmsi)
-        # a boat in trouble (adrift, a beacon, a report) stopped by the shore may be stranded: keep watching it
-        home = self._home(fix, rules) and not self.ctx.book.in_trouble(mmsi)
-        if not rules.enabled or not (watched or counts(groups, rules.vessels)) or home:
+        # (last) a boat in trouble (adrift, a beacon, a report) stopped by the shore may be stranded: watch it
+        if (
+            not rules.enabled
+            or not (watched or counts(groups, rules.vessels))
+            or (self._home(fix, rules) and not self.ctx.book.in_trouble(mmsi))
+        ):
             if old is not None:
                 del self._candidates[mmsi]
             self._skip[mmsi] = fix.t + _JUDGE_AGAIN

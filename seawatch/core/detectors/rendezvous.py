@@ -30,6 +30,7 @@ from seawatch.core.geo import fast_distance_m
 from seawatch.core.rules import RendezvousRules
 
 _CELL_DEG = 0.01
+_ANCHORED = frozenset({AT_ANCHOR, MOORED})
 _EVAL_EVERY_S = 20.0  # a transfer lasts tens of minutes; three looks a minute suffice
 
 
@@ -42,7 +43,7 @@ class _Slow:
     sog: float
     cell: tuple[int, int]
     last_eval: datetime | None = None
-    anchored: bool = False  # reports at anchor or moored, inside the anchorage distance of land
+    status: int | None = None  # navigational status of the latest fix
 
 
 @dataclass(slots=True)
@@ -95,15 +96,21 @@ class RendezvousDetector:
                 self._grid.setdefault(cell, set()).add(mmsi)
                 slow.cell = cell
             slow.t, slow.lat, slow.lon, slow.sog = fix.t, fix.lat, fix.lon, sog
-        if fix.status in (AT_ANCHOR, MOORED):
-            offshore = fix.offshore_m
-            slow.anchored = offshore is not None and offshore < rules.anchorage_offshore_m
-        elif slow.anchored:
-            slow.anchored = False
+        slow.status = fix.status
         if slow.last_eval is not None and (fix.t - slow.last_eval).total_seconds() < _EVAL_EVERY_S:
             return
         slow.last_eval = fix.t
         self._look_around(mmsi, slow, rules, fix, out)
+
+    def _anchorage(self, a: _Slow, b: _Slow, rules: RendezvousRules) -> bool:
+        """Both report at anchor or moored, near enough to land (where the coastline says so)."""
+        if a.status not in _ANCHORED or b.status not in _ANCHORED:
+            return False
+        for s in (a, b):
+            offshore = self.ctx.offshore_m(s.lat, s.lon)
+            if offshore is None or offshore >= rules.anchorage_offshore_m:
+                return False
+        return True
 
     def _look_around(self, mmsi: int, me: _Slow, rules: RendezvousRules, fix: Fix, out: Output) -> None:
         cx, cy = me.cell
@@ -123,7 +130,7 @@ class RendezvousDetector:
                 continue
             key = (mmsi, other_mmsi) if mmsi < other_mmsi else (other_mmsi, mmsi)
             pair = self._pairs.get(key)
-            if pair is None and me.anchored and other.anchored:
+            if pair is None and self._anchorage(me, other, rules):
                 continue  # two ships riding at anchor side by side: an anchorage (a pair already found goes on)
             together.add(key)
             if pair is None:
