@@ -71,6 +71,7 @@ class ReplaySummary:
     alert_events: int = 0
     opened: Counter[tuple[str, str]] = field(default_factory=Counter)  # (kind, zone) -> alerts opened
     vessels_seen: set[int] = field(default_factory=set)
+    untimed_reports: int = 0  # reports whose line carried no time at all
     elapsed_s: float = 0.0
 
     def table(self, rejects: Counter[str]) -> str:
@@ -89,6 +90,11 @@ class ReplaySummary:
         )
         if self.skipped_by_time:
             out.append(f"lines outside --since/--until: {self.skipped_by_time:,}")
+        if self.untimed_reports:
+            out.append(
+                f"reports without any timestamp: {self.untimed_reports:,} (judged at the last event time seen, "
+                "or 1970-01-01 before any; loitering, drifting, dark, rendezvous and ETAs need timestamps)"
+            )
         total = sum(rejects.values())
         detail = ", ".join(f"{reason} {n:,}" for reason, n in rejects.most_common()) or "none"
         out.append(f"rejected input: {total:,} ({detail})")
@@ -258,6 +264,8 @@ def replay(
 
 
 def _seen(summary: ReplaySummary, report: Report, tracks: TrackKeeper | None, pipeline: Pipeline) -> None:
+    if report.observed_at is None:
+        summary.untimed_reports += 1
     if type(report) is PositionReport:
         summary.vessels_seen.add(report.mmsi)
         if tracks is not None:

@@ -258,3 +258,16 @@ def test_several_logs_are_merged_in_event_time(work: Path, capsys: pytest.Captur
     # read one after the other instead, the second receiver's hour would run backwards
     together = write_log(work / "concatenated.nmea", first.read_text().splitlines() + second.read_text().splitlines())
     assert run(together) != merged
+
+
+def test_an_untimed_log_still_raises_distress_and_says_it_had_no_times(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bare = [s for _ in range(8) for s in sentences({"type": 1, "mmsi": SART, "status": 14, "lat": LAT, "lon": LON})]
+    bare += sentences({"type": 14, "mmsi": SHIP, "text": "MAYDAY 30 PERSONS SINKING"})
+    log = write_log(work / "untimed.nmea", bare)
+    out = work / "out.jsonl"
+    assert replay(work, log, out) == 0
+    opened = [(e["kind"], e["mmsi"]) for e in read_jsonl(out) if e["event"] == "alert.opened"]
+    assert opened == [("distress", SART), ("distress", SHIP)]
+    assert "reports without any timestamp: 9" in capsys.readouterr().err
