@@ -80,19 +80,8 @@ class AlertDelivery:
         self._unspooled: list[AlertEvent] = []  # refused by the store and by the spool: memory only
         self.spool = EventSpool(settings.store_spool_file) if settings.store_spool_file is not None else None
         if self.spool is not None:
-            self._take_back_spool(self.spool)
-
-    def _take_back_spool(self, spool: EventSpool) -> None:
-        """Put events an earlier run could not store into the store, before anything reads it."""
-        left = spool.load()
-        if spool.unreadable:
-            return
-        if not left:
-            spool.clear()  # an empty or torn-only file
-            return
-        log.warning("%d alert event(s) left in the spool %s by an earlier run: storing them", len(left), spool.path)
-        self._spooled = len(left)
-        self._drain_spool()
+            self._spooled = 1  # what an earlier run left goes into the store before anything reads it
+            self._drain_spool()
 
     def outbox_items(self, event: AlertEvent, body_json: str) -> list[OutboxItem]:
         items: list[OutboxItem] = []
@@ -140,7 +129,10 @@ class AlertDelivery:
             return
         left = self.spool.load()
         if self.spool.unreadable:
+            self._spooled = 0  # logged by load; the file stays for a person to look at
             return
+        if left:
+            log.warning("storing %d alert event(s) from the spool %s", len(left), self.spool.path)
         if left and not self._record(left, {id(e): alert_event_json(e) for e in left}):
             log.error("the %d spooled alert event(s) stay in %s until the store takes them", len(left), self.spool.path)
             return
