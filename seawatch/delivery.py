@@ -111,6 +111,7 @@ class AlertDelivery:
             self._hold(batch, events)
             return
         self._held = []
+        self._unspooled = []  # they were in the batch just stored (or beyond the memory cap)
         if self._spooled:
             self._drain_spool()
         self.recorded += len(batch)

@@ -41,6 +41,7 @@ class EventSpool:
 
     def load(self) -> list[AlertEvent]:
         """Events left by an earlier run (or this one), oldest first; unreadable lines skipped."""
+        self.unreadable = False  # as of this read: a disk problem may have been fixed since
         try:
             text = self.path.read_text(encoding="utf-8", errors="replace")
         except FileNotFoundError:

@@ -165,6 +165,10 @@ def test_events_the_spool_could_not_take_go_with_its_next_write(pg_url: str, tmp
         blocker.unlink()  # the disk problem is fixed; the database is still down
         delivery.handle([make_event("distress-a", 2)])
         assert [e.sequence for e in EventSpool(spool).load()] == [1, 2]  # the earlier one too
+        set_reachable(pg_url, True)
+        delivery.retry_held()
+        assert delivery.waiting == 0 and not spool.exists()  # health is ok again
+        assert [e.sequence for e in delivery.store.history("distress-a")] == [1, 2]
     finally:
         set_reachable(pg_url, True)
         delivery.store.close()
