@@ -49,18 +49,12 @@ def _serving(job: Any) -> int:
     """
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        asyncio.run(job)
+        try:
+            asyncio.run(job)
+        except* _Terminated:  # by itself, or out of a task group (the demo's); anything else goes on up
+            print("seawatch: stopped (SIGTERM)", file=sys.stderr)
     except KeyboardInterrupt:
         return INTERRUPTED
-    except _Terminated:
-        print("seawatch: stopped (SIGTERM)", file=sys.stderr)
-        return 0
-    except BaseExceptionGroup as group:  # raised inside a task group (the demo's)
-        _, rest = group.split(_Terminated)
-        if rest is not None:
-            raise rest from None
-        print("seawatch: stopped (SIGTERM)", file=sys.stderr)
-        return 0
     finally:
         signal.signal(signal.SIGTERM, previous)
     return 0
@@ -412,10 +406,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 def cmd_rules(args: argparse.Namespace) -> int:
     """The built-in defaults (``--defaults``), or the rules in effect: what a rules file changed, and where."""
-    import dataclasses
-
-    from seawatch.core.rules import _toml_value as toml_value
-    from seawatch.core.rules import render_defaults, sections
+    from seawatch.core.rules import render_defaults, render_in_effect
     from seawatch.watchconfig import ConfigError, load_rules
 
     if args.defaults:
@@ -427,26 +418,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         return _fail(str(exc))
     source = str(settings.rules_file) if settings.rules_file is not None else "the built-in defaults"
-    print(f"# rules in effect, from {source}; `seawatch rules --defaults` prints every default with its reason")
-    changed = 0
-    for name, _cls in sections():
-        section = getattr(rules, name)
-        print(f"[{name}]")
-        for f in dataclasses.fields(section):
-            value = getattr(section, f.name)
-            notes = [f.metadata["unit"]] if f.metadata.get("unit") else []
-            if value != f.default:
-                changed += 1
-                notes.append(f"default {toml_value(f.default)}")
-            print(f"{f.name} = {toml_value(value)}" + (f"  # {'; '.join(notes)}" if notes else ""))
-        print()
-    for zone_id, overrides in sorted(rules.zones.items()):
-        for name, values in sorted(overrides.items()):
-            print(f'[zone."{zone_id}".{name}]')
-            for key, value in sorted(values.items()):
-                print(f"{key} = {toml_value(value)}")
-            print()
-    print(f"# {changed} setting(s) differ from the defaults; {len(rules.zones)} zone(s) override rules in the file")
+    sys.stdout.write(render_in_effect(rules, source))
     return 0
 
 

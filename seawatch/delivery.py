@@ -79,9 +79,7 @@ class AlertDelivery:
         self._spooled = 0  # events appended to the spool since it was last emptied
         self._unspooled: list[AlertEvent] = []  # refused by the store and by the spool: memory only
         self.spool = EventSpool(settings.store_spool_file) if settings.store_spool_file is not None else None
-        if self.spool is not None:
-            self._spooled = 1  # what an earlier run left goes into the store before anything reads it
-            self._drain_spool()
+        self._drain_spool()  # what an earlier run left goes into the store before anything reads it
 
     def outbox_items(self, event: AlertEvent, body_json: str) -> list[OutboxItem]:
         items: list[OutboxItem] = []
@@ -136,6 +134,7 @@ class AlertDelivery:
             log.warning("storing %d alert event(s) from the spool %s", len(left), self.spool.path)
         if left and not self._record(left, {id(e): alert_event_json(e) for e in left}):
             log.error("the %d spooled alert event(s) stay in %s until the store takes them", len(left), self.spool.path)
+            self._spooled = len(left)
             return
         self.recorded += len(left)
         self.spool.clear()

@@ -60,6 +60,7 @@ MAX_TRACKED_MMSI: Final = 200_000
 
 _GZIP_MAGIC: Final = b"\x1f\x8b"
 _EPOCH: Final = datetime.min.replace(tzinfo=UTC)  # sorts a log's untimed first lines first
+_MAX_GROUPED_LINES: Final = 16  # lines held for one message's parts (at most 9 in AIS, plus $PGHP lines)
 _MMSI_LIMIT: Final = 1 << 30  # MMSI is a 30-bit field in every AIS message
 
 
@@ -184,7 +185,7 @@ def log_payloads(lines: Iterable[bytes]) -> Iterator[tuple[bytes, datetime | Non
         if not line.strip():
             continue
         held.append(line)
-        if line.startswith(b"$PGHP") or (_leading_fragment(line) and len(held) < 16):
+        if line.startswith(b"$PGHP") or (_leading_fragment(line) and len(held) < _MAX_GROUPED_LINES):
             continue
         when = None
         for item in held:

@@ -614,3 +614,30 @@ def render_defaults() -> str:
             lines.append(f"{f.name} = {_toml_value(f.default)}")
         lines.append("")
     return "\n".join(lines)
+
+
+def render_in_effect(rules: Rules, source: str) -> str:
+    """The rules in effect as a TOML file that gives the same rules: each value with its unit,
+    those that differ from the defaults marked, then the per-zone overrides of the rules file."""
+    lines = [f"# rules in effect, from {source}; `seawatch rules --defaults` prints every default with its reason"]
+    changed = 0
+    for name, _cls in sections():
+        section = getattr(rules, name)
+        lines.append(f"[{name}]")
+        for f in dataclasses.fields(section):
+            value = getattr(section, f.name)
+            notes = [f.metadata["unit"]] if f.metadata["unit"] else []
+            if value != f.default:
+                changed += 1
+                notes.append(f"default {_toml_value(f.default)}")
+            lines.append(f"{f.name} = {_toml_value(value)}" + (f"  # {'; '.join(notes)}" if notes else ""))
+        lines.append("")
+    for zone_id, overrides in sorted(rules.zones.items()):
+        for name, values in sorted(overrides.items()):
+            lines.append(f'[zone."{zone_id}".{name}]')
+            lines.extend(f"{key} = {_toml_value(value)}" for key, value in sorted(values.items()))
+            lines.append("")
+    lines.append(
+        f"# {changed} setting(s) differ from the defaults; {len(rules.zones)} zone(s) override rules in the file"
+    )
+    return "\n".join(lines) + "\n"

@@ -28,6 +28,7 @@ R = TypeVar("R")
 AT_ANCHOR = 1
 NOT_UNDER_COMMAND = 2
 MOORED = 5
+ANCHORED = frozenset({AT_ANCHOR, MOORED})  # statuses of a vessel that means to stay where it is
 AGROUND = 6
 ENGAGED_IN_FISHING = 7
 SART_ACTIVE = 14
@@ -221,7 +222,7 @@ def expected_interval_s(ais_class: str | None, sog_kn: float | None, status: int
     """
     sog = sog_kn or 0.0
     if ais_class == "A":
-        if status in (AT_ANCHOR, MOORED) and sog <= 3.0:
+        if status in ANCHORED and sog <= 3.0:
             return 180.0
         if sog <= 14.0:
             return 10.0

@@ -31,6 +31,7 @@ from seawatch.core.detectors.feed import FeedHealth
 from seawatch.core.rules import DarkRules
 
 _FORGET_AFTER = timedelta(days=7)  # a candidate silent this long is dropped (its alert stays open)
+_STOPPED_KN = 1.0  # at most this is stopped at the beach or mooring, not under way
 _JUDGE_AGAIN = timedelta(seconds=60)  # who is watched is judged again a minute later (static data may arrive)
 
 
@@ -65,7 +66,7 @@ class DarkDetector:
     @staticmethod
     def _home(fix: Fix, rules: DarkRules) -> bool:
         """Stopped right by the shore: at its beach or mooring, where switching off is routine."""
-        if rules.home_offshore_m <= 0 or fix.sog is None or fix.sog >= 1.0:
+        if rules.home_offshore_m <= 0 or fix.sog is None or fix.sog >= _STOPPED_KN:
             return False
         offshore = fix.offshore_m
         return offshore is not None and offshore < rules.home_offshore_m

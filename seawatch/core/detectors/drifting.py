@@ -20,9 +20,8 @@ from datetime import datetime
 
 from seawatch.core.alerts import Clearance, Finding, Kind, Severity
 from seawatch.core.detectors.base import (
-    AT_ANCHOR,
+    ANCHORED,
     ENGAGED_IN_FISHING,
-    MOORED,
     NOT_UNDER_COMMAND,
     SMALL,
     UNIDENTIFIED,
@@ -39,6 +38,8 @@ from seawatch.core.detectors.base import (
 )
 from seawatch.core.geo import METRES_PER_NM, angle_diff_deg
 from seawatch.core.rules import DriftingRules
+
+_AT_REST_OR_FISHING = ANCHORED | {ENGAGED_IN_FISHING}  # not adrift, whatever the speed
 
 _EVAL_EVERY_S = 30.0  # drift is slow: judging twice a minute is plenty
 _CALM_S = 600.0  # an open alert resolves after the score stayed low this long
@@ -74,8 +75,8 @@ class DriftingDetector:
         st = self._state.get(mmsi)
         sog = fix.sog
         rules = self._rules.at(fix)
-        if sog is None or fix.in_port or fix.status in (AT_ANCHOR, MOORED, ENGAGED_IN_FISHING):
-            if st is not None and (fix.in_port or fix.status in (AT_ANCHOR, MOORED)):
+        if sog is None or fix.in_port or fix.status in _AT_REST_OR_FISHING:
+            if st is not None and (fix.in_port or fix.status in ANCHORED):
                 self._end(mmsi, st, fix, "anchored, moored or in port", out)
             return
         if sog > rules.max_speed_kn:

@@ -14,8 +14,7 @@ from datetime import datetime
 
 from seawatch.core.alerts import Clearance, Finding, Kind, Severity
 from seawatch.core.detectors.base import (
-    AT_ANCHOR,
-    MOORED,
+    ANCHORED,
     NOT_UNDER_COMMAND,
     SMALL,
     UNIDENTIFIED,
@@ -60,7 +59,7 @@ class LoiteringDetector:
             if window is not None:
                 self._end(mmsi, window, fix, "moved on" if not fix.in_port else "entered a port", out)
             return
-        if fix.status in (AT_ANCHOR, MOORED) and self._anchorage(fix, rules):
+        if fix.status in ANCHORED and self._anchorage(fix, rules):
             if window is not None:
                 self._end(mmsi, window, fix, "at anchor near shore", out)
             return

@@ -14,8 +14,7 @@ from datetime import datetime
 
 from seawatch.core.alerts import Clearance, Finding, Kind, Severity
 from seawatch.core.detectors.base import (
-    AT_ANCHOR,
-    MOORED,
+    ANCHORED,
     Context,
     Fix,
     Output,
@@ -30,7 +29,6 @@ from seawatch.core.geo import fast_distance_m
 from seawatch.core.rules import RendezvousRules
 
 _CELL_DEG = 0.01
-_ANCHORED = frozenset({AT_ANCHOR, MOORED})
 _EVAL_EVERY_S = 20.0  # a transfer lasts tens of minutes; three looks a minute suffice
 
 
@@ -104,7 +102,7 @@ class RendezvousDetector:
 
     def _anchorage(self, a: _Slow, b: _Slow, rules: RendezvousRules) -> bool:
         """Both report at anchor or moored, near enough to land (where the coastline says so)."""
-        if a.status not in _ANCHORED or b.status not in _ANCHORED:
+        if a.status not in ANCHORED or b.status not in ANCHORED:
             return False
         for s in (a, b):
             offshore = self.ctx.offshore_m(s.lat, s.lon)
