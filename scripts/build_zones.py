@@ -82,7 +82,7 @@ class ZoneSpec:
     source: str
     geometry: Polygon | MultiPolygon
     aliases: tuple[str, ...] = ()
-    rules: dict[str, dict[str, int]] | None = None
+    rules: dict[str, dict[str, int | bool]] | None = None
 
     def properties(self) -> dict[str, Any]:
         props: dict[str, Any] = {
@@ -375,6 +375,8 @@ def risk_zones() -> list[ZoneSpec]:
                 "coast and Sittwe); an offshore line along that coast buffered 20 nm."
             ),
             geometry=departure_coast,
+            # A boat leaving this coast may be starting a crossing: its trips are never local traffic.
+            rules={"local": {"enabled": False}},
         ),
         ZoneSpec(
             id="strait-of-malacca",
@@ -428,6 +430,8 @@ def risk_zones() -> list[ZoneSpec]:
                 "Sea' (2015) and news reports (ABC News); coastline waypoints buffered 15 nm."
             ),
             geometry=rote_kupang,
+            # A boat leaving this coast may be starting a crossing: its trips are never local traffic.
+            rules={"local": {"enabled": False}},
         ),
         ZoneSpec(
             id="christmas-island-approaches",
@@ -452,6 +456,8 @@ def risk_zones() -> list[ZoneSpec]:
                 "sinkings off West Java (e.g. Cianjur, September 2013); an offshore line buffered 20 nm."
             ),
             geometry=south_java,
+            # A boat leaving this coast may be starting a crossing: its trips are never local traffic.
+            rules={"local": {"enabled": False}},
         ),
     ]
 

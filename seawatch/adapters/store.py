@@ -335,6 +335,9 @@ def event_from_dict(d: Mapping[str, Any]) -> AlertEvent:
     as the contract writes them (6 decimals, about 0.1 m).
     """
     zone = d["zone"]
+    zones = d.get("zones")  # events stored before the list was added carry only ``zone``
+    if zones is None:
+        zones = [] if zone is None else [zone]
     return AlertEvent(
         id=d["id"],
         event=EventType(d["event"]),
@@ -355,6 +358,7 @@ def event_from_dict(d: Mapping[str, Any]) -> AlertEvent:
         evidence=d["evidence"],
         by=d["by"],
         note=d["note"],
+        zones=tuple(ZoneRef(id=z["id"], name=z["name"]) for z in zones),
     )
 
 

@@ -1,10 +1,20 @@
 """The alert book: one open alert per situation, and the lifecycle of each.
 
 Detectors may say the same thing on every report; the book turns that into one
-``alert.opened``, then ``alert.updated`` only when something an operator would act
-on changed (severity, a new factor, a move of a nautical mile, or a quiet interval
-passed with new evidence), then ``alert.resolved``. Distress alerts are never
-quietened: they re-escalate on a doubling interval until a person acknowledges them.
+``alert.opened``, then ``alert.updated`` only on a *material* change, then
+``alert.resolved``. Material, all in event time so that live and replay agree:
+
+* at once: a worse severity, or a first position for an alert that had none;
+* once ``update_min_interval_s`` has passed since the alert's last event: a factor
+  gained or lost (``evidence.factors``), a move of ``update_move_m`` for alerts whose
+  position is the news (:data:`POSITION_NEWS`), an ETA in another band
+  (``eta_bands_s``), or a change its detector marks ``notable``.
+
+Anything else (a duration that grew, a speed that changed) is kept as the newest
+evidence and goes out with the next event. Every update is a webhook to every partner,
+so this rule is the alert's own; channels may add rate limits of their own. Distress
+alerts are never quietened: they re-escalate on a doubling interval until a person
+acknowledges them.
 
 Alert identity is (kind, subject, zone where the zone is part of the situation,
 test or real), and the alert id is derived from that identity and the event time
@@ -35,6 +45,9 @@ from seawatch.core.rules import AlertBookRules, DistressRules
 
 AlertKey = tuple[Kind, tuple[int | str, ...], str | None, bool]
 _ZONE_KEYED = frozenset({Kind.ZONE_ENTRY, Kind.DISEMBARKATION})  # kinds whose zone is part of the situation
+# Kinds whose position is the news: where to search. A zone entry's or a disembarkation's vessel
+# moves on by design (the map shows where it is); their news is the entry and the ETA.
+POSITION_NEWS = frozenset({Kind.DISTRESS, Kind.DRIFTING, Kind.LOITERING, Kind.RENDEZVOUS, Kind.REPORT})
 
 
 @dataclass(slots=True)
@@ -46,6 +59,7 @@ class Alert:
     last: AlertEvent
     published_at: datetime  # event time of the last published event
     pending: Finding | None = None  # newer evidence not yet published
+    pending_notable: bool = False  # a finding marked notable waits for the minimum interval
     escalates: bool = False
     escalations: int = 0
     next_escalation: datetime | None = None
@@ -87,6 +101,12 @@ class AlertBook:
     def has_open_alert_about(self, mmsi: int) -> bool:
         """Whether any open alert is about this vessel (dark counts such vessels always)."""
         return mmsi in self._open_per_mmsi
+
+    def alongside(self, mmsi: int) -> bool:
+        """Whether an open rendezvous alert has this vessel in it (something came alongside)."""
+        if mmsi not in self._open_per_mmsi:
+            return False
+        return any(mmsi in key[1] for key in self._by_kind.get(Kind.RENDEZVOUS, ()))
 
     def in_trouble(self, mmsi: int) -> bool:
         """Whether an open alert says this vessel may need help: anything but a plain zone entry."""
@@ -151,20 +171,38 @@ class AlertBook:
             alert.last_signal_at = f.observed_at
         last = alert.last
         worse = f.severity.rank < last.severity.rank
-        moved = (
-            f.lat is not None
+        # a position for an alert that had none (a beacon first heard without one) goes out at once
+        located = f.lat is not None and f.lon is not None and (last.lat is None or last.lon is None)
+        if worse or located:
+            return [self._publish(alert, EventType.UPDATED, f, severity=min(f.severity, last.severity, key=_rank))]
+        alert.pending_notable = alert.pending_notable or f.notable
+        interval_over = (f.observed_at - alert.published_at).total_seconds() >= self.rules.update_min_interval_s
+        if interval_over and (alert.pending_notable or self.material(alert, f)):
+            return [self._publish(alert, EventType.UPDATED, f, severity=min(f.severity, last.severity, key=_rank))]
+        alert.pending = f
+        return []
+
+    def material(self, alert: Alert, f: Finding) -> bool:
+        """Whether a finding differs from the alert's last event in something an operator acts on."""
+        last = alert.last
+        if _factors(f.evidence) != _factors(last.evidence):
+            return True
+        if (
+            f.kind in POSITION_NEWS
+            and f.lat is not None
             and f.lon is not None
             and last.lat is not None
             and last.lon is not None
             and fast_distance_m(f.lat, f.lon, last.lat, last.lon) >= self.rules.update_move_m
-        )
-        # a position for an alert that had none (a beacon first heard without one) goes out at once
-        located = f.lat is not None and f.lon is not None and (last.lat is None or last.lon is None)
-        quiet_over = (f.observed_at - alert.published_at).total_seconds() >= self.rules.update_min_interval_s
-        if worse or f.notable or moved or located or (quiet_over and f.evidence != last.evidence):
-            return [self._publish(alert, EventType.UPDATED, f, severity=min(f.severity, last.severity, key=_rank))]
-        alert.pending = f
-        return []
+        ):
+            return True
+        return self.eta_band(f.evidence.get("eta_s")) != self.eta_band(last.evidence.get("eta_s"))
+
+    def eta_band(self, eta_s: Any) -> int | None:
+        """Index of the ETA band ``eta_s`` falls in (0: the first band), ``None`` without an ETA."""
+        if not isinstance(eta_s, int | float) or isinstance(eta_s, bool):
+            return None
+        return sum(1 for edge in self.rules.eta_bands_s if eta_s >= edge)
 
     def _clearance(self, c: Clearance) -> list[AlertEvent]:
         events: list[AlertEvent] = []
@@ -283,6 +321,7 @@ class AlertBook:
             opened_at=f.observed_at,
             summary=f.summary,
             evidence=f.evidence,
+            zones=_zones(f),
         )
         alert = Alert(id=alert_id, key=key, last=first, published_at=f.observed_at, summary=f.summary)
         alert.last_signal_at = f.observed_at
@@ -295,6 +334,7 @@ class AlertBook:
 
     def _publish(self, alert: Alert, event: EventType, f: Finding, severity: Severity) -> AlertEvent:
         alert.pending = None
+        alert.pending_notable = False
         ev = replace(
             alert.last,
             event=event,
@@ -305,6 +345,7 @@ class AlertBook:
             lat=f.lat if f.lat is not None else alert.last.lat,
             lon=f.lon if f.lon is not None else alert.last.lon,
             zone=f.zone if f.zone is not None else alert.last.zone,
+            zones=_zones(f) if f.zone is not None else alert.last.zones,
             observed_at=f.observed_at,
             summary=f.summary,
             evidence=_carry(f.evidence, alert.last.evidence),
@@ -431,6 +472,19 @@ def _carry(evidence: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]
     if not missing:
         return evidence
     return {**evidence, **{k: previous[k] for k in missing}}
+
+
+def _factors(evidence: dict[str, Any]) -> frozenset[str]:
+    """The names of the factors in an alert's evidence (a drifting risk score's), or none."""
+    factors = evidence.get("factors")
+    return frozenset(factors) if isinstance(factors, dict | list | tuple) else frozenset()
+
+
+def _zones(f: Finding) -> tuple[ZoneRef, ...]:
+    """Every zone the alert is in, the most specific (its ``zone``) first."""
+    if f.zones:
+        return f.zones
+    return () if f.zone is None else (f.zone,)
 
 
 def _rank(severity: Severity) -> int:

@@ -82,8 +82,9 @@ class Finding:
 
     ``key`` identifies the subject (a vessel, a sorted vessel pair, a feed source);
     together with ``kind``, ``zone_key`` and ``test`` it names the one alert this
-    finding opens or updates. ``notable`` asks the book to publish an update even
-    inside its quiet interval (a new factor, a worse severity).
+    finding opens or updates. ``notable`` marks a material change only the detector
+    can see; the book publishes it once the alert's minimum interval has passed.
+    ``zones`` lists every zone the finding is in, the most specific (``zone``) first.
     """
 
     kind: Kind
@@ -98,6 +99,7 @@ class Finding:
     other: VesselInfo | None = None
     zone: ZoneRef | None = None
     zone_key: str | None = None  # the zone is part of the alert's identity (zone_entry, disembarkation)
+    zones: tuple[ZoneRef, ...] = ()
     test: bool = False
     notable: bool = False
     escalates: bool = False  # distress: re-escalates until acknowledged
@@ -139,3 +141,4 @@ class AlertEvent:
     evidence: dict[str, Any]
     by: str | None = None  # who acknowledged/resolved, for operator actions
     note: str | None = None
+    zones: tuple[ZoneRef, ...] = ()  # every zone the alert is in, ``zone`` (the most specific) first

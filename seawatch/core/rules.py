@@ -27,6 +27,14 @@ def setting(default: Any, unit: str, help: str, why: str = "", *, minimum: float
 
 
 VESSEL_GROUPS = ("all", "small", "unidentified", "fishing", "unknown_type")
+# Vessels of interest (README, "Vessels of interest"): unidentified, of no declared type, or fishing.
+INTEREST = ("unidentified", "unknown_type", "fishing")
+_INTEREST_WHY = (
+    "Boats that carry people across these seas are unidentified, of no declared type or fishing boats; "
+    "identified yachts, ferries, tugs, patrol craft and large identified ships are routine and must raise "
+    "nothing (a vessel something came alongside always counts). A zone where any vessel matters can "
+    'widen this: vessels = ["all"].'
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,18 +65,29 @@ class AlertBookRules:
     """How open alerts are updated, escalated and kept quiet."""
 
     update_min_interval_s: float = setting(
-        600.0,
+        900.0,
         "s",
-        "Shortest time between two routine updates of one open alert.",
-        "Operators need the position to follow a drifting boat without an event per AIS report.",
+        "Shortest time (event time) between two updates of one open alert. Only a material change is "
+        "published (a worse severity, a first position: at once; a factor gained or lost, a move of "
+        "update_move_m, a new ETA band: once this interval has passed since the last event).",
+        "Every update is a webhook to every partner; a quarter of an hour keeps a drifting boat's "
+        "position current for search planning without an event per AIS report.",
         minimum=0,
     )
     update_move_m: float = setting(
         1852.0,
         "m",
-        "An open alert is updated at once when its position moved this far since its last event.",
+        "A move this far since the alert's last event is a material change (for alerts whose position is "
+        "the news: distress, drifting, loitering, rendezvous, report).",
         "One nautical mile is a change a coordinator re-plans for.",
         minimum=0,
+    )
+    eta_bands_s: tuple[float, ...] = setting(
+        (3600.0, 3 * 3600.0, 6 * 3600.0, 12 * 3600.0, 24 * 3600.0),
+        "s",
+        "Upper edges of the ETA bands of a disembarkation alert; an ETA that moves into another band is a "
+        "material change.",
+        "Those who prepare a landing plan in hours: within the hour, 1-3 h, 3-6 h, 6-12 h, 12-24 h, later.",
     )
 
 
@@ -139,11 +158,12 @@ class ZoneEntryRules:
         minimum=0,
     )
     vessels: tuple[str, ...] = setting(
-        ("small", "unidentified", "fishing", "unknown_type"),
+        INTEREST,
         "",
-        f"Which vessels count, any of: {', '.join(VESSEL_GROUPS)}.",
-        "Boats carrying people are small, fishing or unidentified craft; merchant ships through a busy "
-        "strait are routine and must raise nothing.",
+        f"Which vessels count, any of: {', '.join(VESSEL_GROUPS)}. A vessel counts only when it crosses "
+        "the boundary from outside on a trip that is not local (first heard inside, or on a trip from its "
+        "own coast, it is judged by its behaviour).",
+        _INTEREST_WHY,
     )
 
 
@@ -206,6 +226,14 @@ class LoiteringRules:
         "diving, military, pilot, SAR, tug, tender, anti-pollution, law enforcement, medical.",
         "Their slow work is normal and would bury the boats that matter.",
     )
+    vessels: tuple[str, ...] = setting(
+        ("unidentified", "unknown_type"),
+        "",
+        f"Which vessels count, any of: {', '.join(VESSEL_GROUPS)}; a vessel something came alongside "
+        "always counts, a boat on a local trip from its own coast never does.",
+        "Fishing boats stay put by trade (see exempt_ship_types); the boats that wait for a transfer or a "
+        "landing are unidentified or say nothing of their type. " + _INTEREST_WHY,
+    )
     exempt_nav_statuses: tuple[int, ...] = setting(
         (7, 11, 12),
         "",
@@ -236,11 +264,36 @@ class DriftingRules:
         "Half an hour separates drifting from a pause to fish or to fix an engine.",
         minimum=0,
     )
-    score_threshold: float = setting(
-        0.7,
+    vessels: tuple[str, ...] = setting(
+        INTEREST,
         "",
-        "Risk score (sum of factor weights) at which a drifting alert opens.",
-        "Chosen so that no single factor, and no merchant ship merely waiting at sea, reaches it.",
+        f"Which vessels count, any of: {', '.join(VESSEL_GROUPS)}; a vessel something came alongside always counts.",
+        _INTEREST_WHY,
+    )
+    working_min_duration_s: float = setting(
+        6 * 3600.0,
+        "s",
+        "Fishing vessels, and boats on a local trip from their own coast, are judged adrift only after "
+        "this long slow in open water (other craft after min_duration_s).",
+        "Hauling nets and drift-net soaks last hours, not half a day: six hours slow with the signs of a "
+        "drift, far out, is a boat that cannot get home.",
+        minimum=0,
+    )
+    score_threshold: float = setting(
+        0.38,
+        "",
+        "Risk score at which a drifting alert opens. The score is the weight of the factors present "
+        "divided by the weight of all factors: 0 to 1.",
+        "Chosen so that no single factor, and no two factors without a sign that the hull is carried, "
+        "reach it (slow + small craft + course/heading apart = 0.40 opens; slow + small + steady = 0.35 "
+        "does not).",
+        minimum=0,
+    )
+    high_score: float = setting(
+        0.5,
+        "",
+        "Risk score from which a drifting alert is of high severity (not under command always is).",
+        "Half of all the evidence the rules know of.",
         minimum=0,
     )
     mismatch_deg: float = setting(
@@ -266,24 +319,33 @@ class DriftingRules:
         5.0, "kn", "A speed at which the vessel is under way again: the alert resolves.", "Above any drift."
     )
     w_not_under_command: float = setting(
-        0.5, "", "Weight: navigational status 2, not under command.", "The crew says the vessel cannot manoeuvre."
+        0.25,
+        "",
+        "Weight: navigational status 2, not under command. The default weights add up to 1.",
+        "The crew says the vessel cannot manoeuvre.",
+        minimum=0,
     )
-    w_slow_in_open_water: float = setting(0.25, "", "Weight: slow in open water (always present: it is the gate).", "")
+    w_slow_in_open_water: float = setting(
+        0.15, "", "Weight: slow in open water (always present: it is the gate).", "", minimum=0
+    )
     w_course_heading_mismatch: float = setting(
-        0.25, "", "Weight: course over ground differs from heading by mismatch_deg or more.", ""
+        0.15, "", "Weight: course over ground differs from heading by mismatch_deg or more.", "", minimum=0
     )
     w_steady_drift: float = setting(
-        0.2,
+        0.1,
         "",
         "Weight: slow, steady motion in one direction for 15 minutes (0.3–2 kn, nearly straight).",
         "What a current does to a hull without power; loitering boats wander instead.",
+        minimum=0,
     )
-    w_small_craft: float = setting(0.2, "", "Weight: shorter than small_length_max_m, or class B without a length.", "")
+    w_small_craft: float = setting(
+        0.1, "", "Weight: shorter than small_length_max_m, or class B without a length.", "", minimum=0
+    )
     w_unidentified: float = setting(
-        0.2, "", "Weight: no static data after the grace time, an invalid MMSI, or no ship type.", ""
+        0.1, "", "Weight: no static data after the grace time, an invalid MMSI, or no ship type.", "", minimum=0
     )
-    w_in_risk_zone: float = setting(0.15, "", "Weight: inside a risk zone.", "")
-    w_far_from_shore: float = setting(0.1, "", "Weight: beyond far_offshore_m from land.", "")
+    w_in_risk_zone: float = setting(0.1, "", "Weight: inside a risk zone.", "", minimum=0)
+    w_far_from_shore: float = setting(0.05, "", "Weight: beyond far_offshore_m from land.", "", minimum=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,10 +370,10 @@ class DarkRules:
         minimum=1,
     )
     vessels: tuple[str, ...] = setting(
-        ("small", "unidentified", "fishing", "unknown_type"),
+        INTEREST,
         "",
         f"Which vessels count, any of: {', '.join(VESSEL_GROUPS)}; a vessel with an open alert always counts.",
-        "Merchant ships leave receiver coverage all the time; the boats that matter are small.",
+        "Merchant ships and yachts leave receiver coverage all the time. " + _INTEREST_WHY,
     )
     home_offshore_m: float = setting(
         1852.0,
@@ -374,6 +436,13 @@ class RendezvousRules:
     min_offshore_m: float = setting(
         3 * NM, "m", "Outside risk zones, only this far from land.", "Anchorages and moorings are near shore."
     )
+    vessels: tuple[str, ...] = setting(
+        INTEREST,
+        "",
+        f"At least one of the two vessels must be one of these, any of: {', '.join(VESSEL_GROUPS)}; two "
+        "fishing vessels together are fishing in company (pair trawling), not a transfer.",
+        "Ships waiting for orders lie near each other for days; a transfer of people needs a boat. " + _INTEREST_WHY,
+    )
     exempt_ship_types: tuple[int, ...] = setting(
         (50, 52, 53, 54),
         "",
@@ -388,6 +457,56 @@ class RendezvousRules:
         "within the 12 nm territorial sea that is routine (as for loitering). One anchored vessel is not enough: "
         "a boat coming alongside an anchored ship is what a transfer looks like.",
         minimum=0,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LocalRules:
+    """Local traffic versus a crossing: a boat on a trip from its own coast is local."""
+
+    enabled: bool = setting(
+        True,
+        "",
+        "Recognise local traffic where a trip begins. Departure-coast zones set this to false: there a "
+        "boat leaving the coast may be starting a crossing.",
+        "Fishing boats and ferries go out from the same jetty every day; counting their trips as "
+        "entries and loitering buries the boats that come from open sea.",
+    )
+    coast_offshore_m: float = setting(
+        3 * NM,
+        "m",
+        "A trip that begins this near land (first heard there, or stopped there) begins at the boat's "
+        "own coast, which becomes its home. Needs the coastline (shore_distance).",
+        "Jetties, beaches and moorings; three nautical miles also covers boats moored off a shallow shore.",
+        minimum=0,
+    )
+    home_radius_m: float = setting(
+        15 * NM,
+        "m",
+        "A boat first heard at sea this near the home learned from its earlier trips is on a trip from home.",
+        "Many boats switch AIS on only once out; day trips reach 5-10 nm offshore.",
+        minimum=0,
+    )
+    max_trip_s: float = setting(
+        24 * 3600.0,
+        "s",
+        "A trip longer than this is not local: the boat is at sea for days, as a crossing is.",
+        "A day trip is out and home within the day.",
+        minimum=3600,
+    )
+    trip_gap_s: float = setting(
+        4 * 3600.0,
+        "s",
+        "A silence this long ends a trip: the next position starts a new one where it is heard.",
+        "A night ashore with AIS off; shorter gaps at sea are reception.",
+        minimum=600,
+    )
+    max_homes: int = setting(
+        200_000,
+        "vessels",
+        "Most homes remembered (the oldest learned are forgotten first).",
+        "Bounds memory: homes outlive the fleet's memory of a vessel, which forgets silent ones.",
+        minimum=1,
     )
 
 
@@ -438,6 +557,7 @@ class Rules:
     feed: FeedRules = field(default_factory=FeedRules)
     rendezvous: RendezvousRules = field(default_factory=RendezvousRules)
     disembarkation: DisembarkationRules = field(default_factory=DisembarkationRules)
+    local: LocalRules = field(default_factory=LocalRules)
     # zone id -> section name -> overridden values (validated)
     zones: Mapping[str, Mapping[str, Mapping[str, Any]]] = field(default_factory=dict)
 
@@ -453,7 +573,7 @@ class Rules:
 
 
 # Sections an operator may override per zone (vessel classes and the book are global).
-ZONE_SECTIONS = ("zone_entry", "loitering", "drifting", "dark", "rendezvous", "disembarkation")
+ZONE_SECTIONS = ("zone_entry", "loitering", "drifting", "dark", "rendezvous", "disembarkation", "local")
 
 
 class RulesError(ValueError):
@@ -519,9 +639,18 @@ def _check(f: dataclasses.Field[Any], value: Any, where: str, problems: list[str
             problems.append(f"{where}: expected a list, got {value!r}")
             return None
         item_type = type(default[0]) if default else str
-        if not all(isinstance(v, item_type) and not isinstance(v, bool) for v in value):
+        accepted: type[Any] | tuple[type[Any], ...] = (int, float) if item_type is float else item_type
+        if not all(isinstance(v, accepted) and not isinstance(v, bool) for v in value):
             problems.append(f"{where}: expected a list of {item_type.__name__}, got {value!r}")
             return None
+        if item_type is float:
+            numbers = [float(v) for v in value]
+            if any(v != v or v in (float("inf"), float("-inf")) or v < 0 for v in numbers) or numbers != sorted(
+                numbers
+            ):
+                problems.append(f"{where}: expected finite, non-negative numbers in ascending order, got {value!r}")
+                return None
+            return tuple(numbers)
         if f.name == "vessels":
             bad = [v for v in value if v not in VESSEL_GROUPS]
             if bad:

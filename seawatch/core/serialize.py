@@ -114,6 +114,7 @@ def alert_event_to_dict(ev: AlertEvent) -> dict[str, Any]:
         "lat": _coordinate(ev.lat),
         "lon": _coordinate(ev.lon),
         "zone": None if ev.zone is None else {"id": ev.zone.id, "name": ev.zone.name},
+        "zones": [{"id": z.id, "name": z.name} for z in ev.zones],
         "observed_at": iso_utc(ev.observed_at),
         "opened_at": iso_utc(ev.opened_at),
         "summary": ev.summary,

@@ -20,7 +20,7 @@ class Subscription:
     name: str
     kinds: frozenset[str] = frozenset()  # empty: every kind
     min_severity: Severity = Severity.INFO
-    zones: frozenset[str] = frozenset()  # empty: anywhere (also alerts outside every zone)
+    zones: frozenset[str] = frozenset()  # empty: anywhere (also alerts outside every zone); else any listed zone
     include_tests: bool = True
 
     def wants(self, event: AlertEvent) -> bool:
@@ -28,8 +28,8 @@ class Subscription:
             return False
         if event.severity.rank > self.min_severity.rank:
             return False
-        if self.zones and (event.zone is None or event.zone.id not in self.zones):
-            return False
+        if self.zones and not any(z.id in self.zones for z in (*event.zones, *((event.zone,) if event.zone else ()))):
+            return False  # any zone the alert is in matches (a boat in two overlapping zones concerns both)
         return self.include_tests or not event.test
 
 

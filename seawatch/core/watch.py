@@ -28,6 +28,7 @@ from seawatch.core.fleet import UNTIMED, Vessel
 from seawatch.core.geo import ShoreDistance
 from seawatch.core.model import PositionReport, Report, SafetyText
 from seawatch.core.rules import Rules
+from seawatch.core.trips import Trips
 from seawatch.core.zones import Zone, ZoneIndex, ZoneKind
 
 DRILL_PREFIX = "drill:"  # tag-block source of drill transmissions (seawatch drill)
@@ -46,6 +47,7 @@ class Watch:
         self.zones = zones or ZoneIndex(())
         self.book = AlertBook(self.rules.alerts, self.rules.distress)
         self.ctx = Context(self.zones, self.rules, shore, self.book)
+        self.trips = self.ctx.trips = Trips(self.ctx)
         self.feed = FeedHealth(self.ctx)
         self.distress = DistressDetector(self.ctx)
         # Order matters a little: rescue alerts (distress, drifting) open before the
@@ -123,7 +125,8 @@ class Watch:
         zones = self.zones.at(lat, lon)
         classes = self._classes.get(zones)
         if classes is None:
-            risk = tuple(z for z in zones if z.kind is ZoneKind.RISK)
+            # the most specific (smallest) risk zone first: its name and rules are the alert's
+            risk = tuple(sorted((z for z in zones if z.kind is ZoneKind.RISK), key=lambda z: (z.geometry.area, z.id)))
             classes = self._classes[zones] = (risk, any(z.kind is ZoneKind.PORT for z in zones))
         sog = report.sog_kn
         fix = Fix(
@@ -152,6 +155,7 @@ class Watch:
             for detector in self._always:
                 detector.on_fix(fix, out)
             return
+        self.trips.on_fix(fix)
         if sog is not None and sog > self._fast_kn:
             # Under way: the slow-vessel detectors only need to hear it if they hold state for it.
             for detector in self._always:
@@ -206,5 +210,6 @@ class Watch:
     def forget(self, mmsi: int) -> None:
         """The fleet forgot a vessel (silent for its time-to-live): so do the detectors."""
         self._drill.discard(mmsi)
+        self.trips.forget(mmsi)
         for detector in self.detectors:
             detector.forget(mmsi)

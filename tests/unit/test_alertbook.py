@@ -112,41 +112,95 @@ def test_worse_severity_updates_at_once_and_is_kept() -> None:
     events = apply_all(book, [drift(0), drift(10, severity=Severity.HIGH), drift(20, severity=Severity.MEDIUM)])
     assert summary(events) == [("alert.opened", 1, 0.0), ("alert.updated", 2, 10.0)]
     assert events[1].severity is Severity.HIGH
-    # a later update for another reason keeps the worst severity seen
-    later = book.apply(drift(30, severity=Severity.LOW, notable=True))
+    # a later update for another reason (after the minimum interval) keeps the worst severity seen
+    later = book.apply(drift(910, severity=Severity.LOW, notable=True))
     assert [(e.event.value, e.severity) for e in later] == [("alert.updated", Severity.HIGH)]
 
 
-def test_notable_finding_updates_at_once() -> None:
-    book = AlertBook()
+def test_a_notable_finding_waits_for_the_minimum_interval() -> None:
+    """A change only the detector can see is material, but not more often than the interval allows."""
+    book = AlertBook(AlertBookRules(update_min_interval_s=900.0))
     events = apply_all(book, [drift(0), drift(5, evidence={"risk_score": 0.9}, notable=True)])
-    assert summary(events) == [("alert.opened", 1, 0.0), ("alert.updated", 2, 5.0)]
-    assert events[1].evidence == {"risk_score": 0.9}
+    assert summary(events) == [("alert.opened", 1, 0.0)]
+    # the next finding after the interval carries the change out, with the newest evidence
+    events += apply_all(book, [drift(899, evidence={"risk_score": 0.9}), drift(900, evidence={"risk_score": 0.95})])
+    assert summary(events) == [("alert.opened", 1, 0.0), ("alert.updated", 2, 900.0)]
+    assert events[1].evidence == {"risk_score": 0.95}
+    # published: the notable mark is spent
+    assert book.apply(drift(1900, evidence={"risk_score": 0.95})) == []
 
 
-def test_a_move_of_update_move_m_updates_at_once() -> None:
-    book = AlertBook()
+def test_a_move_of_update_move_m_updates_once_the_interval_passed() -> None:
+    book = AlertBook(AlertBookRules(update_min_interval_s=900.0, update_move_m=1852.0))
     near_lat, near_lon = destination(LAT, LON, 90.0, 1000.0)
     far_lat, far_lon = destination(LAT, LON, 90.0, 1900.0)
-    events = apply_all(book, [drift(0), drift(60, lat=near_lat, lon=near_lon), drift(120, lat=far_lat, lon=far_lon)])
-    assert summary(events) == [("alert.opened", 1, 0.0), ("alert.updated", 2, 120.0)]
-    assert (events[1].lat, events[1].lon) == (far_lat, far_lon)
-
-
-def test_quiet_interval_passed_with_changed_evidence_updates() -> None:
-    book = AlertBook(AlertBookRules(update_min_interval_s=600.0))
     events = apply_all(
         book,
         [
             drift(0),
-            drift(300, evidence={"risk_score": 0.85}),  # changed, but inside the quiet interval
-            drift(600, evidence={"risk_score": 0.8}),  # interval over, but the same as published
-            drift(601, evidence={"risk_score": 0.85}),  # interval over and changed
-            drift(900, evidence={"risk_score": 0.9}),  # changed, quiet again since 601
-            drift(1201, evidence={"risk_score": 0.9}),
+            drift(60, lat=far_lat, lon=far_lon),  # moved far enough, but too soon
+            drift(900, lat=near_lat, lon=near_lon),  # interval over, but not far enough from the last event
+            drift(960, lat=far_lat, lon=far_lon),  # both
+            drift(2000, lat=far_lat, lon=far_lon),  # interval over, not moved since
         ],
     )
-    assert summary(events) == [("alert.opened", 1, 0.0), ("alert.updated", 2, 601.0), ("alert.updated", 3, 1201.0)]
+    assert summary(events) == [("alert.opened", 1, 0.0), ("alert.updated", 2, 960.0)]
+    assert (events[1].lat, events[1].lon) == (far_lat, far_lon)
+
+
+def test_a_move_is_not_material_for_a_zone_entry() -> None:
+    """A vessel that entered a zone moves on by design; the map shows where, partners need no webhook."""
+    book = AlertBook()
+    far_lat, far_lon = destination(LAT, LON, 90.0, 20_000.0)
+    entry = [
+        Finding(Kind.ZONE_ENTRY, (BOAT.mmsi,), at(s), Severity.HIGH, "entered", {}, lat=la, lon=lo, zone_key="a")
+        for s, la, lo in ((0, LAT, LON), (3600, far_lat, far_lon))
+    ]
+    assert summary(apply_all(book, list(entry))) == [("alert.opened", 1, 0.0)]
+
+
+def test_evidence_that_changed_without_a_material_change_publishes_nothing() -> None:
+    """Durations grow and speeds change on every report: not news. A factor gained or lost is."""
+    book = AlertBook(AlertBookRules(update_min_interval_s=600.0))
+    events = apply_all(
+        book,
+        [
+            drift(0, evidence={"risk_score": 0.8, "factors": {"slow": 0.2, "small": 0.2}}),
+            drift(300, evidence={"risk_score": 0.85, "factors": {"slow": 0.2, "small": 0.2}}),
+            drift(601, evidence={"risk_score": 0.85, "factors": {"slow": 0.2, "small": 0.2}, "duration_s": 601}),
+            drift(1201, evidence={"risk_score": 0.9, "factors": {"slow": 0.2, "small": 0.2}, "duration_s": 1201}),
+            drift(1300, evidence={"risk_score": 0.7, "factors": {"slow": 0.2}}),  # a factor lost: material
+            drift(1400, evidence={"risk_score": 0.9, "factors": {"slow": 0.2, "small": 0.2}}),  # regained: too soon
+        ],
+    )
+    assert summary(events) == [("alert.opened", 1, 0.0), ("alert.updated", 2, 1300.0)]
+    assert events[1].evidence["factors"] == {"slow": 0.2}
+    # what was not published is not lost: the next event (here a resolution) carries the newest evidence
+    (resolved,) = book.apply(clear(Kind.DRIFTING, (BOAT.mmsi,), 1500))
+    assert resolved.evidence["factors"] == {"slow": 0.2, "small": 0.2}
+
+
+def test_an_eta_in_another_band_is_material() -> None:
+    book = AlertBook(AlertBookRules(update_min_interval_s=900.0))
+
+    def heading(seconds: float, eta_s: float) -> Finding:
+        return Finding(
+            Kind.DISEMBARKATION, (BOAT.mmsi,), at(seconds), Severity.HIGH, "heading in", {"eta_s": eta_s},
+            lat=LAT, lon=LON, zone_key="landing",
+        )  # fmt: skip
+
+    events = apply_all(
+        book,
+        [
+            heading(0, 5 * 3600),  # band 3-6 h
+            heading(900, 4 * 3600),  # the same band
+            heading(1800, 2.5 * 3600),  # 1-3 h: another band
+            heading(1900, 0.5 * 3600),  # within the hour, but too soon
+            heading(2700, 0.4 * 3600),
+        ],
+    )
+    assert summary(events) == [("alert.opened", 1, 0.0), ("alert.updated", 2, 1800.0), ("alert.updated", 3, 2700.0)]
+    assert [book.eta_band(s) for s in (0, 3599, 3600, 6 * 3600, 10**6)] == [0, 0, 1, 3, 5]
 
 
 def test_alerts_are_per_kind_subject_zone_and_test_flag() -> None:
@@ -166,11 +220,12 @@ def test_alerts_are_per_kind_subject_zone_and_test_flag() -> None:
 
 # ----------------------------------------------------------- ids and sequences
 def lifecycle(book: AlertBook) -> list[AlertEvent]:
-    events = apply_all(book, [drift(0), drift(10, severity=Severity.HIGH), drift(700, evidence={"risk_score": 1})])
-    ack = book.acknowledge(events[0].id, at(800), by="mrcc-jakarta", note="vessel tasked")
+    factors = {"risk_score": 1, "factors": {"not_under_command": 0.25}}
+    events = apply_all(book, [drift(0), drift(10, severity=Severity.HIGH), drift(910, evidence=factors)])
+    ack = book.acknowledge(events[0].id, at(1000), by="mrcc-jakarta", note="vessel tasked")
     assert ack is not None
     events.append(ack)
-    events.extend(book.apply(clear(Kind.DRIFTING, (BOAT.mmsi,), 900)))
+    events.extend(book.apply(clear(Kind.DRIFTING, (BOAT.mmsi,), 1100)))
     return events
 
 
@@ -179,9 +234,9 @@ def test_sequence_numbers_increase_by_one_over_the_lifecycle() -> None:
     assert summary(events) == [
         ("alert.opened", 1, 0.0),
         ("alert.updated", 2, 10.0),
-        ("alert.updated", 3, 700.0),
-        ("alert.acknowledged", 4, 800.0),
-        ("alert.resolved", 5, 900.0),
+        ("alert.updated", 3, 910.0),
+        ("alert.acknowledged", 4, 1000.0),
+        ("alert.resolved", 5, 1100.0),
     ]
     assert [e.status for e in events] == [Status.OPEN] * 3 + [Status.ACKNOWLEDGED, Status.RESOLVED]
     assert len({e.id for e in events}) == 1
@@ -333,7 +388,7 @@ def test_operator_acknowledge_and_resolve_carry_by_and_note() -> None:
     )
     assert book.acknowledge(opened.id, at(70), by="someone") is None  # already acknowledged
     # a later finding keeps the acknowledged status and clears the operator fields
-    (update,) = book.apply(drift(80, notable=True))
+    (update,) = book.apply(drift(80, severity=Severity.HIGH))
     assert (update.status, update.by, update.note) == (Status.ACKNOWLEDGED, None, None)
     resolved = book.resolve(opened.id, at(120), by="mrcc-jakarta")
     assert resolved is not None

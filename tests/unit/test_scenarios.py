@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SCENARIO_DIR = ROOT / "replay_data" / "scenarios"
 EXPECTED_FILES = sorted(SCENARIO_DIR.glob("*.expected.json"))
 NAMES = [p.name.removesuffix(".expected.json") for p in EXPECTED_FILES]
-QUIET = ("malacca_normal", "port_anchorage")  # normal traffic: no alert of any kind
+# normal traffic of the region: no alert of any kind
+QUIET = ("malacca_normal", "port_anchorage", "fishing_ground", "pleasure_craft")
 FULL_RECALL = ("distress", "zone_entry")  # a missed distress or entry is never acceptable
 MIN_RECALL = 0.95  # every other kind
 BEACON_PREFIXES = (970, 972, 974)  # AIS-SART, MOB, EPIRB-AIS (ITU-R M.585)
@@ -62,13 +63,21 @@ class Expected:
     test: bool
     zone: str | None
     why: str
+    max_updates: int | None = None
 
     @classmethod
     def parse(cls, item: dict[str, Any]) -> Expected:
         mmsis = {item.get("mmsi")}
         if item.get("other_mmsi") is not None:
             mmsis.add(item["other_mmsi"])
-        return cls(item["kind"], frozenset(mmsis), bool(item.get("test", False)), item.get("zone"), item.get("why", ""))
+        return cls(
+            item["kind"],
+            frozenset(mmsis),
+            bool(item.get("test", False)),
+            item.get("zone"),
+            item.get("why", ""),
+            item.get("max_updates"),
+        )
 
     def accepts(self, alert: Opened) -> bool:
         return (
@@ -262,6 +271,32 @@ def test_disembarkation_alerts_carry_an_eta(replays: dict[str, Replay]) -> None:
     assert opened
     for ev in opened:
         assert "eta" in ev.evidence and "eta_s" in ev.evidence, alert_event_json(ev)
+
+
+def updates_of(r: Replay, alert_id: str) -> int:
+    return sum(1 for ev in r.events if ev.id == alert_id and ev.event is EventType.UPDATED)
+
+
+def test_alerts_update_only_on_material_change(replays: dict[str, Replay], capsys: pytest.CaptureFixture[str]) -> None:
+    """Every update is a webhook to every partner: the expected files bound the updates of an alert."""
+    rows: list[str] = []
+    over: list[str] = []
+    bounded = 0
+    for name in NAMES:
+        wanted, got = expected(name), replays[name].opened
+        for i, j in match(wanted, got).items():
+            n = updates_of(replays[name], got[j].id)
+            bound = wanted[i].max_updates
+            rows.append(f"{name:24} {got[j].label():60} {n:3} updates" + (f" (at most {bound})" if bound else ""))
+            if bound is not None:
+                bounded += 1
+                if n > bound:
+                    over.append(f"{name}: {got[j].label()} {n} updates > {bound}")
+    with capsys.disabled():
+        print("\n\nupdates per alert (alert.updated events)")
+        print("\n".join(rows))
+    assert bounded >= 3, "the expected files bound the updates of the drifting boats"
+    assert not over, "\n".join(over)
 
 
 def test_replay_is_byte_identical(replays: dict[str, Replay]) -> None:

@@ -325,7 +325,7 @@ def test_unknown_table() -> None:
     problems = rules_problems({"loitring": {"max_speed_kn": 1.0}})
     assert problems == [
         "alerts/my.toml: [loitring]: unknown table (known: vessel, alerts, distress, zone_entry, loitering, "
-        "drifting, dark, feed, rendezvous, disembarkation, zone)"
+        "drifting, dark, feed, rendezvous, disembarkation, local, zone)"
     ]
 
 

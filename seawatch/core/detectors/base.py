@@ -20,6 +20,7 @@ from seawatch.core.zones import Zone, ZoneIndex, ZoneKind
 
 if TYPE_CHECKING:
     from seawatch.core.alertbook import AlertBook
+    from seawatch.core.trips import Trips
 
 Output = list[Finding | Clearance]
 R = TypeVar("R")
@@ -44,6 +45,23 @@ class Context:
         self.shore = shore
         self.book = book
         self.disembarkation_zones = zones.of_kind(ZoneKind.DISEMBARKATION)
+        self.trips: Trips | None = None  # set by the watch: where each vessel's trip began (local traffic)
+
+    def local(self, mmsi: int, now: datetime) -> bool:
+        """Whether the vessel is on a trip from its own coast (local traffic, not a crossing)."""
+        return self.trips is not None and self.trips.is_local(mmsi, now)
+
+    def interest(self, vessel: Vessel, now: datetime, wanted: tuple[str, ...]) -> bool | None:
+        """Whether a detector whose rules list ``wanted`` groups should look at this vessel now.
+
+        ``None`` while the vessel is too new to judge (its static data may still come). A vessel
+        that something came alongside (an open rendezvous alert) counts whatever it is: a large,
+        identified ship is routine until a small boat stops beside it.
+        """
+        groups = vessel_groups(vessel, now, self.rules.vessel)
+        if counts(groups, wanted) or self.book.alongside(vessel.mmsi):
+            return True
+        return None if groups is None else False
 
     def offshore_m(self, lat: float, lon: float) -> float | None:
         """Metres to the nearest land, or ``None`` when no coastline dataset is configured."""
@@ -159,11 +177,21 @@ class Detector(Protocol):
 SMALL, UNIDENTIFIED, FISHING, UNKNOWN_TYPE = "small", "unidentified", "fishing", "unknown_type"
 
 
+# The groups that make a vessel one this service is about, by default (README, "Vessels of
+# interest"): boats that carry people across these seas are unidentified, of no declared type
+# (small craft whose transponder says nothing of them) or fishing boats. Identified pleasure
+# craft, passenger ships, tugs, pilot, SAR and law-enforcement vessels and large identified
+# ships are not, unless something comes alongside them (:meth:`Context.interest`).
+OF_INTEREST = ("unidentified", "unknown_type", "fishing")
+
+
 def vessel_groups(vessel: Vessel, now: datetime, rules: VesselRules) -> frozenset[str] | None:
     """The groups a vessel belongs to, or ``None`` while it is too new to judge.
 
     A vessel without static data is not judged until it has been heard for
     ``identify_grace_s``: merchant ships send their voyage data every 6 minutes.
+    Detectors call this whenever they judge (not once when they start watching), so
+    static data that arrives after the first positions changes the judgement at once.
     """
     groups: set[str] = set()
     if not vessel.mmsi_valid:
@@ -184,6 +212,9 @@ def vessel_groups(vessel: Vessel, now: datetime, rules: VesselRules) -> frozense
             groups.add(UNKNOWN_TYPE)
     elif ship_type == 30:
         groups.add(FISHING)
+    last = vessel.last_position
+    if last is not None and last.nav_status == ENGAGED_IN_FISHING:
+        groups.add(FISHING)  # says it is fishing, whatever its type field
     if length is not None and 0 < length < rules.small_length_max_m:
         groups.add(SMALL)
     elif (length is None or length == 0) and vessel.ais_class == "B":

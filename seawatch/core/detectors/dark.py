@@ -28,6 +28,7 @@ from seawatch.core.detectors.base import (
     vessel_info,
 )
 from seawatch.core.detectors.feed import FeedHealth
+from seawatch.core.fleet import Vessel
 from seawatch.core.rules import DarkRules
 
 _FORGET_AFTER = timedelta(days=7)  # a candidate silent this long is dropped (its alert stays open)
@@ -44,12 +45,15 @@ class _Candidate:
     threshold_s: float
     expected_s: float
     zone: ZoneRef
+    zones: tuple[ZoneRef, ...]
     vessel: VesselInfo
     name: str
     vulnerable: bool
     min_gap_s: float
     multiple: float
     judged_until: datetime
+    subject: Vessel  # the fleet's record: static data that arrives later is seen when the silence is judged
+    vessels: tuple[str, ...]
     alerted: bool = False
 
 
@@ -63,11 +67,13 @@ class DarkDetector:
         self._skip: dict[int, datetime] = {}  # vessels judged not watched, until then
         self._rules = RulesByZone[DarkRules](ctx, "dark")
 
-    @staticmethod
-    def _home(fix: Fix, rules: DarkRules) -> bool:
-        """Stopped right by the shore: at its beach or mooring, where switching off is routine."""
+    def _home(self, fix: Fix, rules: DarkRules) -> bool:
+        """Stopped by the shore or at its own coast: at its beach or mooring, where switching off is routine."""
         if rules.home_offshore_m <= 0 or fix.sog is None or fix.sog >= _STOPPED_KN:
             return False
+        trips = self.ctx.trips
+        if trips is not None and trips.at_home(fix.vessel.mmsi):
+            return True  # moored at its own coast (local traffic), never on a departure coast
         offshore = fix.offshore_m
         return offshore is not None and offshore < rules.home_offshore_m
 
@@ -126,12 +132,15 @@ class DarkDetector:
             threshold_s=max(rules.min_gap_s, rules.expected_multiple * expected),
             expected_s=expected,
             zone=zone.ref,
+            zones=tuple(z.ref for z in fix.risk),
             vessel=vessel_info(fix.vessel),
             name=label(fix.vessel),
             vulnerable=watched or (groups is not None and UNIDENTIFIED in groups),
             min_gap_s=rules.min_gap_s,
             multiple=rules.expected_multiple,
             judged_until=fix.t + _JUDGE_AGAIN,
+            subject=fix.vessel,
+            vessels=rules.vessels,
         )
 
     def on_tick(self, now: datetime, out: Output) -> None:
@@ -144,6 +153,11 @@ class DarkDetector:
                 continue
             listening = self.feed.listening_s(c.source, c.last_seen, now)
             if listening < c.threshold_s:
+                continue
+            if not self.ctx.book.has_open_alert_about(mmsi) and not counts(
+                vessel_groups(c.subject, now, self.ctx.rules.vessel), c.vessels
+            ):
+                del self._candidates[mmsi]  # its static data, come since, says it is not a craft of interest
                 continue
             c.alerted = True
             outage_s = (now - c.last_seen).total_seconds() - listening
@@ -170,6 +184,7 @@ class DarkDetector:
                     lon=c.lon,
                     vessel=c.vessel,
                     zone=c.zone,
+                    zones=c.zones,
                 )
             )
 

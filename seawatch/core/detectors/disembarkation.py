@@ -5,8 +5,9 @@ distress, drifting or report alert for ``min_alongside_s`` (a rescuer that stopp
 beside the boat), or when it is itself the subject of such an alert. A linked
 vessel under way whose course line reaches a disembarkation zone within
 ``max_eta_s`` for ``heading_fixes`` fixes in a row raises the alert, with the ETA
-at its present speed; it resolves when the vessel arrives or turns away. The
-ETA is refreshed when it moves by a quarter of an hour or more.
+at its present speed; it resolves when the vessel arrives or turns away. Every look
+(twice a minute) gives the alert book the latest ETA; the book publishes an update
+when the ETA moves into another band (``alerts.eta_bands_s``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from seawatch.core.geo import KN_TO_MS, METRES_PER_NM, fast_distance_m
 from seawatch.core.zones import Zone, ZoneKind
 
 RESCUE_KINDS = (Kind.DISTRESS, Kind.DRIFTING, Kind.REPORT)
-_ETA_NOTABLE_S = 900.0  # republish when the ETA moves by this much
 _TURNED_AWAY_S = 1800.0  # the alert resolves after the course has missed the zone this long
 _LOOK_EVERY_S = 30.0  # course lines and alongside checks at most twice a minute per vessel
 
@@ -34,7 +34,6 @@ class _Link:
     heading: dict[str, int] = field(default_factory=dict)  # zone id -> consecutive fixes heading there
     alerted_zone: str | None = None
     last_look: datetime | None = None
-    last_eta: datetime | None = None
     missed_since: datetime | None = None
 
 
@@ -140,11 +139,7 @@ class DisembarkationDetector:
         link.missed_since = None
         eta_s = dist_m / (sog * KN_TO_MS)
         eta = fix.t + timedelta(seconds=eta_s)
-        first = link.alerted_zone is None
-        if not first and link.last_eta is not None and abs((eta - link.last_eta).total_seconds()) < _ETA_NOTABLE_S:
-            return
         link.alerted_zone = zone.id
-        link.last_eta = eta
         destination = (fix.vessel.destination or "").strip().upper()
         out.append(
             Finding(
@@ -174,7 +169,6 @@ class DisembarkationDetector:
                 lon=fix.lon,
                 vessel=vessel_info(fix.vessel),
                 zone=zone.ref,
-                notable=True,
             )
         )
 
@@ -189,7 +183,6 @@ class DisembarkationDetector:
         zone = self.ctx.zones.by_id[link.alerted_zone]
         out.append(Clearance(Kind.DISEMBARKATION, (fix.vessel.mmsi,), fix.t, "changed course", zone_key=zone.id))
         link.alerted_zone = None
-        link.last_eta = None
         link.missed_since = None
 
     def on_tick(self, now: datetime, out: Output) -> None:

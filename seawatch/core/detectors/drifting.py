@@ -1,13 +1,20 @@
 """Drifting: signs of a boat adrift or unseaworthy, as a risk score with named factors.
 
 The factors and their weights are rules; the evidence lists the ones present, so an
-operator sees *why* (e.g. ``not_under_command 0.5 + slow_in_open_water 0.25``).
+operator sees *why* (e.g. ``not_under_command 0.25 + slow_in_open_water 0.15``). The
+score is the weight of the factors present divided by the weight of all factors, so it
+lies between 0 and 1 whatever weights an operator sets (with the default weights, which
+add up to 1, it is their plain sum).
 Three gates keep routine shipping and loitering out: the vessel must be slow in
-open water; it must show a vulnerability (not under command, a small craft, or
-unidentified), so a large, identified ship merely waiting at sea never counts;
-and something must say the hull is carried rather than held or steered (not under
-command, course apart from heading, or a slow steady drift), so a boat waiting on
-one spot is loitering, not drifting.
+open water; it must be a craft of interest (``vessels``: unidentified, of no declared
+type, or fishing; or anything something came alongside), so a large identified ship
+waiting for orders, an identified yacht becalmed or a ferry never counts; and something
+must say the hull is carried rather than held or steered (not under command, course
+apart from heading, or a slow steady drift), so a boat waiting on one spot is
+loitering, not drifting. Fishing vessels and boats on a local trip from their own coast
+work slowly for hours: for them the alert waits ``working_min_duration_s`` (hauling nets
+lasts hours, not half a day), and the small-craft and steady-drift signs count only
+after that.
 The score must hold for ``min_duration_s`` before an alert opens; the course/heading
 factor is judged over the last ten fixes, so one noisy heading does not flap it.
 """
@@ -98,23 +105,33 @@ class DriftingDetector:
         if fix.heading is not None and fix.cog is not None and sog >= 0.2:
             st.mismatch.append(angle_diff_deg(fix.heading, fix.cog) >= rules.mismatch_deg)
         st.track.append((fix.t, fix.lat, fix.lon, sog))
-        factors = self._factors(fix, st, rules)
-        if factors is None:  # no vulnerability: the clock of "slow and vulnerable at sea" stops
+        interest = self.ctx.interest(fix.vessel, fix.t, rules.vessels)
+        if not interest:  # not (or not yet) a craft of interest: the clock of "slow at sea" stops
             st.since = None
-            self._calm(mmsi, st, fix, out)
+            if interest is False and st.alerted:
+                self._end(mmsi, st, fix, "identified: not a craft of interest", out)
+            else:
+                self._calm(mmsi, st, fix, out)
             return
         if st.since is None:
             st.since = fix.t
-        score = sum(factors.values())
+        duration = (fix.t - st.since).total_seconds()
+        working = fix.vessel.ship_type == FISHING or self.ctx.local(mmsi, fix.t)
+        if working and not self.ctx.book.alongside(mmsi):
+            min_duration = rules.working_min_duration_s
+            working = duration < min_duration  # past it, every sign counts
+        else:
+            min_duration = rules.min_duration_s
+            working = False
+        factors = self._factors(fix, st, rules, working)
+        score = round(sum(factors.values()) / _total_weight(rules), 6)  # 0.15 + 0.1 … is exactly what it says
         carried = bool({"not_under_command", "course_heading_mismatch", "steady_drift"} & factors.keys())
         if carried and score >= rules.score_threshold:
             st.low_since = None
-            duration = (fix.t - st.since).total_seconds()
-            if duration >= rules.min_duration_s:
-                notable = st.alerted and tuple(sorted(factors)) != st.factors
+            if duration >= min_duration:
                 st.alerted = True
                 st.factors = tuple(sorted(factors))
-                out.append(self._finding(fix, factors, score, duration, st, notable))
+                out.append(self._finding(fix, factors, score, duration, st, rules))
             return
         self._calm(mmsi, st, fix, out)
 
@@ -127,22 +144,19 @@ class DriftingDetector:
         elif (fix.t - st.low_since).total_seconds() >= _CALM_S:
             self._end(mmsi, st, fix, "no longer drifting", out)
 
-    def _factors(self, fix: Fix, st: _Drift, rules: DriftingRules) -> dict[str, float] | None:
-        """The factors present, or ``None`` when the vessel shows no vulnerability."""
+    def _factors(self, fix: Fix, st: _Drift, rules: DriftingRules, working: bool) -> dict[str, float]:
+        """The factors present; ``working``: a fishing or local boat still within its working hours."""
         groups = vessel_groups(fix.vessel, fix.t, self.ctx.rules.vessel) or frozenset()
-        fishing = fix.vessel.ship_type == FISHING
         factors: dict[str, float] = {"slow_in_open_water": rules.w_slow_in_open_water}
         if fix.status == NOT_UNDER_COMMAND:
             factors["not_under_command"] = rules.w_not_under_command
-        if SMALL in groups and not fishing:  # fishing boats are small and slow by trade
+        if SMALL in groups and not working:  # fishing boats are small and slow by trade
             factors["small_craft"] = rules.w_small_craft
         if UNIDENTIFIED in groups:
             factors["unidentified"] = rules.w_unidentified
-        if not ({"not_under_command", "small_craft", "unidentified"} & factors.keys()):
-            return None  # a ship merely waiting at sea is not adrift
         if len(st.mismatch) >= 3 and sum(st.mismatch) * 2 >= len(st.mismatch):
             factors["course_heading_mismatch"] = rules.w_course_heading_mismatch
-        if not fishing and _steady_drift(st.track):
+        if not working and _steady_drift(st.track):  # drift nets drift too
             factors["steady_drift"] = rules.w_steady_drift
         if fix.risk:
             factors["in_risk_zone"] = rules.w_in_risk_zone
@@ -152,11 +166,12 @@ class DriftingDetector:
         return factors
 
     def _finding(
-        self, fix: Fix, factors: dict[str, float], score: float, duration: float, st: _Drift, notable: bool
+        self, fix: Fix, factors: dict[str, float], score: float, duration: float, st: _Drift, rules: DriftingRules
     ) -> Finding:
         vessel = fix.vessel
         zone = fix.risk[0] if fix.risk else None
-        severity = Severity.HIGH if score >= 0.9 or "not_under_command" in factors else Severity.MEDIUM
+        high = score >= rules.high_score or "not_under_command" in factors
+        severity = Severity.HIGH if high else Severity.MEDIUM
         named = ", ".join(f.replace("_", " ") for f in sorted(factors, key=lambda f: (-factors[f], f)))
         offshore = fix.offshore_m
         return Finding(
@@ -180,7 +195,7 @@ class DriftingDetector:
             lon=fix.lon,
             vessel=vessel_info(vessel),
             zone=zone.ref if zone else None,
-            notable=notable,
+            zones=tuple(z.ref for z in fix.risk),
         )
 
     def _end(self, mmsi: int, st: _Drift, fix: Fix, reason: str, out: Output) -> None:
@@ -197,6 +212,27 @@ class DriftingDetector:
 
     def forget(self, mmsi: int) -> None:
         self._state.pop(mmsi, None)
+
+
+_WEIGHTS = tuple(
+    f"w_{name}"
+    for name in (
+        "not_under_command",
+        "slow_in_open_water",
+        "course_heading_mismatch",
+        "steady_drift",
+        "small_craft",
+        "unidentified",
+        "in_risk_zone",
+        "far_from_shore",
+    )
+)
+
+
+def _total_weight(rules: DriftingRules) -> float:
+    """The weight of all factors: the score's denominator (1 with the default weights)."""
+    total = sum(getattr(rules, name) for name in _WEIGHTS)
+    return total if total > 0 else 1.0
 
 
 def _steady_drift(track: deque[tuple[datetime, float, float, float]]) -> bool:

@@ -5,6 +5,12 @@ window of fixes, thinned to one per ``sample_s``, loses its oldest fixes while i
 extent exceeds ``max_diameter_m``; when what remains spans ``min_duration_s`` at a
 mean speed under ``max_speed_kn``, the vessel is loitering. Only slow vessels hold
 a window, so the cost follows the few that stop, not the many that pass.
+
+Who loiters is judged every time the window is looked at, not once when it opens:
+static data that arrives after the first positions (a fishing boat's type 24, a
+merchant ship's type 5) ends the window, or closes an alert already open. By default
+only unidentified craft and craft of no declared type count (``vessels``), and any
+vessel something came alongside; a boat on a local trip from its own coast never does.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ _DRIFT_STRAIGHTNESS = 0.6
 class _Window:
     samples: list[tuple[datetime, float, float, float | None]] = field(default_factory=list)
     alerted: bool = False
+    alongside: bool = False  # something came alongside during this stop: it counts until it moves on
 
 
 class LoiteringDetector:
@@ -71,6 +78,12 @@ class LoiteringDetector:
             if fix.status is not None and fix.status in rules.exempt_nav_statuses:
                 return  # fishing or towing; a status typed in later does not close an open alert
             window = self._windows[mmsi] = _Window()
+        elif fix.vessel.ship_type in rules.exempt_ship_types:
+            # its static data came after the window opened: a fishing boat, a tug, a pilot …
+            self._end(
+                mmsi, window, fix, f"identified as ship type {fix.vessel.ship_type}, whose work is to stay put", out
+            )
+            return
         samples = window.samples
         if samples and (fix.t - samples[-1][0]).total_seconds() < rules.sample_s:
             return
@@ -84,6 +97,15 @@ class LoiteringDetector:
         speeds = [s[3] for s in samples if s[3] is not None]
         mean_sog = sum(speeds) / len(speeds) if speeds else 0.0
         if mean_sog >= rules.max_speed_kn or not fix.at_sea(rules.min_offshore_m):
+            return
+        window.alongside = window.alongside or self.ctx.book.alongside(mmsi)
+        interest = True if window.alongside else self.ctx.interest(fix.vessel, fix.t, rules.vessels)
+        local = self.ctx.local(mmsi, fix.t) and not window.alongside
+        if not interest or local:
+            if window.alerted and interest is False:
+                self._end(mmsi, window, fix, "identified: not a craft of interest", out)
+            elif window.alerted and local:
+                self._end(mmsi, window, fix, "a local boat near its home coast", out)
             return
         groups = vessel_groups(fix.vessel, fix.t, self.ctx.rules.vessel) or frozenset()
         vulnerable_craft = SMALL in groups or UNIDENTIFIED in groups or fix.status == NOT_UNDER_COMMAND
@@ -117,6 +139,7 @@ class LoiteringDetector:
                 lon=fix.lon,
                 vessel=vessel_info(fix.vessel),
                 zone=zone.ref if zone else None,
+                zones=tuple(z.ref for z in fix.risk),
             )
         )
 

@@ -4,6 +4,13 @@ Slow vessels at sea sit in a grid of 0.01° cells (about 1.1 km, more than twice
 ``max_distance_m``), so finding the neighbours of a fix looks at nine cells, not at
 the fleet. A pair is remembered from the first fix that finds them together; it is
 forgotten when they part (``break_distance_m``), speed up, or one falls silent.
+
+A transfer of people needs a boat: at least one of the two must be a craft of interest
+(``vessels``), and two fishing vessels together are fishing in company (pair trawling),
+not a transfer. Ships waiting for orders side by side are not either. The pair is
+judged when its time together is long enough, and again at every look after that, so
+static data that arrives late closes an alert about two vessels that turn out to be
+fishing together.
 """
 
 from __future__ import annotations
@@ -15,13 +22,16 @@ from datetime import datetime
 from seawatch.core.alerts import Clearance, Finding, Kind, Severity
 from seawatch.core.detectors.base import (
     ANCHORED,
+    FISHING,
     Context,
     Fix,
     Output,
     RulesByZone,
+    counts,
     iso,
     label,
     round_m,
+    vessel_groups,
     vessel_info,
 )
 from seawatch.core.fleet import Vessel
@@ -50,6 +60,7 @@ class _Pair:
     last_together: datetime
     closest_m: float
     alerted: bool = False
+    dismissed: bool = False  # judged not a transfer after an alert closed: no second alert while together
 
 
 class RendezvousDetector:
@@ -110,6 +121,17 @@ class RendezvousDetector:
                 return False
         return True
 
+    def _counts(self, a: _Slow, b: _Slow, rules: RendezvousRules) -> bool | None:
+        """Whether the pair can be a transfer; ``None`` while either vessel is too new to judge."""
+        vessel_rules = self.ctx.rules.vessel
+        ga = vessel_groups(a.vessel, a.t, vessel_rules)
+        gb = vessel_groups(b.vessel, b.t, vessel_rules)
+        if ga is None or gb is None:
+            return None
+        if not (counts(ga, rules.vessels) or counts(gb, rules.vessels)):
+            return False  # ships waiting for orders, side by side
+        return not (FISHING in ga and FISHING in gb)  # two fishing boats together: fishing in company
+
     def _look_around(self, mmsi: int, me: _Slow, rules: RendezvousRules, fix: Fix, out: Output) -> None:
         cx, cy = me.cell
         near: set[int] = set()
@@ -139,9 +161,16 @@ class RendezvousDetector:
             pair.closest_m = min(pair.closest_m, d)
             duration = (me.t - pair.since).total_seconds()
             if duration >= rules.min_duration_s:
-                first = not pair.alerted
-                pair.alerted = True
-                out.append(self._finding(key, pair, d, duration, fix, notable=first))
+                judged = self._counts(me, other, rules)
+                if judged is False and pair.alerted:
+                    # static data came late: two fishing boats, or ships waiting; the pair stays judged
+                    pair.alerted, pair.dismissed = False, True
+                    out.append(
+                        Clearance(Kind.RENDEZVOUS, key, me.t, "identified: fishing in company or routine traffic")
+                    )
+                elif judged and not pair.dismissed:
+                    pair.alerted = True
+                    out.append(self._finding(key, pair, d, duration, fix))
         # pairs this vessel was in that are no longer together
         for key in list(self._pairs_of.get(mmsi, ())):
             if key in together:
@@ -154,9 +183,7 @@ class RendezvousDetector:
             if apart or stale:
                 self._drop_pair(key, me.t, "the vessels separated", out)
 
-    def _finding(
-        self, key: tuple[int, int], pair: _Pair, d: float, duration: float, fix: Fix, notable: bool
-    ) -> Finding:
+    def _finding(self, key: tuple[int, int], pair: _Pair, d: float, duration: float, fix: Fix) -> Finding:
         a, b = self._slow[key[0]], self._slow[key[1]]
         # the larger vessel leads the alert (a mother ship, a rescuer); else the lower MMSI
         first, second = (b, a) if (b.vessel.length_m or 0) > (a.vessel.length_m or 0) else (a, b)
@@ -183,7 +210,7 @@ class RendezvousDetector:
             vessel=vessel_info(first.vessel),
             other=vessel_info(second.vessel),
             zone=zone.ref if zone else None,
-            notable=notable,
+            zones=tuple(z.ref for z in fix.risk),
         )
 
     def _drop_pair(self, key: tuple[int, int], t: datetime, reason: str, out: Output) -> None:
