@@ -1864,8 +1864,9 @@ def pleasure_craft(rng: random.Random, world: World) -> Scenario:
         description=(
             "Eight hours of ten cruising yachts (class B with heading, ship type 37, named, 12-15 m): six leave "
             "their moorings (in Patong Bay off Phuket, at the Telaga marina on Langkawi inside a landing zone), "
-            "four are first heard at sea; they sail at 3-6 kn with course and heading 50-70 degrees apart, lie becalmed for 1-2 hours "
-            "drifting at 0.3-0.7 kn, and sail back to their moorings. Two ferries run their routes and an "
+            "four are first heard at sea; they sail at 3-6 kn with course and heading 50-70 degrees apart, lie "
+            "becalmed for 1-2 hours drifting at 0.3-0.7 kn, and sail back to their moorings. Two ferries run their "
+            "routes and an "
             "offshore supply vessel works on one spot for three hours."
         ),
         duration_s=end,

@@ -22,7 +22,7 @@ from seawatch.core.model import (
 
 POSITION_KEYS = ("lat", "lon", "sog_kn", "cog_deg", "heading_deg", "nav_status")
 STATIC_KEYS = ("name", "callsign", "imo", "ship_type", "length_m", "beam_m", "destination")
-ALL_KEYS = ("mmsi", "msg_type", "observed_at", *POSITION_KEYS, *STATIC_KEYS, "text")
+ALL_KEYS = ("mmsi", "mmsi_valid", "msg_type", "observed_at", *POSITION_KEYS, *STATIC_KEYS, "text")
 
 # Other message types that carry a position: 9 (SAR aircraft) with speed and course,
 # 17 (DGNSS broadcast) and 21 (aid to navigation) with a position only.
@@ -49,6 +49,7 @@ def _static_fields(out: dict[str, Any], s: StaticReport) -> None:
 def report_to_dict(report: Report) -> dict[str, Any]:
     out: dict[str, Any] = {
         "mmsi": report.mmsi,
+        "mmsi_valid": report.mmsi_valid,  # invalid MMSIs (e.g. 009…) are kept and flagged, never dropped
         "msg_type": report.msg_type,
         "observed_at": iso_utc(report.observed_at),
     }

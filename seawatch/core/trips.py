@@ -77,6 +77,8 @@ class Trips:
         just_stopped = not trip.stopped
         trip.stopped = True
         if not just_stopped and trip.checked is not None and (fix.t - trip.checked).total_seconds() < _STOPPED_CHECK_S:
+            if trip.home:
+                trip.start = fix.t  # still at home: the trip begins when it leaves
             return
         trip.checked = fix.t
         trip.home = rules.enabled and self._near_land(fix, rules)

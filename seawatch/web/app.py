@@ -204,8 +204,10 @@ def vessel_properties(vessel: Vessel, risk: Severity | None = None, alerts: int 
     p = vessel.last_position
     return {
         "mmsi": vessel.mmsi,
+        "mmsi_valid": vessel.mmsi_valid,
         "name": vessel.name,
         "callsign": vessel.callsign,
+        "imo": vessel.imo,
         "ship_type": vessel.ship_type,
         "length_m": vessel.length_m,
         "class": vessel.ais_class,

@@ -30,7 +30,7 @@ from seawatch.watchconfig import build_watch
 from tests.e2e.conftest import ROOT, Probe, click_until, open_probe
 
 SCENARIO = ROOT / "replay_data" / "scenarios" / "rescue_disembarkation.nmea"
-SCENARIO_KINDS = {"zone_entry", "drifting", "rendezvous", "disembarkation"}
+SCENARIO_KINDS = {"drifting", "rendezvous", "disembarkation"}  # the boat is first heard inside: no entry
 
 HOSTILE_MMSI = 525_000_666
 HOSTILE_NAME = "<IMG SRC=X ONERROR=ALERT(1)>"

@@ -98,6 +98,9 @@ def test_vessels_alerts_operator_actions_and_audit_log(
         {"msg_type": 1, "mmsi": SHIP, "lat": 6.4, "lon": 96.3, "speed": 12.0, "course": 80.0, "heading": 80},
         now - timedelta(seconds=20),
     )
+    payloads += line(  # an MMSI outside the ITU forms (009…): kept and flagged; far from the SART (not in its SURPIC)
+        {"msg_type": 1, "mmsi": 9123456, "lat": 3.0, "lon": 92.0, "speed": 5.0, "course": 80.0}, now
+    )
     payloads += line({"msg_type": 1, "mmsi": SART, "lat": 6.5, "lon": 96.5, "status": 14, "speed": 0.2}, now)
     publish(mosquitto, f"{topic}/rx", [*payloads, b"!AIVDM,garbage*00"])
     assert wait(lambda: len(client.get("/api/alerts").json()["alerts"]) == 1)
@@ -107,6 +110,7 @@ def test_vessels_alerts_operator_actions_and_audit_log(
     vessels = client.get("/api/vessels").json()
     by_mmsi = {f["properties"]["mmsi"]: f for f in vessels["features"]}
     assert by_mmsi[SHIP]["properties"]["name"] == "KM BAHARI"
+    assert (by_mmsi[SHIP]["properties"]["mmsi_valid"], by_mmsi[9123456]["properties"]["mmsi_valid"]) == (True, False)
     assert by_mmsi[SHIP]["geometry"]["coordinates"] == pytest.approx([96.3, 6.4])
     assert by_mmsi[SART]["properties"]["beacon"] is True and by_mmsi[SART]["properties"]["risk"] == "critical"
     viewport = client.get("/api/vessels", params={"bbox": "96.4,6.45,96.6,6.55"}).json()

@@ -20,12 +20,13 @@ from seawatch.core.decode import nmea_checksum
 
 REPO = Path(__file__).resolve().parents[2]
 
-BASE = {"mmsi", "msg_type", "observed_at"}
+BASE = {"mmsi", "mmsi_valid", "msg_type", "observed_at"}
 POSITION = BASE | {"lat", "lon", "sog_kn", "cog_deg", "heading_deg", "nav_status"}
 STATIC = BASE | {"name", "callsign", "imo", "ship_type", "length_m", "beam_m", "destination"}
 TEXT = BASE | {"text"}
 CSV_HEADER = [
     "mmsi",
+    "mmsi_valid",
     "msg_type",
     "observed_at",
     "lat",
@@ -107,6 +108,7 @@ def sample_lines() -> list[bytes]:
 EXPECTED_ROWS: list[dict[str, Any]] = [
     {
         "mmsi": 227006760,
+        "mmsi_valid": True,
         "msg_type": 1,
         "observed_at": "2023-11-14T22:13:20Z",
         "lat": 49.475577,
@@ -118,6 +120,7 @@ EXPECTED_ROWS: list[dict[str, Any]] = [
     },
     {
         "mmsi": 211000001,
+        "mmsi_valid": True,
         "msg_type": 5,
         "observed_at": None,
         "name": HOSTILE_NAME,
@@ -128,10 +131,11 @@ EXPECTED_ROWS: list[dict[str, Any]] = [
         "beam_m": 5,
         "destination": HOSTILE_DESTINATION,
     },
-    {"mmsi": 970012345, "msg_type": 14, "observed_at": None, "text": "SART ACTIVE"},
-    {"mmsi": 2190048, "msg_type": 4, "observed_at": None, "lat": 55.5, "lon": 12.25},
+    {"mmsi": 970012345, "mmsi_valid": True, "msg_type": 14, "observed_at": None, "text": "SART ACTIVE"},
+    {"mmsi": 2190048, "mmsi_valid": True, "msg_type": 4, "observed_at": None, "lat": 55.5, "lon": 12.25},
     {
         "mmsi": 525000001,
+        "mmsi_valid": True,
         "msg_type": 19,
         "observed_at": None,
         "lat": -10.5,
@@ -150,6 +154,7 @@ EXPECTED_ROWS: list[dict[str, Any]] = [
     },
     {
         "mmsi": 205448890,
+        "mmsi_valid": True,
         "msg_type": 1,
         "observed_at": None,
         "lat": 51.237658,
@@ -180,7 +185,7 @@ def test_decode_writes_documented_json_lines_in_input_order(
     assert main(["decode", str(sample_log), "-o", str(out)]) == 0
     rows = read_jsonl(out)
     assert rows == EXPECTED_ROWS
-    assert list(rows[0]) == CSV_HEADER[:9]  # a position report's keys, in order
+    assert list(rows[0]) == CSV_HEADER[:10]  # a position report's keys, in order
     err = capsys.readouterr().err
     assert "rejected 2:" in err
     assert "not_ais 1" in err
@@ -397,6 +402,7 @@ def test_decode_reads_marinecadastre_csv(tmp_path: Path, capsys: pytest.CaptureF
     assert positions == [
         {
             "mmsi": 525000123,
+            "mmsi_valid": True,
             "msg_type": 18,
             "observed_at": "2024-03-01T02:00:00Z",
             "lat": -10.5,
@@ -409,3 +415,20 @@ def test_decode_reads_marinecadastre_csv(tmp_path: Path, capsys: pytest.CaptureF
     ]
     assert any(r.get("name") == "KM PERAHU" for r in rows)
     assert "bad_csv_row 1" in capsys.readouterr().err
+
+
+def test_an_invalid_mmsi_is_kept_and_flagged_in_json_and_csv(tmp_path: Path) -> None:
+    """MMSIs such as 009… are seen off Thailand and Malaysia: kept, and marked so an analyst can tell."""
+    lines = [
+        *encode({"type": 1, "mmsi": 9123456, "lat": 6.5, "lon": 99.5, "speed": 3.0, "course": 90.0, "status": 0}),
+        *encode({"type": 1, "mmsi": 525000001, "lat": 6.5, "lon": 99.6, "speed": 3.0, "course": 90.0, "status": 0}),
+    ]
+    log = tmp_path / "mixed.nmea"
+    log.write_bytes(b"\n".join(lines) + b"\n")
+    out_json, out_csv = tmp_path / "out.jsonl", tmp_path / "out.csv"
+    assert main(["decode", str(log), "-o", str(out_json)]) == 0
+    assert [(r["mmsi"], r["mmsi_valid"]) for r in read_jsonl(out_json)] == [(9123456, False), (525000001, True)]
+    assert main(["decode", str(log), "-o", str(out_csv), "--format", "csv"]) == 0
+    with out_csv.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["mmsi"], r["mmsi_valid"]) for r in rows] == [("9123456", "False"), ("525000001", "True")]

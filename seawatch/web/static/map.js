@@ -498,7 +498,8 @@
     const name = str(p.name).trim();
     root.appendChild(el("h3", "sw-popup-name", p.beacon ? beaconLabel(mmsi) + " beacon " + mmsi : name || "(no name)"));
     const dl = el("dl");
-    row(dl, "MMSI", String(mmsi));
+    // an MMSI outside the ITU ranges (e.g. 009…) is kept and flagged: the boats that matter often send one
+    row(dl, "MMSI", String(mmsi) + (p.mmsi_valid === false ? " (invalid MMSI)" : ""));
     if (p.beacon) row(dl, "Name", name);
     row(dl, "Call sign", str(p.callsign));
     row(dl, "Type", shipType(p.ship_type));
