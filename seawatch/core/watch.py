@@ -2,28 +2,35 @@
 
 :class:`~seawatch.core.pipeline.Pipeline` hands every report here after the fleet
 has folded it in. Each new, in-order position becomes one :class:`Fix` (its zones
-looked up once) shown to every detector; safety texts go to the distress detector;
-every message feeds feed health. Time-driven work (dark vessels, silent beacons,
-escalations, feed outages) runs in :meth:`Watch.tick`, which the pipeline calls as
-event time advances and a live service calls when the feed is idle.
+looked up once) shown to the detectors of the registry
+(:data:`seawatch.core.detectors.DETECTORS`) according to what each declares it needs
+(:class:`~seawatch.core.detectors.base.Need`): every fix, slow fixes only, untimed
+fixes, beacon signals, safety texts, ticks. Every message feeds feed health.
+Time-driven work (dark vessels, silent beacons, escalations, feed outages) runs in
+:meth:`Watch.tick`, which the pipeline calls as event time advances and a live
+service calls when the feed is idle.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import cast
 
 from seawatch.core.alertbook import AlertBook
 from seawatch.core.alerts import AlertEvent, Clearance, Finding
-from seawatch.core.detectors.base import Context, Detector, Fix
-from seawatch.core.detectors.dark import DarkDetector
-from seawatch.core.detectors.disembarkation import DisembarkationDetector
-from seawatch.core.detectors.distress import DistressDetector
-from seawatch.core.detectors.drifting import DriftingDetector
+from seawatch.core.detectors import DETECTORS, DetectorFactory
+from seawatch.core.detectors.base import (
+    Context,
+    Detector,
+    Fix,
+    Need,
+    SignalDetector,
+    SlowDetector,
+    TickingDetector,
+)
 from seawatch.core.detectors.feed import FeedHealth
-from seawatch.core.detectors.loitering import LoiteringDetector
-from seawatch.core.detectors.rendezvous import RendezvousDetector
-from seawatch.core.detectors.zone_entry import ZoneEntryDetector
 from seawatch.core.fleet import UNTIMED, Vessel
 from seawatch.core.geo import ShoreDistance
 from seawatch.core.model import PositionReport, Report, SafetyText
@@ -42,36 +49,28 @@ class Watch:
         rules: Rules | None = None,
         shore: ShoreDistance | None = None,
         tick_s: float = 10.0,
+        detectors: Sequence[DetectorFactory] = DETECTORS,
     ) -> None:
         self.rules = rules or Rules()
         self.zones = zones or ZoneIndex(())
         self.book = AlertBook(self.rules.alerts, self.rules.distress)
         self.ctx = Context(self.zones, self.rules, shore, self.book)
         self.trips = self.ctx.trips = Trips(self.ctx)
-        self.feed = FeedHealth(self.ctx)
-        self.distress = DistressDetector(self.ctx)
-        # Order matters a little: rescue alerts (distress, drifting) open before the
-        # disembarkation detector looks for rescuers on the same fix.
-        loitering = LoiteringDetector(self.ctx)
-        drifting = DriftingDetector(self.ctx)
-        rendezvous = RendezvousDetector(self.ctx)
-        dark = DarkDetector(self.ctx, self.feed)
-        disembarkation = DisembarkationDetector(self.ctx)
-        zone_entry = ZoneEntryDetector(self.ctx)
-        self.detectors: list[Detector] = [
-            self.distress,
-            zone_entry,
-            loitering,
-            drifting,
-            dark,
-            rendezvous,
-            disembarkation,
+        self.feed = self.ctx.feed = FeedHealth(self.ctx)
+        self.detectors: list[Detector] = [make(self.ctx) for make in detectors]
+        # Routing by declared needs, each list in registry order.
+        self._signals = [cast(SignalDetector, d) for d in self.detectors if Need.BEACONS in d.needs]
+        self._texts = [cast(SignalDetector, d) for d in self.detectors if Need.TEXTS in d.needs]
+        self._untimed = [d for d in self.detectors if Need.UNTIMED_FIXES in d.needs]
+        self._ticking = [cast(TickingDetector, d) for d in self.detectors if Need.TICKS in d.needs]
+        # (detector, itself again when it only needs slow fixes): one pass over fixes under way or not
+        self._fixes: list[tuple[Detector, SlowDetector | None]] = [
+            (d, cast(SlowDetector, d) if Need.SLOW_FIXES in d.needs else None)
+            for d in self.detectors
+            if d.needs & (Need.FIXES | Need.SLOW_FIXES)
         ]
-        # The same detectors in the same order, split for fixes under way (see _fix).
-        self._always: list[Detector] = [self.distress, zone_entry]
-        self._slow: list[LoiteringDetector | DriftingDetector] = [loitering, drifting]
-        self._after: list[Detector] = [dark, rendezvous, disembarkation]
-        self._fast_kn = self._slow_speed_limit_kn()
+        slow = [s for _, s in self._fixes if s is not None]
+        self._fast_kn = max((d.slow_limit_kn() for d in slow), default=0.0)
         self._classes: dict[tuple[Zone, ...], tuple[tuple[Zone, ...], bool]] = {}
         self._shore = self.ctx.offshore_m
         self.fixes = 0
@@ -112,9 +111,11 @@ class Watch:
                     self._fix(vessel, report, when, out)
                 elif vessel.mmsi // 1_000_000 in _BEACON_PREFIXES:
                     # a beacon heard without a usable position is still a beacon signal
-                    self.distress.on_unplaced(vessel, report, when, out)  # type: ignore[arg-type]
+                    for signal in self._signals:
+                        signal.on_unplaced(vessel, report, when, out)  # type: ignore[arg-type]
             elif kind is SafetyText:
-                self.distress.on_text(vessel, report, when, out)  # type: ignore[arg-type]
+                for reader in self._texts:
+                    reader.on_text(vessel, report, when, out)  # type: ignore[arg-type]
         if out:
             self._book(out, events)
 
@@ -146,37 +147,23 @@ class Watch:
         )
         mmsi = vessel.mmsi
         if mmsi // 1_000_000 in _BEACON_PREFIXES:
-            self.distress.on_fix(fix, out)  # a beacon is a signal, not a vessel: no zone entry, loitering, dark
+            for signal in self._signals:  # a beacon is a signal, not a vessel: no zone entry, loitering, dark
+                signal.on_fix(fix, out)
             return
         if report.observed_at is None:
             # An untimed line: where it is counts (zone entry), how long cannot be known. Durations
             # (loitering, drifting, dark, rendezvous, ETA) would otherwise be measured from the
             # stand-in time to a real one: decades.
-            for detector in self._always:
+            for detector in self._untimed:
                 detector.on_fix(fix, out)
             return
         self.trips.on_fix(fix)
-        if sog is not None and sog > self._fast_kn:
-            # Under way: the slow-vessel detectors only need to hear it if they hold state for it.
-            for detector in self._always:
-                detector.on_fix(fix, out)
-            for slow in self._slow:
-                if slow.holds(mmsi):
-                    slow.on_fix(fix, out)
-            for detector in self._after:
-                detector.on_fix(fix, out)
-            return
-        for detector in self.detectors:
+        # Under way, a detector that only needs slow fixes hears the vessel only if it holds state for it.
+        fast = sog is not None and sog > self._fast_kn
+        for detector, slow_only in self._fixes:
+            if fast and slow_only is not None and not slow_only.holds(mmsi):
+                continue
             detector.on_fix(fix, out)
-
-    def _slow_speed_limit_kn(self) -> float:
-        """Above this speed loitering and drifting cannot start (any zone's overrides included)."""
-        limit = 0.0
-        for zone_id, zone_rules in [(None, None), *((z.id, z.rules) for z in self.zones)]:
-            loitering = self.rules.section("loitering", zone_id, zone_rules)
-            drifting = self.rules.section("drifting", zone_id, zone_rules)
-            limit = max(limit, loitering.max_speed_kn, drifting.max_speed_kn)
-        return limit
 
     def _book(self, out: list[Finding | Clearance], events: list[AlertEvent]) -> None:
         apply = self.book.apply
@@ -201,7 +188,7 @@ class Watch:
             self.now = now
         out: list[Finding | Clearance] = []
         self.feed.on_tick(now, out)
-        for detector in self.detectors:
+        for detector in self._ticking:
             detector.on_tick(now, out)
         if out:
             self._book(out, events)

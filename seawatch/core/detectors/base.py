@@ -7,6 +7,7 @@ computed only when a detector asks, because it is the one expensive question.
 
 from __future__ import annotations
 
+import enum
 import itertools
 from collections.abc import Callable
 from datetime import datetime
@@ -20,6 +21,8 @@ from seawatch.core.zones import Zone, ZoneIndex, ZoneKind
 
 if TYPE_CHECKING:
     from seawatch.core.alertbook import AlertBook
+    from seawatch.core.detectors.feed import FeedHealth
+    from seawatch.core.model import PositionReport, SafetyText
     from seawatch.core.trips import Trips
 
 Output = list[Finding | Clearance]
@@ -46,6 +49,7 @@ class Context:
         self.book = book
         self.disembarkation_zones = zones.of_kind(ZoneKind.DISEMBARKATION)
         self.trips: Trips | None = None  # set by the watch: where each vessel's trip began (local traffic)
+        self.feed: FeedHealth | None = None  # set by the watch: which receivers were listening when
 
     def local(self, mmsi: int, now: datetime) -> bool:
         """Whether the vessel is on a trip from its own coast (local traffic, not a crossing)."""
@@ -163,14 +167,67 @@ class Fix:
         return offshore is not None and offshore >= min_offshore_m
 
 
+class Need(enum.Flag):
+    """What a detector is shown. Each detector declares its needs; the watch routes by them.
+
+    A detector added to the registry (:data:`seawatch.core.detectors.DETECTORS`) sees exactly
+    what it declares, so a detector that must see vessels under way (a speed anomaly, say)
+    declares ``FIXES`` and is never hidden behind the slow-speed shortcut.
+    """
+
+    FIXES = enum.auto()
+    """Every new timed position of every vessel, under way or not (beacons excepted)."""
+    SLOW_FIXES = enum.auto()
+    """Positions at or below :meth:`SlowDetector.slow_limit_kn`, and every position of a vessel the
+    detector holds state for (:meth:`SlowDetector.holds`): most traffic is under way, and only the
+    few slow vessels cost anything."""
+    UNTIMED_FIXES = enum.auto()
+    """Positions from logs without timestamps: where a vessel is counts, how long cannot be known."""
+    BEACONS = enum.auto()
+    """AIS-SART, MOB and EPIRB-AIS signals: their positions (also those without a usable position,
+    :meth:`SignalDetector.on_unplaced`) go only to detectors that declare this. A beacon is a signal,
+    not a vessel: it never loiters, enters or goes dark."""
+    TEXTS = enum.auto()
+    """Safety-related texts (messages 12 and 14): :meth:`SignalDetector.on_text`."""
+    TICKS = enum.auto()
+    """Time-driven checks (silences, escalations) as event time advances: :meth:`TickingDetector.on_tick`."""
+
+
 class Detector(Protocol):
+    """One alert kind's detector: pure, fed by the watch according to its declared needs."""
+
     kind: Kind
+    needs: Need
 
     def on_fix(self, fix: Fix, out: Output) -> None: ...
 
+    def forget(self, mmsi: int) -> None: ...
+
+
+class SlowDetector(Detector, Protocol):
+    """A detector that declares ``SLOW_FIXES``."""
+
+    def slow_limit_kn(self) -> float:
+        """Above this speed (under any zone's rules) the detector cannot start holding state."""
+        ...
+
+    def holds(self, mmsi: int) -> bool:
+        """Whether it keeps state for the vessel (then every position of it is shown)."""
+        ...
+
+
+class TickingDetector(Detector, Protocol):
+    """A detector that declares ``TICKS``."""
+
     def on_tick(self, now: datetime, out: Output) -> None: ...
 
-    def forget(self, mmsi: int) -> None: ...
+
+class SignalDetector(Detector, Protocol):
+    """A detector that declares ``BEACONS`` or ``TEXTS``."""
+
+    def on_unplaced(self, vessel: Vessel, report: PositionReport, when: datetime, out: Output) -> None: ...
+
+    def on_text(self, vessel: Vessel | None, text: SafetyText, when: datetime, out: Output) -> None: ...
 
 
 # ----------------------------------------------------------------- vessel groups

@@ -17,6 +17,7 @@ from seawatch.core.detectors.base import (
     UNIDENTIFIED,
     Context,
     Fix,
+    Need,
     Output,
     RulesByZone,
     counts,
@@ -59,10 +60,12 @@ class _Candidate:
 
 class DarkDetector:
     kind = Kind.DARK
+    needs = Need.FIXES | Need.TICKS
 
-    def __init__(self, ctx: Context, feed: FeedHealth) -> None:
+    def __init__(self, ctx: Context) -> None:
+        assert ctx.feed is not None, "the watch sets up feed health before the detectors"
         self.ctx = ctx
-        self.feed = feed
+        self.feed: FeedHealth = ctx.feed
         self._candidates: dict[int, _Candidate] = {}
         self._skip: dict[int, datetime] = {}  # vessels judged not watched, until then
         self._rules = RulesByZone[DarkRules](ctx, "dark")

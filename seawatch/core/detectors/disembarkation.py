@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from seawatch.core.alerts import Clearance, Finding, Kind, Severity
-from seawatch.core.detectors.base import Context, Fix, Output, iso, label, round_m, vessel_info
+from seawatch.core.detectors.base import Context, Fix, Need, Output, iso, label, round_m, vessel_info
 from seawatch.core.geo import KN_TO_MS, METRES_PER_NM, fast_distance_m
 from seawatch.core.zones import Zone, ZoneKind
 
@@ -39,6 +39,7 @@ class _Link:
 
 class DisembarkationDetector:
     kind = Kind.DISEMBARKATION
+    needs = Need.FIXES | Need.TICKS  # rescuers head for port under way
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from seawatch.core.alerts import Clearance, Finding, Kind, Severity
-from seawatch.core.detectors.base import SART_ACTIVE, SART_TEST, Context, Fix, Output, iso, label, vessel_info
+from seawatch.core.detectors.base import SART_ACTIVE, SART_TEST, Context, Fix, Need, Output, iso, label, vessel_info
 from seawatch.core.fleet import Vessel
 from seawatch.core.mmsi import BEACON_KINDS, MmsiKind, classify_mmsi
 from seawatch.core.model import PositionReport, SafetyText
@@ -45,6 +45,7 @@ class _Beacon:
 
 class DistressDetector:
     kind = Kind.DISTRESS
+    needs = Need.BEACONS | Need.TEXTS | Need.TICKS
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx

@@ -34,6 +34,7 @@ from seawatch.core.detectors.base import (
     UNIDENTIFIED,
     Context,
     Fix,
+    Need,
     Output,
     RulesByZone,
     iso,
@@ -71,6 +72,7 @@ class _Drift:
 
 class DriftingDetector:
     kind = Kind.DRIFTING
+    needs = Need.SLOW_FIXES
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -203,8 +205,9 @@ class DriftingDetector:
         if st.alerted:
             out.append(Clearance(Kind.DRIFTING, (mmsi,), fix.t, reason, evidence={"sog_kn": fix.sog}))
 
-    def on_tick(self, now: datetime, out: Output) -> None:
-        return None
+    def slow_limit_kn(self) -> float:
+        """Above this speed a window cannot start, under the global rules or any zone's."""
+        return max(self._rules.of(zone).max_speed_kn for zone in (None, *self.ctx.zones))
 
     def holds(self, mmsi: int) -> bool:
         """Whether this detector keeps state for the vessel (else a fix under way cannot concern it)."""

@@ -26,6 +26,7 @@ from seawatch.core.detectors.base import (
     UNIDENTIFIED,
     Context,
     Fix,
+    Need,
     Output,
     RulesByZone,
     iso,
@@ -51,6 +52,7 @@ class _Window:
 
 class LoiteringDetector:
     kind = Kind.LOITERING
+    needs = Need.SLOW_FIXES
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -153,8 +155,9 @@ class LoiteringDetector:
         if window.alerted:
             out.append(Clearance(Kind.LOITERING, (mmsi,), fix.t, reason, evidence={"sog_kn": fix.sog}))
 
-    def on_tick(self, now: datetime, out: Output) -> None:
-        return None
+    def slow_limit_kn(self) -> float:
+        """Above this speed a window cannot start, under the global rules or any zone's."""
+        return max(self._rules.of(zone).max_speed_kn for zone in (None, *self.ctx.zones))
 
     def holds(self, mmsi: int) -> bool:
         """Whether this detector keeps state for the vessel (else a fix under way cannot concern it)."""

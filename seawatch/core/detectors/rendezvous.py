@@ -25,6 +25,7 @@ from seawatch.core.detectors.base import (
     FISHING,
     Context,
     Fix,
+    Need,
     Output,
     RulesByZone,
     counts,
@@ -65,6 +66,7 @@ class _Pair:
 
 class RendezvousDetector:
     kind = Kind.RENDEZVOUS
+    needs = Need.FIXES | Need.TICKS  # a slow boat may come alongside a ship under way
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx

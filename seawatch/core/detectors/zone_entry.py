@@ -31,6 +31,7 @@ from seawatch.core.alerts import Clearance, Finding, Kind
 from seawatch.core.detectors.base import (
     Context,
     Fix,
+    Need,
     Output,
     RulesByZone,
     counts,
@@ -61,6 +62,7 @@ class _InZone:
 
 class ZoneEntryDetector:
     kind = Kind.ZONE_ENTRY
+    needs = Need.FIXES | Need.UNTIMED_FIXES  # where a vessel is counts, even untimed
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -228,9 +230,6 @@ class ZoneEntryDetector:
             zone=zone.ref,
             zones=tuple(z.ref for z in zones),
         )
-
-    def on_tick(self, now: datetime, out: Output) -> None:
-        return None
 
     def forget(self, mmsi: int) -> None:
         self._state.pop(mmsi, None)
