@@ -83,10 +83,10 @@ def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
 # ------------------------------------------------------------------------- decode
 def _decode_reports(paths: Sequence[Path], summary: dict[str, Any]) -> Iterator[dict[str, Any]]:
     from seawatch.adapters.files import CsvStats, is_csv, iter_csv_reports, iter_log_lines
-    from seawatch.core.pipeline import Pipeline
+    from seawatch.core.pipeline import Pipeline, PipelineOptions
     from seawatch.core.serialize import report_to_dict
 
-    pipeline = Pipeline()
+    pipeline = Pipeline(PipelineOptions(guard_replay_times=False))  # every message, with the time its log gives
     csv_stats = CsvStats()
     summary["pipeline"] = pipeline
     summary["csv"] = csv_stats

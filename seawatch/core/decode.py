@@ -21,7 +21,7 @@ import binascii
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pyais
@@ -38,6 +38,7 @@ from seawatch.core.model import (
     SafetyText,
     StaticReport,
 )
+from seawatch.core.timeguard import TimeGuard
 
 __all__ = ["DecodeStats", "Decoder", "nmea_checksum"]
 
@@ -75,8 +76,6 @@ _TEXT_TYPES = (12, 14)  # addressed and broadcast safety-related messages (ITU-R
 _MAX_SENTENCE_PAYLOAD = 200
 # Gatehouse times wait for their sentence per source; a feed has a handful of sources.
 _MAX_GATEHOUSE_SOURCES = 1024
-# How far a sentence's own time may run ahead of its arrival (clock skew, buffering).
-_MAX_AHEAD = timedelta(minutes=5)
 
 
 def _nearest_micro_degrees(raw: int, per_degree: int) -> float:
@@ -155,6 +154,9 @@ class Decoder:
     ``fragment_timeout_s`` bounds, in event time, how long a fragment waits for its
     siblings; ``fragment_gap_sentences`` bounds it in sentences, for logs without
     times; ``max_pending`` caps memory under a flood of unmatched fragments.
+    ``guard_replay_times`` on puts the times of lines without an arrival time through the
+    replay time guard (the pipeline does, for replay); off, they stay as the log says them
+    (``seawatch decode`` shows a log as it is; nothing alerts on them).
     """
 
     def __init__(
@@ -163,18 +165,32 @@ class Decoder:
         fragment_timeout_s: float = 60.0,
         fragment_gap_sentences: int = 2_000,
         max_pending: int = 10_000,
+        guard_replay_times: bool = False,
     ) -> None:
         self.stats = DecodeStats()
+        self._guard_replay_times = guard_replay_times
         self._fragment_timeout_s = fragment_timeout_s
         self._fragment_gap = fragment_gap_sentences
         self._max_pending = max_pending
         self._pending: dict[tuple[int, bytes, bytes, str], _Pending] = {}
         self._gatehouse_time: dict[str, datetime] = {}
+        self._time_guard: TimeGuard[tuple[bytes, str, str]] = TimeGuard()
         self._sentence_no = 0
 
     # ----------------------------------------------------------------- public API
-    def feed(self, line: bytes | str, received_at: datetime | None = None, source: str = "") -> list[Report]:
-        """Decode one line (a sentence, with or without tag block or logged timestamps)."""
+    def feed(
+        self,
+        line: bytes | str,
+        received_at: datetime | None = None,
+        source: str = "",
+        carried_at: datetime | None = None,
+    ) -> list[Report]:
+        """Decode one line (a sentence, with or without tag block or logged timestamps).
+
+        ``received_at`` is the arrival time (live only); ``carried_at`` a time the message
+        brought with it from outside the line (AIS-catcher's JSON): like a tag block's, it
+        is a receiver's claim and goes through the time guard.
+        """
         stats = self.stats
         stats.lines += 1
         if isinstance(line, str):
@@ -187,7 +203,7 @@ class Decoder:
             return self._reject(RejectReason.EMPTY)
         if not line.isascii():
             return self._reject(RejectReason.MALFORMED)
-        when = received_at
+        when = received_at if carried_at is None else carried_at
         feed_source = source  # the caller's (topic, file): tag blocks may name a station
         if line[:1] not in (b"!", b"$", b"\\") or line[-3:-2] != b"*":
             line, logged = strip_wrapping(line)
@@ -213,22 +229,25 @@ class Decoder:
             gh_time = self._gatehouse_time.pop(feed_source, None) if self._gatehouse_time else None
             if gh_time is not None and when is received_at:
                 when = gh_time
-            if received_at is not None and when is not None and when - received_at > _MAX_AHEAD:
-                # A sentence stamped well after it arrived: a receiver with a wrong clock.
-                # Trusting it would push the event clock into the future and expire the fleet.
-                self.stats.warnings["time_in_future"] += 1
-                when = received_at
             # Fragments grouped by a tag block (g:part-total-id) often carry s: only on the
             # first part, so the feed and the group, not the station, tie them together.
             key_source = f"{feed_source}|g:{group}" if group else source
-            return self._sentence(line, when, source, key_source, when is not received_at)
+            if when is not None and when is not received_at:
+                return self._own_time(line, when, received_at, source, feed_source, key_source)
+            return self._sentence(line, when, source, key_source, False)
         if line.startswith(b"$PGHP"):
             self._gatehouse(line, feed_source)
             return []
         return self._reject(RejectReason.NOT_AIS)
 
     def flush(self) -> None:
-        """End of input: fragments still waiting for their siblings are orphans."""
+        """End of input: fragments still waiting for their siblings are orphans.
+
+        Lines the time guard still holds had nothing after them to confirm their time: refused.
+        """
+        refused = self._time_guard.flush()
+        if refused:
+            self.stats.rejects[RejectReason.TIME_OUT_OF_LINE] += refused
         for pending in self._pending.values():
             self.stats.rejects[RejectReason.ORPHAN_FRAGMENT] += len(pending.parts)
         self._pending.clear()
@@ -241,6 +260,36 @@ class Decoder:
     def _reject(self, reason: RejectReason) -> list[Report]:
         self.stats.rejects[reason] += 1
         return []
+
+    def _own_time(
+        self,
+        line: bytes,
+        when: datetime,
+        received_at: datetime | None,
+        source: str,
+        feed_source: str,
+        key_source: str,
+    ) -> list[Report]:
+        """A sentence with a time of its own: through the time guard (see :mod:`seawatch.core.timeguard`)."""
+        if received_at is not None:
+            if self._time_guard.live(when, received_at) is None:
+                # Stamped well after it arrived: a receiver with a wrong clock. Trusting it
+                # would push the event clock into the future and expire the fleet.
+                self.stats.warnings["time_in_future"] += 1
+                return self._sentence(line, received_at, source, key_source, False)
+            return self._sentence(line, when, source, key_source, True)
+        if not self._guard_replay_times:
+            return self._sentence(line, when, source, key_source, True)
+        taken, refused = self._time_guard.replay(when, feed_source, (line, source, key_source))
+        if refused:
+            self.stats.rejects[RejectReason.TIME_OUT_OF_LINE] += refused
+        if len(taken) == 1:  # the usual case: this line, on time
+            at, (sentence, src, key) = taken[0]
+            return self._sentence(sentence, at, src, key, True)
+        reports: list[Report] = []
+        for at, (sentence, src, key) in taken:
+            reports.extend(self._sentence(sentence, at, src, key, True))
+        return reports
 
     def _parse_tag_block(self, tag: bytes) -> tuple[datetime | None, str, str]:
         """The tag block's time, station and group; problems are counted as warnings."""

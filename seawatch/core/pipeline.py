@@ -30,6 +30,7 @@ class PipelineOptions:
     duplicate_window_s: float = 30.0
     max_vessels: int = 500_000
     expire_every_s: float = 60.0
+    guard_replay_times: bool = True  # off only to show a log as it is (seawatch decode)
 
 
 class Pipeline:
@@ -37,7 +38,7 @@ class Pipeline:
 
     def __init__(self, options: PipelineOptions | None = None, watch: Watch | None = None) -> None:
         opts = options or PipelineOptions()
-        self.decoder = Decoder(fragment_timeout_s=opts.fragment_timeout_s)
+        self.decoder = Decoder(fragment_timeout_s=opts.fragment_timeout_s, guard_replay_times=opts.guard_replay_times)
         self.fleet = Fleet(
             max_track_points=opts.max_track_points,
             max_track_age_s=opts.max_track_age_s,
@@ -51,9 +52,15 @@ class Pipeline:
         self._expire_every = timedelta(seconds=opts.expire_every_s)
         self._next_expiry: datetime | None = None
 
-    def feed(self, line: bytes | str, received_at: datetime | None = None, source: str = "") -> list[Report]:
+    def feed(
+        self,
+        line: bytes | str,
+        received_at: datetime | None = None,
+        source: str = "",
+        carried_at: datetime | None = None,
+    ) -> list[Report]:
         """Decode one line and fold its reports into the fleet; returns the reports."""
-        reports = self.decoder.feed(line, received_at, source)
+        reports = self.decoder.feed(line, received_at, source, carried_at)
         for report in reports:
             self.apply(report)
         return reports
@@ -83,11 +90,11 @@ class Pipeline:
             if not isinstance(nmea, list) or not all(isinstance(line, str) for line in nmea):
                 self.decoder.stats.rejects[RejectReason.BAD_JSON] += 1
                 continue
-            when = _json_time(item) or received_at
+            when = _json_time(item)  # the receiver's claim: the decoder's time guard judges it
             station = item.get("station_id") or item.get("device")
             src = source if not isinstance(station, str | int) else f"{source}|{station}"
             for line in nmea:
-                reports.extend(self.feed(line, when, src))
+                reports.extend(self.feed(line, received_at, src, when))
         return reports
 
     def apply(self, report: Report) -> None:
