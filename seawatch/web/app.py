@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
@@ -40,6 +41,7 @@ from seawatch.core.serialize import alert_event_to_dict, iso_utc
 from seawatch.core.surpic import surpic
 from seawatch.delivery import AlertDelivery
 from seawatch.service import Figures, Ingest, log_sink, run_service
+from seawatch.web.guard import RequestGuard, validation_error
 
 log = logging.getLogger(__name__)
 
@@ -353,6 +355,9 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
     )
+    # Writes: the token, then the body's size, checked before FastAPI reads the body.
+    app.add_middleware(RequestGuard, authorized=lambda token: _operator_of(settings, token) is not None)
+    app.add_exception_handler(RequestValidationError, validation_error)
     _mount_static(app)
     _routes(app, settings)
     return app
