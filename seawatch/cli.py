@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import csv
 import json
 import logging
 import os
@@ -169,6 +168,7 @@ def _decode_reports(paths: Sequence[Path], summary: dict[str, Any]) -> Iterator[
 def cmd_decode(args: argparse.Namespace) -> int:
     from seawatch.adapters.files import SourceError
     from seawatch.core.serialize import ALL_KEYS
+    from seawatch.csvsafe import SafeDictWriter
 
     paths = [Path(p) for p in args.logs]
     for path in paths:
@@ -187,7 +187,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
                 return _fail(f"cannot write {args.output!r}: {exc.strerror}")
         try:
             if args.format == "csv":
-                writer = csv.DictWriter(out, fieldnames=ALL_KEYS, extrasaction="raise")
+                writer = SafeDictWriter(out, fieldnames=ALL_KEYS, extrasaction="raise")
                 writer.writeheader()
                 for row in _decode_reports(paths, summary):
                     writer.writerow(row)
