@@ -248,7 +248,7 @@ def _split_publish(url: str) -> tuple[str, str]:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     """The whole pipeline over logs, alert events out: the analyst's view of what live would have raised."""
-    from seawatch.adapters.files import SourceError
+    from seawatch.adapters.files import CsvStats, SourceError
     from seawatch.core.pipeline import Pipeline
     from seawatch.core.serialize import alert_event_json
     from seawatch.replay import ReplayFilter, TrackKeeper, replay
@@ -289,6 +289,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     watch.tick_s = settings.watch_tick_s
     pipeline = Pipeline(settings.pipeline_options(), watch)
     tracks = TrackKeeper(flt) if (args.report or args.tracks) else None
+    csv_stats = CsvStats()
     events: list[Any] = []
     with ExitStack() as stack:
         out: IO[str] = sys.stdout
@@ -306,11 +307,18 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
         try:
             summary = replay(
-                paths, pipeline, write, replay_filter=flt, speed=args.speed, tracks=tracks, progress=args.progress
+                paths,
+                pipeline,
+                write,
+                replay_filter=flt,
+                speed=args.speed,
+                tracks=tracks,
+                progress=args.progress,
+                csv_stats=csv_stats,
             )
         except SourceError as exc:
             return _fail(str(exc))
-    rejects = pipeline.decoder.stats.rejects
+    rejects = pipeline.decoder.stats.rejects + csv_stats.rejects  # counted as decode counts them
     print(
         f"seawatch replay: {summary.lines:,} lines in {len(paths)} file(s), {len(pipeline.fleet):,} vessels in state, "
         f"{summary.elapsed_s:.2f} s ({summary.lines / max(summary.elapsed_s, 1e-9):,.0f} lines/s)",

@@ -68,6 +68,9 @@ class Pipeline:
     def feed_payload(self, payload: bytes, received_at: datetime | None = None, source: str = "") -> list[Report]:
         """One MQTT payload: NMEA text (one or many lines) or AIS-catcher JSON."""
         head = payload.lstrip()[:1]
+        if not head:  # an empty (or blank) message is input too, and says nothing
+            self.decoder.stats.rejects[RejectReason.EMPTY] += 1
+            return []
         if head in (b"{", b"["):
             return self._feed_json(payload, received_at, source)
         reports: list[Report] = []
