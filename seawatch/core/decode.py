@@ -27,7 +27,13 @@ from typing import Any
 import pyais
 from pyais.exceptions import UnknownMessageException
 
-from seawatch.core.lines import gatehouse_time, nmea_checksum, parse_tag_block, strip_wrapping
+from seawatch.core.lines import (
+    MAX_SOURCE_CHARS,
+    gatehouse_time,
+    nmea_checksum,
+    parse_tag_block,
+    strip_wrapping,
+)
 from seawatch.core.mmsi import is_valid_mmsi
 from seawatch.core.model import (
     BaseStationReport,
@@ -204,6 +210,8 @@ class Decoder:
         if not line.isascii():
             return self._reject(RejectReason.MALFORMED)
         when = received_at if carried_at is None else carried_at
+        if len(source) > MAX_SOURCE_CHARS:  # kept per source: bounded
+            source = source[:MAX_SOURCE_CHARS]
         feed_source = source  # the caller's (topic, file): tag blocks may name a station
         if line[:1] not in (b"!", b"$", b"\\") or line[-3:-2] != b"*":
             line, logged = strip_wrapping(line)
@@ -299,6 +307,8 @@ class Decoder:
             self.stats.warnings["bad_tag_block_checksum"] += 1
         elif parsed.bad_time:
             self.stats.warnings["bad_tag_block_time"] += 1
+        if parsed.bad_source:  # the sentence is kept, under its feed's name
+            self.stats.warnings["bad_station_name"] += 1
         return parsed.when, parsed.source, parsed.group
 
     def _gatehouse(self, line: bytes, source: str) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from seawatch.core.alerts import AlertEvent
 from seawatch.core.decode import Decoder
 from seawatch.core.fleet import Fleet
-from seawatch.core.lines import epoch_to_datetime
+from seawatch.core.lines import MAX_STATION_CHARS, epoch_to_datetime, station_name
 from seawatch.core.model import RejectReason, Report
 from seawatch.core.watch import Watch
 
@@ -95,7 +95,13 @@ class Pipeline:
                 continue
             when = _json_time(item)  # the receiver's claim: the decoder's time guard judges it
             station = item.get("station_id") or item.get("device")
-            src = source if not isinstance(station, str | int) else f"{source}|{station}"
+            src = source
+            if isinstance(station, str | int) and not isinstance(station, bool):
+                name = station_name(str(station)[: MAX_STATION_CHARS + 1])
+                if name is None:
+                    self.decoder.stats.warnings["bad_station_name"] += 1
+                else:
+                    src = f"{source}|{name}"
             for line in nmea:
                 reports.extend(self.feed(line, received_at, src, when))
         return reports
