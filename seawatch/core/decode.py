@@ -80,6 +80,9 @@ _TEXT_TYPES = (12, 14)  # addressed and broadcast safety-related messages (ITU-R
 # The longest AIS message (five slots, 1008 bits) is 168 characters; pyais refuses
 # sentences with more than 200, and so does Seawatch.
 _MAX_SENTENCE_PAYLOAD = 200
+# A whole sentence (tag block aside) is at most a few dozen bytes more; a longer one is junk,
+# and a waiting fragment keeps its sentence and sequence id: capped, they cannot fill memory.
+_MAX_SENTENCE_BYTES = 320
 # Gatehouse times wait for their sentence per source; a feed has a handful of sources.
 _MAX_GATEHOUSE_SOURCES = 1024
 
@@ -323,7 +326,7 @@ class Decoder:
 
     def _sentence(self, s: bytes, when: datetime | None, source: str, key_source: str, own_time: bool) -> list[Report]:
         star = len(s) - 3
-        if star < 1 or s[star] != 0x2A:  # '*'
+        if star < 1 or s[star] != 0x2A or star > _MAX_SENTENCE_BYTES:  # '*'
             return self._reject(RejectReason.MALFORMED)
         try:
             expected = int(s[star + 1 :], 16)

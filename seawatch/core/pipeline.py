@@ -93,6 +93,9 @@ class Pipeline:
             if not isinstance(nmea, list) or not all(isinstance(line, str) for line in nmea):
                 self.decoder.stats.rejects[RejectReason.BAD_JSON] += 1
                 continue
+            if not nmea:  # nothing in it: counted like an empty message
+                self.decoder.stats.rejects[RejectReason.EMPTY] += 1
+                continue
             when = _json_time(item)  # the receiver's claim: the decoder's time guard judges it
             station = item.get("station_id") or item.get("device")
             src = source
