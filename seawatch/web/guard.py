@@ -1,4 +1,10 @@
-"""What every request meets before any route sees it: the token of a write, the size of a body.
+"""What every request meets before any route sees it, and what every answer carries.
+
+Every answer gets ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY`` and a
+Content-Security-Policy: ``default-src 'none'`` unless the route set its own. Pages set
+theirs with :func:`page_csp`, which allows their own inline scripts by hash (Folium writes
+the map's script inline; the page is rendered once, so its hashes are computed once) and
+nothing from another origin but the tile server, if one is configured.
 
 FastAPI reads and parses a request body before it runs a route's dependencies, so a
 route's own token check would come after a 100 MB body had been read into memory. This
@@ -12,8 +18,11 @@ client's ``NaN`` or ``1e309`` would otherwise make the error body itself unencod
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +37,44 @@ MAX_BODY_BYTES = 64 * 1024
 """Largest request body accepted: the largest write (a report) is a few kilobytes of JSON."""
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+"""For everything that is not a page (JSON, metrics, static files): nothing may run or load."""
+
+_SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+)
+_CSP_HOST = re.compile(r"(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?")
+_INLINE_SCRIPT = re.compile(r"<script(?![^>]*\ssrc=)[^>]*>(.*?)</script>", re.S | re.I)
+
+
+def page_csp(html: str, tiles_url: str | None = None) -> str:
+    """The Content-Security-Policy of ``html``: its own inline scripts by hash, its own origin, the tiles."""
+    hashes = "".join(
+        f" 'sha256-{base64.b64encode(hashlib.sha256(m.group(1).encode()).digest()).decode()}'"
+        for m in _INLINE_SCRIPT.finditer(html)
+    )
+    images = "'self' data:" + (f" {tile_source(tiles_url)}" if tiles_url else "")
+    return (
+        f"default-src 'self'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'; img-src {images}; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+def tile_source(url: str) -> str:
+    """A CSP source for a tile URL template: its origin, a ``{s}``-style first label as a wildcard."""
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0]
+    if not scheme.isalpha() or not host:
+        return "'none'"
+    labels = host.split(".")
+    if "{" in labels[0] and len(labels) > 1:  # https://{s}.tile.example.org/…
+        host = ".".join(["*", *labels[1:]])
+    if not _CSP_HOST.fullmatch(host):  # another placeholder, or text that is no host: the scheme only
+        return f"{scheme.lower()}:"
+    return f"{scheme.lower()}://{host}"
 
 
 class BodyTooLargeError(HTTPException):
@@ -54,7 +101,11 @@ class RequestGuard:
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        send = _with_security_headers(send)
+        if scope["method"] not in WRITE_METHODS:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
@@ -82,6 +133,20 @@ class RequestGuard:
             return message
 
         await self.app(scope, limited, send)
+
+
+def _with_security_headers(send: Send) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            present = {name.lower() for name, _ in headers}
+            headers += [(name, value) for name, value in _SECURITY_HEADERS if name not in present]
+            if b"content-security-policy" not in present:
+                headers.append((b"content-security-policy", DEFAULT_CSP.encode()))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return sending
 
 
 async def _answer(send: Send, status: int, detail: str, extra: dict[str, str]) -> None:

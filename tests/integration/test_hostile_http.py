@@ -145,3 +145,35 @@ def test_small_writes_with_a_token_still_work(client: TestClient) -> None:
     assert answer.status_code == 404
     answer = client.post("/api/alerts/no-such-alert/acknowledge", json={"note": "x"}, headers={})
     assert answer.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/"),
+        ("GET", "/docs"),
+        ("GET", "/api/vessels"),
+        ("GET", "/api/vessels/1"),
+        ("GET", "/metrics"),
+        ("GET", "/static/leaflet/leaflet.js"),
+        ("POST", "/api/reports"),
+    ],
+)
+def test_every_answer_carries_the_security_headers(client: TestClient, method: str, path: str) -> None:
+    answer = client.request(method, path)
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["x-frame-options"] == "DENY"
+    csp = answer.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp
+    if answer.headers["content-type"].startswith("text/html"):
+        scripts = csp.split("script-src")[1].split(";")[0]
+        assert "'sha256-" in scripts and "unsafe" not in scripts
+    else:
+        assert csp.startswith("default-src 'none'")
+
+
+def test_the_docs_load_nothing_from_a_cdn(client: TestClient) -> None:
+    html = client.get("/docs").text
+    assert "cdn." not in html and "https://" not in html
+    assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/redoc").status_code == 404  # ReDoc would load from a CDN: not served
