@@ -7,15 +7,18 @@ asked for, so "before reading" is measured, not assumed; the others run the real
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as paho
 import pytest
 from fastapi.testclient import TestClient
 
 from seawatch.config import Settings
+from seawatch.core.lines import tag_block
 from seawatch.web.app import create_app
 from seawatch.web.guard import MAX_BODY_BYTES
 from tests.integration.mosquitto import Mosquitto
@@ -177,3 +180,30 @@ def test_the_docs_load_nothing_from_a_cdn(client: TestClient) -> None:
     assert "cdn." not in html and "https://" not in html
     assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
     assert client.get("/redoc").status_code == 404  # ReDoc would load from a CDN: not served
+
+
+def _until(predicate: Callable[[], bool], timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not predicate() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return predicate()
+
+
+def test_healthz_stays_small_after_megabyte_station_names(client: TestClient, mosquitto: Mosquitto, topic: str) -> None:
+    live = client.app.state.live  # type: ignore[attr-defined]
+    assert _until(lambda: live.ingest.health.connected, 10), "the ingest did not connect"
+    sentence = b"!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0*23"
+    now = int(time.time())
+    payloads = [tag_block(f"s:{'N' * MB}{i},c:{now}") + sentence for i in range(20)]
+    publisher = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"pub-{uuid.uuid4().hex[:8]}")
+    publisher.connect("127.0.0.1", mosquitto.port)
+    publisher.loop_start()
+    try:
+        for payload in payloads:
+            publisher.publish(f"{topic}/rx", payload, qos=1).wait_for_publish(10)
+    finally:
+        publisher.loop_stop()
+        publisher.disconnect()
+    assert _until(lambda: live.ingest.health.messages >= len(payloads), 30)
+    body = client.get("/healthz").content
+    assert len(body) < 10_000, len(body)  # it was 20 MB: every name, whole
