@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import csv
 import json
 import logging
 import os
@@ -25,7 +24,7 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
-from seawatch.config import Settings, load_settings
+from seawatch.config import ConfigFileError, Settings, load_settings
 
 log = logging.getLogger("seawatch")
 
@@ -76,6 +75,65 @@ def _non_negative_days(text: str) -> float:
     return days
 
 
+def _positive(text: str) -> float:
+    """An argparse type: a finite number above zero (a speed factor, a duration)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < float("inf"):  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be a number above 0 (got {text!r})")
+    return value
+
+
+def _degrees(limit: float) -> Any:
+    """An argparse type: a latitude (limit 90) or longitude (limit 180) in degrees."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of degrees") from None
+        if not -limit <= value <= limit:  # also refuses nan
+            raise argparse.ArgumentTypeError(f"must be between {-limit:g} and {limit:g} degrees (got {text!r})")
+        return value
+
+    return parse
+
+
+def _whole(low: int, high: int, what: str) -> Any:
+    """An argparse type: a whole number from ``low`` to ``high``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{what} must be from {low} to {high} (got {text!r})")
+        return value
+
+    return parse
+
+
+def _mmsi_list(text: str) -> str:
+    """An argparse type: MMSIs, comma-separated (checked here, split where they are used)."""
+    for part in (p.strip() for p in text.split(",")):
+        if part and not (part.isdigit() and len(part) <= 9):
+            raise argparse.ArgumentTypeError(f"{part!r} is not an MMSI (up to nine digits)")
+    return text
+
+
+_PORT = _whole(0, 65535, "a port")
+
+
+class _Parser(argparse.ArgumentParser):
+    """Argument errors in one line (``seawatch replay: --speed: …``), exit status 2, no usage dump."""
+
+    def error(self, message: str) -> Any:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
     return load_settings(getattr(args, "config", None), **overrides)
 
@@ -83,10 +141,10 @@ def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
 # ------------------------------------------------------------------------- decode
 def _decode_reports(paths: Sequence[Path], summary: dict[str, Any]) -> Iterator[dict[str, Any]]:
     from seawatch.adapters.files import CsvStats, is_csv, iter_csv_reports, iter_log_lines
-    from seawatch.core.pipeline import Pipeline
+    from seawatch.core.pipeline import Pipeline, PipelineOptions
     from seawatch.core.serialize import report_to_dict
 
-    pipeline = Pipeline()
+    pipeline = Pipeline(PipelineOptions(guard_replay_times=False))  # every message, with the time its log gives
     csv_stats = CsvStats()
     summary["pipeline"] = pipeline
     summary["csv"] = csv_stats
@@ -110,6 +168,7 @@ def _decode_reports(paths: Sequence[Path], summary: dict[str, Any]) -> Iterator[
 def cmd_decode(args: argparse.Namespace) -> int:
     from seawatch.adapters.files import SourceError
     from seawatch.core.serialize import ALL_KEYS
+    from seawatch.csvsafe import SafeDictWriter
 
     paths = [Path(p) for p in args.logs]
     for path in paths:
@@ -128,7 +187,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
                 return _fail(f"cannot write {args.output!r}: {exc.strerror}")
         try:
             if args.format == "csv":
-                writer = csv.DictWriter(out, fieldnames=ALL_KEYS, extrasaction="raise")
+                writer = SafeDictWriter(out, fieldnames=ALL_KEYS, extrasaction="raise")
                 writer.writeheader()
                 for row in _decode_reports(paths, summary):
                     writer.writerow(row)
@@ -176,16 +235,20 @@ def _split_publish(url: str) -> tuple[str, str]:
     """``mqtt://host:port/topic/path`` -> (broker URL, topic)."""
     from urllib.parse import urlsplit
 
+    from seawatch.urls import parse_mqtt_url, redacted
+
+    parse_mqtt_url(url)  # a clear error (credentials hidden) before anything connects
     parts = urlsplit(url)
     topic = parts.path.lstrip("/")
     if not topic:
-        raise ValueError(f"--publish needs a topic in the URL, e.g. mqtt://127.0.0.1:1883/ais/training (got {url!r})")
+        example = "mqtt://127.0.0.1:1883/ais/training"
+        raise ValueError(f"--publish needs a topic in the URL, e.g. {example} (got {redacted(url)!r})")
     return f"{parts.scheme}://{parts.netloc}", topic
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
     """The whole pipeline over logs, alert events out: the analyst's view of what live would have raised."""
-    from seawatch.adapters.files import SourceError
+    from seawatch.adapters.files import CsvStats, SourceError
     from seawatch.core.pipeline import Pipeline
     from seawatch.core.serialize import alert_event_json
     from seawatch.replay import ReplayFilter, TrackKeeper, replay
@@ -226,6 +289,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     watch.tick_s = settings.watch_tick_s
     pipeline = Pipeline(settings.pipeline_options(), watch)
     tracks = TrackKeeper(flt) if (args.report or args.tracks) else None
+    csv_stats = CsvStats()
     events: list[Any] = []
     with ExitStack() as stack:
         out: IO[str] = sys.stdout
@@ -243,11 +307,18 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
         try:
             summary = replay(
-                paths, pipeline, write, replay_filter=flt, speed=args.speed, tracks=tracks, progress=args.progress
+                paths,
+                pipeline,
+                write,
+                replay_filter=flt,
+                speed=args.speed,
+                tracks=tracks,
+                progress=args.progress,
+                csv_stats=csv_stats,
             )
         except SourceError as exc:
             return _fail(str(exc))
-    rejects = pipeline.decoder.stats.rejects
+    rejects = pipeline.decoder.stats.rejects + csv_stats.rejects  # counted as decode counts them
     print(
         f"seawatch replay: {summary.lines:,} lines in {len(paths)} file(s), {len(pipeline.fleet):,} vessels in state, "
         f"{summary.elapsed_s:.2f} s ({summary.lines / max(summary.elapsed_s, 1e-9):,.0f} lines/s)",
@@ -593,7 +664,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="seawatch", description="Maritime search-and-rescue AIS monitoring.")
+    parser = _Parser(prog="seawatch", description="Maritime search-and-rescue AIS monitoring.")
     parser.add_argument(
         "--log-level",
         default="WARNING",
@@ -617,19 +688,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_decode)
 
     p = sub.add_parser("run", help="ingest from the configured MQTT broker")
-    p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    p.add_argument("--duration", type=_positive, default=None, help="stop after this many seconds")
     p.add_argument("--alerts-out", default=None, help="append alert events to this JSON Lines file")
-    p.add_argument("--http-port", type=int, default=None, help="port of the map and API (default 8000; 0: any)")
+    p.add_argument("--http-port", type=_PORT, default=None, help="port of the map and API (default 8000; 0: any)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="embedded broker + recorded feed + the service, nothing to install")
-    p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
-    p.add_argument("--speed", type=float, default=None, help="replay speed factor (default from settings)")
-    p.add_argument("--port", type=int, default=None, help="embedded broker port")
+    p.add_argument("--duration", type=_positive, default=None, help="stop after this many seconds")
+    p.add_argument("--speed", type=_positive, default=None, help="replay speed factor (default from settings)")
+    p.add_argument("--port", type=_whole(1, 65535, "a port"), default=None, help="embedded broker port")
     p.add_argument(
         "--feed", action="append", default=None, help="log to publish (repeatable; default: six scenarios together)"
     )
-    p.add_argument("--http-port", type=int, default=None, help="port of the map and API (default 8000; 0: any)")
+    p.add_argument("--http-port", type=_PORT, default=None, help="port of the map and API (default 8000; 0: any)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("replay", help="run the whole pipeline over logs and write alert events (JSON Lines)")
@@ -644,9 +715,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-shore", action="store_true", help="skip the coastline mask (only risk zones are open water)")
     p.add_argument("--since", default=None, help="ignore lines before this event time (ISO 8601 or UNIX seconds)")
     p.add_argument("--until", default=None, help="ignore lines from this event time on")
-    p.add_argument("--mmsi", action="append", help="only alerts (and tracks) about these MMSIs (repeat or comma list)")
+    p.add_argument(
+        "--mmsi",
+        action="append",
+        type=_mmsi_list,
+        help="only alerts (and tracks) about these MMSIs (repeat or comma list)",
+    )
     p.add_argument("--zone", action="append", help="only alerts in these zone ids (repeat or comma list)")
-    p.add_argument("--speed", type=float, default=None, help="scaled real time (e.g. 60 = an hour a minute)")
+    p.add_argument("--speed", type=_positive, default=None, help="scaled real time (e.g. 60 = an hour a minute)")
     p.add_argument(
         "--publish",
         default=None,
@@ -666,10 +742,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("drill", help="inject a test beacon (or a scenario as a drill) into a running instance")
     p.add_argument("--publish", required=True, metavar="MQTT_URL/TOPIC", help="the live instance's broker and topic")
     p.add_argument("--scenario", default=None, help="a scenario name (replay_data/scenarios) or log file, as a drill")
-    p.add_argument("--lat", type=float, default=8.5, help="test beacon latitude (default 8.5, Andaman Sea)")
-    p.add_argument("--lon", type=float, default=96.5, help="test beacon longitude (default 96.5)")
-    p.add_argument("--minutes", type=int, default=3, help="test beacon transmitting time (default 3)")
-    p.add_argument("--speed", type=float, default=1.0, help="scenario speed factor (default 1 = real time)")
+    p.add_argument("--lat", type=_degrees(90), default=8.5, help="test beacon latitude (default 8.5, Andaman Sea)")
+    p.add_argument("--lon", type=_degrees(180), default=96.5, help="test beacon longitude (default 96.5)")
+    p.add_argument(
+        "--minutes", type=_whole(1, 1440, "minutes"), default=3, help="test beacon transmitting time (default 3)"
+    )
+    p.add_argument("--speed", type=_positive, default=1.0, help="scenario speed factor (default 1 = real time)")
     p.set_defaults(func=cmd_drill)
 
     p = sub.add_parser("outbox", help="webhook deliveries in the alert store: counts, dead letters, re-send")
@@ -713,7 +791,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"  {'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['msg']}" for error in exc.errors()
         )
         return _fail(f"invalid configuration:\n{problems}")
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ConfigFileError) as exc:
         return _fail(str(exc))
     except BrokenPipeError:
         return 0

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import base64
 import os
+import tomllib
 from pathlib import Path
 from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -60,8 +63,20 @@ class Partner(BaseModel):
     @field_validator("url")
     @classmethod
     def _check_url(cls, value: str) -> str:
+        # The URL itself is never echoed: a partner's URL may carry a token in its query.
         if not (value.startswith("https://") or value.startswith("http://")):
             raise ValueError("must be an http:// or https:// URL")
+        if any(c.isspace() or not c.isprintable() for c in value):
+            raise ValueError("must not contain spaces or control characters (percent-encode them)")
+        parts = urlsplit(value)
+        if not parts.hostname:
+            raise ValueError("must name a host, e.g. https://partner.example/hooks/seawatch")
+        try:
+            port = parts.port  # urlsplit checks the port only when asked
+        except ValueError:
+            port = 0
+        if port == 0:
+            raise ValueError("has a bad port (a number from 1 to 65535)")
         return value
 
     @field_validator("secret", "previous_secret")
@@ -214,6 +229,15 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("partners")
+    @classmethod
+    def _unique_partners(cls, value: list[Partner]) -> list[Partner]:
+        names = [p.name for p in value]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"two partners named {twice[0]!r}: names identify partners in the outbox and metrics")
+        return value
+
     @field_validator("mqtt_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
@@ -253,8 +277,16 @@ class Settings(BaseSettings):
         )
 
 
+class ConfigFileError(Exception):
+    """Settings that cannot be read at all (bad TOML, not UTF-8, bad JSON in a variable): one line, no value."""
+
+
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Build settings from (in order of precedence) overrides, environment, TOML file."""
+    """Build settings from (in order of precedence) overrides, environment, TOML file.
+
+    Raises :class:`ConfigFileError` for a file or variable that cannot be parsed, with a
+    message that names the place but never repeats its content (it may hold secrets).
+    """
     if config_file is not None and not config_file.is_file():
         raise FileNotFoundError(f"configuration file {str(config_file)!r} not found")
 
@@ -262,4 +294,17 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         pass
 
     _Bound.config_file = config_file
-    return _Bound(**overrides)
+    where = str(config_file or os.environ.get("SEAWATCH_CONFIG") or DEFAULT_CONFIG_FILE)
+    try:
+        return _Bound(**overrides)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigFileError(f"{where}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigFileError(f"{where}: not UTF-8 text (byte {exc.start})") from None
+    except SettingsError as exc:
+        hint = "a list or table in a SEAWATCH_ variable is JSON, e.g. SEAWATCH_MQTT_TOPICS='[\"ais/#\"]'"
+        raise ConfigFileError(f"{exc}: {hint}") from None
+    except FileNotFoundError:
+        raise  # its message already says which file, and how it was named
+    except OSError as exc:
+        raise ConfigFileError(f"{where}: cannot read: {exc.strerror}") from None

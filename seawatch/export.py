@@ -16,7 +16,6 @@ treat its cells as text.
 
 from __future__ import annotations
 
-import csv
 import importlib
 import math
 from collections.abc import Iterator, Mapping, Sequence
@@ -27,6 +26,7 @@ from typing import Any
 from seawatch.core.alerts import VesselInfo
 from seawatch.core.fleet import TrackPoint
 from seawatch.core.serialize import iso_utc
+from seawatch.csvsafe import SafeWriter
 
 GEO_INSTALL = "pip install 'seawatch[geo]' (or: pip install geopandas pyarrow)"
 """What to run when GeoParquet export is asked for without its libraries."""
@@ -90,7 +90,7 @@ def _cell(value: float | None) -> str | float:
 def _write_csv(path: Path, tracks: Mapping[int, Sequence[TrackPoint]], vessels: Mapping[int, VesselInfo]) -> int:
     rows = 0
     with path.open("w", encoding="utf-8", newline="") as f:
-        out = csv.writer(f)
+        out = SafeWriter(f)  # AIS names are untrusted text: no spreadsheet formulas
         out.writerow(CSV_COLUMNS)
         for mmsi, name, p in _rows(tracks, vessels):
             t = iso_utc(_utc(p.t))

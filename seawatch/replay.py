@@ -207,8 +207,8 @@ def replay(
                 write(event)
 
     for path in [p for p in paths if is_csv(p)]:
+        rows_before = stats.rows
         for report in iter_csv_reports(path, stats, source=""):
-            summary.lines += 1
             if not flt.keeps_time(report.observed_at):
                 summary.skipped_by_time += 1
                 continue
@@ -217,6 +217,7 @@ def replay(
             _seen(summary, report, tracks, pipeline)
             if pipeline.events:
                 drain()
+        summary.lines += stats.rows - rows_before  # rows, bad ones included, as decode counts them
     logs = [p for p in paths if not is_csv(p)]
     if len(logs) == 1:
         # one log: line by line, blank lines and all, so its reject counts match the file

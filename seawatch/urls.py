@@ -13,6 +13,18 @@ class BrokerAddress:
     tls: bool
 
 
+def redacted(url: str) -> str:
+    """``url`` fit to print: whatever stands before an ``@`` (a user and password) is hidden.
+
+    Works on mistyped URLs too (``mqtt//user:pw@host``), which urlsplit would not take apart.
+    """
+    if "@" not in url:
+        return url
+    head, _, host = url.rpartition("@")
+    scheme = head.partition("//")[0] + "//" if "//" in head else ""
+    return f"{scheme}***@{host}"
+
+
 def parse_mqtt_url(url: str) -> BrokerAddress:
     """``mqtt://host:1883`` or ``mqtts://host:8883`` (``tcp://``/``ssl://`` accepted too)."""
     parts = urlsplit(url)
@@ -21,12 +33,12 @@ def parse_mqtt_url(url: str) -> BrokerAddress:
         # Refused rather than used: a URL ends up in logs and figures, a password must not.
         raise ValueError("put broker credentials in mqtt_username / mqtt_password, not in the URL")
     if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl") or not parts.hostname:
-        raise ValueError(f"not an MQTT URL: {url!r} (expected mqtt://host:port or mqtts://host:port)")
+        raise ValueError(f"not an MQTT URL: {redacted(url)!r} (expected mqtt://host:port or mqtts://host:port)")
     try:
         port = parts.port
     except ValueError:
-        raise ValueError(f"bad port in MQTT URL {url!r}") from None
+        raise ValueError(f"bad port in MQTT URL {redacted(url)!r}") from None
     return BrokerAddress(parts.hostname, port or (8883 if tls else 1883), tls)
 
 
-__all__ = ["BrokerAddress", "parse_mqtt_url"]
+__all__ = ["BrokerAddress", "parse_mqtt_url", "redacted"]

@@ -261,22 +261,28 @@ class _Header(NamedTuple):
     n_columns: int  # every row must have exactly this many
 
 
-def _parse_header(first_line: bytes) -> _Header | None:
-    """Find the known fields in a header line; None if it is not a known layout."""
+def _header_columns(first_line: bytes) -> _Header:
+    """The known fields a header line names (perhaps not all the required ones)."""
     text = first_line.decode("utf-8", "replace").lstrip("\ufeff").strip()
     if not text:
-        return None
+        return _Header({}, 0)
     try:
         names = next(csv.reader([text]))
     except (csv.Error, StopIteration):
-        return None
+        return _Header({}, 0)
     columns: dict[str, int] = {}
     for index, name in enumerate(names):
         key = " ".join(name.strip().lstrip("#").lower().split())
         known = _COLUMNS.get(key)
         if known is not None and known not in columns:
             columns[known] = index
-    return _Header(columns, len(names)) if columns.keys() >= _REQUIRED else None
+    return _Header(columns, len(names))
+
+
+def _parse_header(first_line: bytes) -> _Header | None:
+    """Find the known fields in a header line; None if it is not a known layout."""
+    header = _header_columns(first_line)
+    return header if header.columns.keys() >= _REQUIRED else None
 
 
 def is_csv(path: Path) -> bool:
@@ -287,7 +293,18 @@ def is_csv(path: Path) -> bool:
     """
     with contextlib.closing(_raw_lines(path)) as lines:
         first = next(lines, b"")
-    return _parse_header(first) is not None
+    columns = _header_columns(first).columns
+    if columns.keys() >= _REQUIRED:
+        return True
+    named_csv = path.name.lower().removesuffix(".gz").endswith(".csv")
+    if first.lstrip()[:1] not in (b"!", b"$", b"\\") and (len(columns) >= 2 or (named_csv and columns)):
+        # A CSV with a column missing must not be read as NMEA, every row a silent reject.
+        missing = ", ".join(sorted(_REQUIRED - columns.keys()))
+        raise SourceError(
+            f"{str(path)!r} is a CSV without the column(s) it needs: {missing} "
+            "(MarineCadastre: MMSI, BaseDateTime, LAT, LON; DMA: MMSI, # Timestamp, Latitude, Longitude)"
+        )
+    return False
 
 
 # ------------------------------------------------------------------ CSV values

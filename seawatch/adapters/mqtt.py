@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 import aiomqtt
 
 from seawatch.config import Settings
+from seawatch.core.lines import MAX_SOURCE_CHARS
 from seawatch.urls import parse_mqtt_url
 
 log = logging.getLogger(__name__)
@@ -187,7 +188,7 @@ class MqttSource:
                 await asyncio.sleep(delay)
 
     def _on_message(self, message: aiomqtt.Message) -> None:
-        topic = message.topic.value
+        topic = message.topic.value[:MAX_SOURCE_CHARS]  # MQTT allows 65,535 bytes; figures are kept per topic
         payload = message.payload
         if not isinstance(payload, bytes):
             payload = bytes(payload) if isinstance(payload, bytearray) else str(payload).encode()

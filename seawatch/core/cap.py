@@ -12,12 +12,16 @@ Mapping (CAP 1.2, OASIS Standard, 1 July 2010):
   ``parameter`` elements carry the evidence; ``area`` is the zone name (or the position)
   with a ``circle`` of 1 km around the position.
 
-Text from AIS (names, messages) is untrusted: ElementTree escapes it, so it stays text.
+Text from AIS (names, messages) and from operators (notes, reports) is untrusted:
+ElementTree escapes markup, so it stays text, and characters XML 1.0 cannot hold at all
+(control characters other than tab and newlines, lone surrogates, U+FFFE/U+FFFF) become
+U+FFFD, so a partner's parser never meets a document that is not well-formed.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from datetime import datetime
 
@@ -63,6 +67,13 @@ _EVENT_NAME = {
     Kind.FEED_OUTAGE: "AIS feed outage",
 }
 _RESPONSE = {Kind.DISTRESS: "Execute", Kind.REPORT: "Assess", Kind.DISEMBARKATION: "Prepare"}
+# Not a Char of XML 1.0 (§2.2): ElementTree would write them, and no parser would read the result.
+_NOT_XML_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` with every character XML 1.0 cannot carry replaced by U+FFFD."""
+    return _NOT_XML_CHAR.sub("\ufffd", text)
 
 
 def cap_time(when: datetime) -> str:
@@ -76,7 +87,7 @@ def to_cap(event: AlertEvent, sender: str = "seawatch", sent: datetime | None = 
 
     def sub(parent: ET.Element, tag: str, text: str) -> ET.Element:
         element = ET.SubElement(parent, f"{{{CAP_NS}}}{tag}")
-        element.text = text
+        element.text = xml_text(text)
         return element
 
     alert = ET.Element(f"{{{CAP_NS}}}alert")
@@ -93,10 +104,10 @@ def to_cap(event: AlertEvent, sender: str = "seawatch", sent: datetime | None = 
     sub(alert, "msgType", msg_type)
     sub(alert, "scope", "Restricted")
     sub(alert, "restriction", "For search-and-rescue coordination and partners")
+    if event.test:  # CAP 1.2 orders note before references
+        sub(alert, "note", "TEST: a beacon test or drill, not a real distress.")
     if msg_type != "Alert":
         sub(alert, "references", f"{sender},{event.id}.1,{cap_time(event.opened_at)}")
-    if event.test:
-        sub(alert, "note", "TEST: a beacon test or drill, not a real distress.")
 
     info = ET.SubElement(alert, f"{{{CAP_NS}}}info")
     sub(info, "language", "en")

@@ -21,13 +21,19 @@ import binascii
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pyais
 from pyais.exceptions import UnknownMessageException
 
-from seawatch.core.lines import gatehouse_time, nmea_checksum, parse_tag_block, strip_wrapping
+from seawatch.core.lines import (
+    MAX_SOURCE_CHARS,
+    gatehouse_time,
+    nmea_checksum,
+    parse_tag_block,
+    strip_wrapping,
+)
 from seawatch.core.mmsi import is_valid_mmsi
 from seawatch.core.model import (
     BaseStationReport,
@@ -38,6 +44,7 @@ from seawatch.core.model import (
     SafetyText,
     StaticReport,
 )
+from seawatch.core.timeguard import TimeGuard
 
 __all__ = ["DecodeStats", "Decoder", "nmea_checksum"]
 
@@ -73,10 +80,11 @@ _TEXT_TYPES = (12, 14)  # addressed and broadcast safety-related messages (ITU-R
 # The longest AIS message (five slots, 1008 bits) is 168 characters; pyais refuses
 # sentences with more than 200, and so does Seawatch.
 _MAX_SENTENCE_PAYLOAD = 200
+# A whole sentence (tag block aside) is at most a few dozen bytes more; a longer one is junk,
+# and a waiting fragment keeps its sentence and sequence id: capped, they cannot fill memory.
+_MAX_SENTENCE_BYTES = 320
 # Gatehouse times wait for their sentence per source; a feed has a handful of sources.
 _MAX_GATEHOUSE_SOURCES = 1024
-# How far a sentence's own time may run ahead of its arrival (clock skew, buffering).
-_MAX_AHEAD = timedelta(minutes=5)
 
 
 def _nearest_micro_degrees(raw: int, per_degree: int) -> float:
@@ -155,6 +163,9 @@ class Decoder:
     ``fragment_timeout_s`` bounds, in event time, how long a fragment waits for its
     siblings; ``fragment_gap_sentences`` bounds it in sentences, for logs without
     times; ``max_pending`` caps memory under a flood of unmatched fragments.
+    ``guard_replay_times`` on puts the times of lines without an arrival time through the
+    replay time guard (the pipeline does, for replay); off, they stay as the log says them
+    (``seawatch decode`` shows a log as it is; nothing alerts on them).
     """
 
     def __init__(
@@ -163,18 +174,32 @@ class Decoder:
         fragment_timeout_s: float = 60.0,
         fragment_gap_sentences: int = 2_000,
         max_pending: int = 10_000,
+        guard_replay_times: bool = False,
     ) -> None:
         self.stats = DecodeStats()
+        self._guard_replay_times = guard_replay_times
         self._fragment_timeout_s = fragment_timeout_s
         self._fragment_gap = fragment_gap_sentences
         self._max_pending = max_pending
         self._pending: dict[tuple[int, bytes, bytes, str], _Pending] = {}
         self._gatehouse_time: dict[str, datetime] = {}
+        self._time_guard: TimeGuard[tuple[bytes, str, str]] = TimeGuard()
         self._sentence_no = 0
 
     # ----------------------------------------------------------------- public API
-    def feed(self, line: bytes | str, received_at: datetime | None = None, source: str = "") -> list[Report]:
-        """Decode one line (a sentence, with or without tag block or logged timestamps)."""
+    def feed(
+        self,
+        line: bytes | str,
+        received_at: datetime | None = None,
+        source: str = "",
+        carried_at: datetime | None = None,
+    ) -> list[Report]:
+        """Decode one line (a sentence, with or without tag block or logged timestamps).
+
+        ``received_at`` is the arrival time (live only); ``carried_at`` a time the message
+        brought with it from outside the line (AIS-catcher's JSON): like a tag block's, it
+        is a receiver's claim and goes through the time guard.
+        """
         stats = self.stats
         stats.lines += 1
         if isinstance(line, str):
@@ -187,7 +212,9 @@ class Decoder:
             return self._reject(RejectReason.EMPTY)
         if not line.isascii():
             return self._reject(RejectReason.MALFORMED)
-        when = received_at
+        when = received_at if carried_at is None else carried_at
+        if len(source) > MAX_SOURCE_CHARS:  # kept per source: bounded
+            source = source[:MAX_SOURCE_CHARS]
         feed_source = source  # the caller's (topic, file): tag blocks may name a station
         if line[:1] not in (b"!", b"$", b"\\") or line[-3:-2] != b"*":
             line, logged = strip_wrapping(line)
@@ -213,22 +240,25 @@ class Decoder:
             gh_time = self._gatehouse_time.pop(feed_source, None) if self._gatehouse_time else None
             if gh_time is not None and when is received_at:
                 when = gh_time
-            if received_at is not None and when is not None and when - received_at > _MAX_AHEAD:
-                # A sentence stamped well after it arrived: a receiver with a wrong clock.
-                # Trusting it would push the event clock into the future and expire the fleet.
-                self.stats.warnings["time_in_future"] += 1
-                when = received_at
             # Fragments grouped by a tag block (g:part-total-id) often carry s: only on the
             # first part, so the feed and the group, not the station, tie them together.
             key_source = f"{feed_source}|g:{group}" if group else source
-            return self._sentence(line, when, source, key_source, when is not received_at)
+            if when is not None and when is not received_at:
+                return self._own_time(line, when, received_at, source, feed_source, key_source)
+            return self._sentence(line, when, source, key_source, False)
         if line.startswith(b"$PGHP"):
             self._gatehouse(line, feed_source)
             return []
         return self._reject(RejectReason.NOT_AIS)
 
     def flush(self) -> None:
-        """End of input: fragments still waiting for their siblings are orphans."""
+        """End of input: fragments still waiting for their siblings are orphans.
+
+        Lines the time guard still holds had nothing after them to confirm their time: refused.
+        """
+        refused = self._time_guard.flush()
+        if refused:
+            self.stats.rejects[RejectReason.TIME_OUT_OF_LINE] += refused
         for pending in self._pending.values():
             self.stats.rejects[RejectReason.ORPHAN_FRAGMENT] += len(pending.parts)
         self._pending.clear()
@@ -242,6 +272,36 @@ class Decoder:
         self.stats.rejects[reason] += 1
         return []
 
+    def _own_time(
+        self,
+        line: bytes,
+        when: datetime,
+        received_at: datetime | None,
+        source: str,
+        feed_source: str,
+        key_source: str,
+    ) -> list[Report]:
+        """A sentence with a time of its own: through the time guard (see :mod:`seawatch.core.timeguard`)."""
+        if received_at is not None:
+            if self._time_guard.live(when, received_at) is None:
+                # Stamped well after it arrived: a receiver with a wrong clock. Trusting it
+                # would push the event clock into the future and expire the fleet.
+                self.stats.warnings["time_in_future"] += 1
+                return self._sentence(line, received_at, source, key_source, False)
+            return self._sentence(line, when, source, key_source, True)
+        if not self._guard_replay_times:
+            return self._sentence(line, when, source, key_source, True)
+        taken, refused = self._time_guard.replay(when, feed_source, (line, source, key_source))
+        if refused:
+            self.stats.rejects[RejectReason.TIME_OUT_OF_LINE] += refused
+        if len(taken) == 1:  # the usual case: this line, on time
+            at, (sentence, src, key) = taken[0]
+            return self._sentence(sentence, at, src, key, True)
+        reports: list[Report] = []
+        for at, (sentence, src, key) in taken:
+            reports.extend(self._sentence(sentence, at, src, key, True))
+        return reports
+
     def _parse_tag_block(self, tag: bytes) -> tuple[datetime | None, str, str]:
         """The tag block's time, station and group; problems are counted as warnings."""
         parsed = parse_tag_block(tag)
@@ -250,6 +310,8 @@ class Decoder:
             self.stats.warnings["bad_tag_block_checksum"] += 1
         elif parsed.bad_time:
             self.stats.warnings["bad_tag_block_time"] += 1
+        if parsed.bad_source:  # the sentence is kept, under its feed's name
+            self.stats.warnings["bad_station_name"] += 1
         return parsed.when, parsed.source, parsed.group
 
     def _gatehouse(self, line: bytes, source: str) -> None:
@@ -264,7 +326,7 @@ class Decoder:
 
     def _sentence(self, s: bytes, when: datetime | None, source: str, key_source: str, own_time: bool) -> list[Report]:
         star = len(s) - 3
-        if star < 1 or s[star] != 0x2A:  # '*'
+        if star < 1 or s[star] != 0x2A or star > _MAX_SENTENCE_BYTES:  # '*'
             return self._reject(RejectReason.MALFORMED)
         try:
             expected = int(s[star + 1 :], 16)

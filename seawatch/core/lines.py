@@ -27,6 +27,17 @@ _EPOCH_MAX_S = 4_102_444_800
 
 _CHECKSUM_MASKS = [(1 << (8 * n)) - 1 for n in range(257)]
 
+# Names a message gives its source are kept per source (feed health, fragments, figures),
+# so they are bounded: a station name (tag-block s:, AIS-catcher station_id) longer than
+# this, or with control characters, is not taken; a feed name (MQTT topic, file) is cut.
+MAX_STATION_CHARS = 64
+MAX_SOURCE_CHARS = 256
+
+
+def station_name(value: str) -> str | None:
+    """``value`` if it is fit to be kept as a receiver's name, else None."""
+    return value if len(value) <= MAX_STATION_CHARS and value.isprintable() else None
+
 
 def nmea_checksum(body: bytes) -> int:
     """XOR of every byte between the start delimiter and the ``*`` (or of a tag block's text).
@@ -127,6 +138,7 @@ class TagBlock(NamedTuple):
     source: str  # s: source station
     group: str  # g: group id, which ties the fragments of one message
     bad_time: bool  # a c: field that is not a number
+    bad_source: bool = False  # an s: too long or not printable: not taken (see MAX_STATION_CHARS)
 
 
 def tag_block(fields: str) -> bytes:
@@ -150,6 +162,7 @@ def parse_tag_block(tag: bytes) -> TagBlock:
     source = ""
     group = ""
     bad_time = False
+    bad_source = False
     for item in tag.split(b","):
         key, _, value = item.partition(b":")
         if key == b"c":
@@ -158,10 +171,12 @@ def parse_tag_block(tag: bytes) -> TagBlock:
             except (ValueError, OverflowError):
                 bad_time = True
         elif key == b"s":
-            source = value.decode("ascii", "replace")
+            name = station_name(value[: MAX_STATION_CHARS + 1].decode("ascii", "replace"))
+            source = name or ""
+            bad_source = name is None
         elif key == b"g":
-            group = value.decode("ascii", "replace").rpartition("-")[2]
-    return TagBlock(True, when, source, group, bad_time)
+            group = value[:MAX_STATION_CHARS].decode("ascii", "replace").rpartition("-")[2]
+    return TagBlock(True, when, source, group, bad_time, bad_source)
 
 
 def line_time(line: bytes) -> datetime | None:

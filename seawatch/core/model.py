@@ -33,6 +33,7 @@ class RejectReason(StrEnum):
     UNDECODABLE = "undecodable"  # pyais could not make sense of the bits
     BAD_JSON = "bad_json"
     BAD_CSV_ROW = "bad_csv_row"
+    TIME_OUT_OF_LINE = "time_out_of_line"  # replay: a time far from its feed's own, not confirmed by the next line
 
 
 class StaticReport(NamedTuple):

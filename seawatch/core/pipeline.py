@@ -14,7 +14,7 @@ from typing import Any
 from seawatch.core.alerts import AlertEvent
 from seawatch.core.decode import Decoder
 from seawatch.core.fleet import Fleet
-from seawatch.core.lines import epoch_to_datetime
+from seawatch.core.lines import MAX_STATION_CHARS, epoch_to_datetime, station_name
 from seawatch.core.model import RejectReason, Report
 from seawatch.core.watch import Watch
 
@@ -30,6 +30,7 @@ class PipelineOptions:
     duplicate_window_s: float = 30.0
     max_vessels: int = 500_000
     expire_every_s: float = 60.0
+    guard_replay_times: bool = True  # off only to show a log as it is (seawatch decode)
 
 
 class Pipeline:
@@ -37,7 +38,7 @@ class Pipeline:
 
     def __init__(self, options: PipelineOptions | None = None, watch: Watch | None = None) -> None:
         opts = options or PipelineOptions()
-        self.decoder = Decoder(fragment_timeout_s=opts.fragment_timeout_s)
+        self.decoder = Decoder(fragment_timeout_s=opts.fragment_timeout_s, guard_replay_times=opts.guard_replay_times)
         self.fleet = Fleet(
             max_track_points=opts.max_track_points,
             max_track_age_s=opts.max_track_age_s,
@@ -51,9 +52,15 @@ class Pipeline:
         self._expire_every = timedelta(seconds=opts.expire_every_s)
         self._next_expiry: datetime | None = None
 
-    def feed(self, line: bytes | str, received_at: datetime | None = None, source: str = "") -> list[Report]:
+    def feed(
+        self,
+        line: bytes | str,
+        received_at: datetime | None = None,
+        source: str = "",
+        carried_at: datetime | None = None,
+    ) -> list[Report]:
         """Decode one line and fold its reports into the fleet; returns the reports."""
-        reports = self.decoder.feed(line, received_at, source)
+        reports = self.decoder.feed(line, received_at, source, carried_at)
         for report in reports:
             self.apply(report)
         return reports
@@ -61,6 +68,9 @@ class Pipeline:
     def feed_payload(self, payload: bytes, received_at: datetime | None = None, source: str = "") -> list[Report]:
         """One MQTT payload: NMEA text (one or many lines) or AIS-catcher JSON."""
         head = payload.lstrip()[:1]
+        if not head:  # an empty (or blank) message is input too, and says nothing
+            self.decoder.stats.rejects[RejectReason.EMPTY] += 1
+            return []
         if head in (b"{", b"["):
             return self._feed_json(payload, received_at, source)
         reports: list[Report] = []
@@ -83,11 +93,20 @@ class Pipeline:
             if not isinstance(nmea, list) or not all(isinstance(line, str) for line in nmea):
                 self.decoder.stats.rejects[RejectReason.BAD_JSON] += 1
                 continue
-            when = _json_time(item) or received_at
+            if not nmea:  # nothing in it: counted like an empty message
+                self.decoder.stats.rejects[RejectReason.EMPTY] += 1
+                continue
+            when = _json_time(item)  # the receiver's claim: the decoder's time guard judges it
             station = item.get("station_id") or item.get("device")
-            src = source if not isinstance(station, str | int) else f"{source}|{station}"
+            src = source
+            if isinstance(station, str | int) and not isinstance(station, bool):
+                name = station_name(str(station)[: MAX_STATION_CHARS + 1])
+                if name is None:
+                    self.decoder.stats.warnings["bad_station_name"] += 1
+                else:
+                    src = f"{source}|{name}"
             for line in nmea:
-                reports.extend(self.feed(line, when, src))
+                reports.extend(self.feed(line, received_at, src, when))
         return reports
 
     def apply(self, report: Report) -> None:

@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
@@ -40,6 +42,7 @@ from seawatch.core.serialize import alert_event_to_dict, iso_utc
 from seawatch.core.surpic import surpic
 from seawatch.delivery import AlertDelivery
 from seawatch.service import Figures, Ingest, log_sink, run_service
+from seawatch.web.guard import RequestGuard, page_csp, validation_error
 
 log = logging.getLogger(__name__)
 
@@ -354,7 +357,12 @@ def create_app(
         description="Maritime search-and-rescue monitoring: vessels, alerts, operator actions, SURPIC.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by _routes from local assets: the CDN ones are blank offline
+        redoc_url=None,
     )
+    # Writes: the token, then the body's size, checked before FastAPI reads the body.
+    app.add_middleware(RequestGuard, authorized=lambda token: _operator_of(settings, token) is not None)
+    app.add_exception_handler(RequestValidationError, validation_error)
     _mount_static(app)
     _routes(app, settings)
     return app
@@ -362,14 +370,16 @@ def create_app(
 
 def _mount_static(app: FastAPI) -> None:
     import xstatic.pkg.leaflet as leaflet  # type: ignore[import-untyped]
+    from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
     app.mount("/static/leaflet", StaticFiles(directory=leaflet.BASE_DIR), name="leaflet")
+    app.mount("/static/swagger", StaticFiles(directory=str(swagger_ui_path)), name="swagger")
     if STATIC_DIR.is_dir():
         app.mount("/static/seawatch", StaticFiles(directory=STATIC_DIR), name="seawatch")
 
 
 def _routes(app: FastAPI, settings: Settings) -> None:
-    page: list[str] = []  # the rendered map page: zones and settings do not change while the app runs
+    page: list[str] = []  # the rendered map page and its CSP: zones and settings do not change while the app runs
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def map_page(request: Request) -> HTMLResponse:
@@ -384,7 +394,20 @@ def _routes(app: FastAPI, settings: Settings) -> None:
                     watch.zones, tiles_url=settings.map_tiles_url, tiles_attribution=settings.map_tiles_attribution
                 )
             )
-        return HTMLResponse(page[0], headers={"Cache-Control": "no-store"})
+            page.append(page_csp(page[0], settings.map_tiles_url))
+        return HTMLResponse(page[0], headers={"Cache-Control": "no-store", "Content-Security-Policy": page[1]})
+
+    @app.get("/docs", include_in_schema=False)
+    async def api_docs() -> HTMLResponse:
+        docs = get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Seawatch API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+        )
+        html = bytes(docs.body).decode()
+        return HTMLResponse(html, headers={"Content-Security-Policy": page_csp(html)})
 
     @app.get("/api/vessels", summary="Vessels as GeoJSON, optionally within a bounding box")
     async def vessels(
