@@ -1686,7 +1686,7 @@ def waiting_ships(rng: random.Random, world: World) -> Scenario:
 
 
 def local_traffic(rng: random.Random, world: World) -> Scenario:
-    end = 8 * HOUR
+    end = 12 * HOUR
     vessels: list[Vessel] = []
     homes: list[LatLon] = []
     spots: list[LatLon] = []
@@ -1712,7 +1712,7 @@ def local_traffic(rng: random.Random, world: World) -> Scenario:
             else:
                 raise ScenarioError(f"no fishing spot for {mmsi}")
             spots.append(spot)
-            leave = rng.uniform(0, 90) * MIN
+            leave = rng.uniform(3.5, 5) * HOUR  # moored overnight, out at dawn
             plan = Plan(0, *home, rng).hold(leave, wander_m=8, period_s=900)
             plan.sail_to(*spot, rng.uniform(6, 8))
             fish = min(rng.uniform(2, 4) * HOUR, end - plan.t - 2 * HOUR)
@@ -1743,24 +1743,26 @@ def local_traffic(rng: random.Random, world: World) -> Scenario:
         raise ScenarioError(f"only {len(vessels)} homes found")
     # and a boat that comes from open sea into the same waters, idles, then goes adrift
     crosser = 506300447
-    cplan = Plan(0, 5.98, 96.45, rng).sail_to(5.70, 96.42, 8.0)
+    first_heard = 4 * HOUR
+    cplan = Plan(first_heard, 5.98, 96.45, rng).sail_to(5.70, 96.42, 8.0)
     entered = cplan.t
     cplan.circle(90 * MIN, radius_m=80, speed_kn=0.9, swing_kn=0.4, wander_m=120)
     cplan.drift(270, 0.8, end - cplan.t)
     vessels.append(
         Vessel(crosser, "B", cplan, "rx-aceh", "small boat, class B, no static data, from open sea: idles, then adrift",
-               noise_m=4.0)
+               on=first_heard, noise_m=4.0)
     )  # fmt: skip
     locals_ = [v.mmsi for v in vessels[:40]]
     return Scenario(
         name="local_traffic",
         title="Day trips from the Aceh and Kedah coasts, and a boat from the open sea",
         description=(
-            "Eight hours of 40 small boats (class B, 8-14 m; half identified as fishing boats by message 24, half "
-            "without static data) on day trips from their moorings 0.3-0.8 nm off the north coast of Aceh and the "
-            "Kedah coast of Malaysia: moored, out at 6-8 kn to 5-10 nm, fishing slowly in circles for 2-4 hours, "
-            "home again; a third switch off once moored. Their home waters lie inside risk zones (Aceh coastal "
-            "waters, the Strait of Malacca). A small boat without static data is first heard 36 nm off Aceh, "
+            "Twelve hours of 40 small boats (class B, 8-14 m; half identified as fishing boats by message 24, "
+            "half without static data) at their moorings 0.3-0.8 nm off the north coast of Aceh and the Kedah "
+            "coast of Malaysia: moored overnight (first heard 3.5-5 hours before they leave), out at dawn at "
+            "6-8 kn to 5-10 nm, fishing slowly in circles for 2-4 hours, home again; a third switch off once "
+            "moored. Their home waters lie inside risk zones (Aceh coastal "
+            "waters, the Strait of Malacca). At dawn a small boat without static data is first heard 36 nm off Aceh, "
             "outside the Aceh coastal waters, crosses into them at 8 kn, idles in circles for 90 minutes, then "
             "drifts west at 0.8 kn."
         ),
@@ -1785,22 +1787,23 @@ def local_traffic(rng: random.Random, world: World) -> Scenario:
                 crosser,
                 "slow 0.15 + small 0.1 + unidentified 0.1 + steady drift 0.1 + risk zone 0.1 + far from shore "
                 "0.05 = 0.6, held 30 min",
-                max_updates=3,
-                updates_why="about 2 nm drifted after it opens (one update a nautical mile), one change of factors",
+                max_updates=5,
+                updates_why="about 3.5 nm drifted after it opens (one update a nautical mile), one change of factors",
             ),
         ],
         checks=[
-            in_zones(crosser, {"andaman-sea-corridor"}, 0, 5 * MIN),
+            in_zones(crosser, {"andaman-sea-corridor"}, 0, first_heard + 5 * MIN),
             in_zones(crosser, {"andaman-sea-corridor", "aceh-coastal-waters"}, entered, end),
             offshore(crosser, 12, entered, end),
         ]
         + [within(m, {"andaman-sea-corridor", "aceh-coastal-waters", "strait-of-malacca"}) for m in locals_],
         note=(
-            "The day-trip boats raise nothing: each trip begins at its own coast (first heard within 3 nm of "
-            "land), so it is local traffic, not a crossing: no zone entry, no loitering, and drifting would wait "
-            "working_min_duration_s (6 h). Coming home and switching off is not going dark. The boat from the "
-            "open sea raises all three alerts. Moorings are at least 1.2 km apart and fishing spots 2.5 km apart, "
-            "so no two boats lie together for half an hour."
+            "The day-trip boats raise nothing: a night moored within 3 nm of land makes that mooring a boat's "
+            "home, and a trip from home is local traffic, not a crossing: no zone entry (they were first heard "
+            "inside anyway), no loitering, drifting would wait working_min_duration_s (6 h), and two small "
+            "boats moored by the shore are no rendezvous. Coming home and switching off is not going dark. The "
+            "boat from the open sea raises all three alerts. Fishing spots are 2.5 km apart, so no two boats lie "
+            "together at sea for half an hour."
         ),
     )
 

@@ -13,6 +13,7 @@ every problem out); reading the files is the shell's job.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import textwrap
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -21,9 +22,13 @@ from typing import Any
 NM = 1852.0  # metres per nautical mile, for readable defaults
 
 
-def setting(default: Any, unit: str, help: str, why: str = "", *, minimum: float | None = None) -> Any:
+def setting(
+    default: Any, unit: str, help: str, why: str = "", *, minimum: float | None = None, maximum: float | None = None
+) -> Any:
     """A threshold with its documentation; ``why`` is the rationale of its default."""
-    return field(default=default, metadata={"unit": unit, "help": help, "why": why, "minimum": minimum})
+    return field(
+        default=default, metadata={"unit": unit, "help": help, "why": why, "minimum": minimum, "maximum": maximum}
+    )
 
 
 VESSEL_GROUPS = ("all", "small", "unidentified", "fishing", "unknown_type")
@@ -288,6 +293,7 @@ class DriftingRules:
         "reach it (slow + small craft + course/heading apart = 0.40 opens; slow + small + steady = 0.35 "
         "does not).",
         minimum=0,
+        maximum=1,
     )
     high_score: float = setting(
         0.5,
@@ -295,6 +301,7 @@ class DriftingRules:
         "Risk score from which a drifting alert is of high severity (not under command always is).",
         "Half of all the evidence the rules know of.",
         minimum=0,
+        maximum=1,
     )
     mismatch_deg: float = setting(
         45.0,
@@ -475,15 +482,23 @@ class LocalRules:
     coast_offshore_m: float = setting(
         3 * NM,
         "m",
-        "A trip that begins this near land (first heard there, or stopped there) begins at the boat's "
-        "own coast, which becomes its home. Needs the coastline (shore_distance).",
+        "A vessel stopped this near land is moored (no loitering, no transfer with another moored boat); "
+        "moored here for home_min_stop_s, it lives here: its home. Needs the coastline (shore_distance).",
         "Jetties, beaches and moorings; three nautical miles also covers boats moored off a shallow shore.",
         minimum=0,
+    )
+    home_min_stop_s: float = setting(
+        3 * 3600.0,
+        "s",
+        "How long a vessel must stay moored near land before that spot is its home.",
+        "A night moored off its jetty shows where a boat lives; a short stop at a beach (loading people) "
+        "does not, so a boat that leaves a beach it was first seen at is not a day trip.",
+        minimum=600,
     )
     home_radius_m: float = setting(
         15 * NM,
         "m",
-        "A boat first heard at sea this near the home learned from its earlier trips is on a trip from home.",
+        "A trip first heard within this distance of the vessel's home is a trip from home.",
         "Many boats switch AIS on only once out; day trips reach 5-10 nm offshore.",
         minimum=0,
     )
@@ -504,7 +519,7 @@ class LocalRules:
     max_homes: int = setting(
         200_000,
         "vessels",
-        "Most homes remembered (the oldest learned are forgotten first).",
+        "Most homes remembered (the oldest learned are forgotten first); read from the global [local] table.",
         "Bounds memory: homes outlive the fleet's memory of a vessel, which forgets silent ones.",
         minimum=1,
     )
@@ -633,6 +648,10 @@ def _check(f: dataclasses.Field[Any], value: Any, where: str, problems: list[str
         if minimum is not None and value < minimum:
             problems.append(f"{where}: {value!r} is below the minimum {minimum:g} {f.metadata['unit']}".rstrip())
             return None
+        maximum = f.metadata.get("maximum")
+        if maximum is not None and value > maximum:
+            problems.append(f"{where}: {value!r} is above the maximum {maximum:g} {f.metadata['unit']}".rstrip())
+            return None
         return type(default)(value)
     if isinstance(default, tuple):
         if not isinstance(value, list | tuple):
@@ -645,13 +664,15 @@ def _check(f: dataclasses.Field[Any], value: Any, where: str, problems: list[str
             return None
         if item_type is float:
             numbers = [float(v) for v in value]
-            if any(v != v or v in (float("inf"), float("-inf")) or v < 0 for v in numbers) or numbers != sorted(
-                numbers
-            ):
-                problems.append(f"{where}: expected finite, non-negative numbers in ascending order, got {value!r}")
+            invalid = any(v != v or v in (float("inf"), float("-inf")) or v < 0 for v in numbers)
+            if invalid or not numbers or any(a >= b for a, b in itertools.pairwise(numbers)):
+                problems.append(f"{where}: expected finite, non-negative numbers, rising, at least one, got {value!r}")
                 return None
             return tuple(numbers)
         if f.name == "vessels":
+            if not value:
+                problems.append(f"{where}: name at least one vessel group (to switch it off: enabled = false)")
+                return None
             bad = [v for v in value if v not in VESSEL_GROUPS]
             if bad:
                 problems.append(f"{where}: unknown vessel group {bad[0]!r} (known: {', '.join(VESSEL_GROUPS)})")

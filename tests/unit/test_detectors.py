@@ -154,7 +154,8 @@ MOB = 972012345
 
 
 def small_craft(sea: Sea, mmsi: int = SMALL, t: float = 0, ship_type: int = 0) -> None:
-    sea.static(mmsi, t, length_m=12, ship_type=ship_type, msg_type=24)
+    """Static data of a named 12 m class B craft (a name: it says who it is, if not what it is)."""
+    sea.static(mmsi, t, length_m=12, ship_type=ship_type, msg_type=24, name="SMALL CRAFT")
 
 
 def merchant(sea: Sea, mmsi: int = MERCHANT, t: float = 0) -> None:
@@ -1041,12 +1042,10 @@ def test_untimed_fixes_never_start_a_duration() -> None:
 
 def test_a_boat_with_an_open_alert_that_stops_by_the_shore_and_falls_silent_is_dark() -> None:
     """Coming home is routine; a drifting boat stranded by the shore and then silent is not."""
-    coast = {"m": 50_000.0}  # adrift far out, then stranded by the shore
-    sea = Sea(shore=lambda lat, lon: coast["m"])
+    sea = Sea(shore=NEAR_SHORE)
     small_craft(sea)
     lat, lon = drift_track(sea, SMALL, IN_RISK, 40, heading=90)
     assert len(opened(sea.events, Kind.DRIFTING)) == 1
-    coast["m"] = NEAR_SHORE(lat, lon)
     sea.pos(SMALL, 41 * 60, lat, lon, sog=0.2, cog=90.0, msg_type=18)  # last heard, stopped, near land
     others_report(sea, 41 * 60, 41 * 60 + 2 * 3600)
     assert len(opened(sea.events, Kind.DARK)) == 1

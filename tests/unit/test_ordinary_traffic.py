@@ -34,6 +34,7 @@ from tests.unit.test_detectors import (
     loiter,
     merchant,
     opened,
+    others_report,
     pair_together,
     secs,
     small_craft,
@@ -225,63 +226,161 @@ def test_two_fishing_boats_together_are_fishing_in_company() -> None:
     assert sea.of(Kind.RENDEZVOUS) == []
 
 
+def test_a_boat_that_only_says_it_is_fishing_beside_a_fishing_vessel_is_a_rendezvous() -> None:
+    for unidentified in (9123456, SMALL2):  # an 009… MMSI whose type 24 says fishing; a boat reporting status 7
+        sea = Sea()
+        sea.static(FISHER, 0, length_m=30, ship_type=30, msg_type=5, name="KM MINA")
+        if unidentified == 9123456:
+            sea.pipeline.apply(
+                StaticReport(unidentified, 24, at(0), "X", ship_type=30, length_m=12, source="rx1", mmsi_valid=False)
+            )
+        lat_b, lon_b = walk(*IN_RISK, 90.0, 200)
+        for i in range(91):
+            sea.pos(FISHER, i * 60, *IN_RISK, sog=0.5, cog=0.0)
+            sea.pos(unidentified, i * 60 + 5, lat_b, lon_b, sog=0.5, cog=0.0, status=7)
+        assert len(opened(sea.events, Kind.RENDEZVOUS)) == 1, unidentified
+
+
 # ---------------------------------------------------------------- 7. local traffic, crossings
-COAST_KM = 1.0  # the made-up coast: every position within 1 km of land until the boat is out
+COAST_M = 1000.0  # the made-up coast: every position within 1 km of land until the boat is out
+NIGHT_MIN = 200  # moored that many minutes before leaving: more than home_min_stop_s (3 h), a night
 
 
-def day_trip(sea: Sea, coast: dict[str, float], mmsi: int = SMALL) -> None:
-    """Moored by the shore for 20 min, out at 6 kn into the risk zone, fishing slowly in circles for 3 h."""
+def day_trip(sea: Sea, coast: dict[str, float], mmsi: int = SMALL, moored_min: int = NIGHT_MIN) -> float:
+    """Moored by the shore, out at 6 kn into the risk zone, fishing slowly in circles for 3 h; returns the start."""
     home = walk(*IN_RISK, 180.0, 12_000)
-    for i in range(20):
+    for i in range(0, moored_min, 3):  # class B below 2 kn: every 3 minutes
         sea.pos(mmsi, i * 60, *home, sog=0.1, cog=0.0, msg_type=18)
     coast["m"] = 15_000.0
-    for i in range(20, 30):
-        sea.pos(mmsi, i * 60, *walk(*home, 0.0, (i - 19) * 60 * 6 * KN_TO_MS), sog=6.0, cog=0.0, msg_type=18)
-    loiter(sea, mmsi, IN_RISK, 180, start=30 * 60)
+    out = moored_min * 60
+    for i in range(10):
+        sea.pos(mmsi, out + i * 60, *walk(*home, 0.0, (i + 1) * 60 * 6 * KN_TO_MS), sog=6.0, cog=0.0, msg_type=18)
+    loiter(sea, mmsi, IN_RISK, 180, start=out + 10 * 60)
+    return out
 
 
-def test_a_boat_on_a_day_trip_from_its_own_coast_neither_enters_nor_loiters() -> None:
-    coast = {"m": COAST_KM * 1000}
+def test_a_boat_on_a_day_trip_from_its_home_neither_enters_nor_loiters() -> None:
+    coast = {"m": COAST_M}
     sea = Sea(shore=lambda lat, lon: coast["m"])
     day_trip(sea, coast)
     assert sea.of(Kind.ZONE_ENTRY) == [] and sea.of(Kind.LOITERING) == []
 
 
-def test_the_same_track_first_heard_at_sea_is_a_crossing() -> None:
-    coast = {"m": 40_000.0}  # never near land: it came from open sea
+def test_a_short_stop_by_a_coast_is_not_a_home() -> None:
+    """A boat seen by a beach for half an hour (loading people) and then out is no day trip."""
+    coast = {"m": COAST_M}
     sea = Sea(shore=lambda lat, lon: coast["m"])
-    day_trip(sea, coast)
-    coast["m"] = 40_000.0
+    day_trip(sea, coast, moored_min=30)
     assert len(opened(sea.events, Kind.LOITERING)) == 1
+
+
+def loitering_after(sea: Sea, t: float) -> list[float]:
+    return [secs(e.observed_at) for e in opened(sea.events, Kind.LOITERING) if secs(e.observed_at) > t]
+
+
+def test_the_same_track_first_heard_at_sea_is_a_crossing() -> None:
+    coast = {"m": 40_000.0}  # never near land: it came from open sea (and its long stop out there loiters too)
+    sea = Sea(shore=lambda lat, lon: coast["m"])
+    out = day_trip(sea, coast)
+    assert len(loitering_after(sea, out)) == 1
 
 
 def test_a_trip_from_a_departure_coast_is_never_local() -> None:
     rules = parse_rules({"zone": {"risk": {"local": {"enabled": False}}}})
-    coast = {"m": COAST_KM * 1000}
+    coast = {"m": COAST_M}
     sea = Sea(shore=lambda lat, lon: coast["m"], rules=rules)
-    day_trip(sea, coast)
+    out = day_trip(sea, coast)
+    assert len(loitering_after(sea, out)) == 1
+
+
+def test_a_stop_on_a_departure_coast_ends_a_day_trip() -> None:
+    """From its home outside the zone to a departure coast, a stop by the beach (boarding), then out."""
+    rules = parse_rules({"zone": {"risk": {"local": {"enabled": False}}}})
+    coast = {"m": COAST_M}
+    sea = Sea(shore=lambda lat, lon: coast["m"], rules=rules)
+    small_craft(sea, t=-1000)
+    for i in range(0, NIGHT_MIN, 3):
+        sea.pos(SMALL, i * 60, *OUTSIDE, sog=0.1, cog=0.0, msg_type=18)  # its home, outside the zone
+    t0 = NIGHT_MIN * 60
+    for i in range(1, 10):
+        sea.pos(SMALL, t0 + i * 60, *walk(*OUTSIDE, 0.0, i * 200), sog=6.0, cog=0.0, msg_type=18)
+    beach = walk(*OUTSIDE, 0.0, 4000)
+    for i in range(10, 40):
+        sea.pos(SMALL, t0 + i * 60, *beach, sog=0.1, cog=0.0, msg_type=18)
+    coast["m"] = 30_000.0
+    loiter(sea, SMALL, IN_RISK, 120, start=t0 + 45 * 60)
     assert len(opened(sea.events, Kind.LOITERING)) == 1
 
 
-def test_a_local_trip_of_more_than_a_day_is_a_crossing() -> None:
-    rules = parse_rules({"local": {"max_trip_s": 7200.0}})  # two hours, to keep the track short
-    coast = {"m": COAST_KM * 1000}
+def test_a_local_trip_longer_than_max_trip_s_is_a_crossing() -> None:
+    rules = parse_rules({"zone": {"risk": {"local": {"max_trip_s": 3600.0}}}})  # per zone, where it began
+    coast = {"m": COAST_M}
     sea = Sea(shore=lambda lat, lon: coast["m"], rules=rules)
-    day_trip(sea, coast)
+    out = day_trip(sea, coast)
     (alert,) = opened(sea.events, Kind.LOITERING)
-    assert secs(alert.observed_at) >= 19 * 60 + 7200  # once the trip (from its last fix at home) is not a day trip
+    assert secs(alert.observed_at) >= out + 3600  # once the trip (from when it left home) is not a day trip
 
 
 def test_a_boat_first_heard_inside_a_zone_has_not_entered_it() -> None:
-    sea = Sea()
+    """Where a transponder is switched on is not a crossing, by a coast or far out: the boat is judged
+    by what it does (the fishing-ground scenario: fourteen fishers switched on at their ground)."""
+    for shore in (lambda lat, lon: COAST_M, FAR_OFFSHORE):
+        sea = Sea(shore=shore)
+        small_craft(sea)
+        for i in range(30):
+            sea.pos(SMALL, i * 60, *walk(*IN_RISK, 0.0, i * 150), sog=5.0, cog=0.0, msg_type=18)
+        assert sea.of(Kind.ZONE_ENTRY) == []
+        # out and back in: that is an entry
+        for i, point in enumerate([OUTSIDE] * 3 + [walk(10.02, 60.5, 0.0, 100)] * 3):
+            sea.pos(SMALL, 3600 + i * 60, *point, sog=5.0, cog=0.0, msg_type=18)
+        assert len(opened(sea.events, Kind.ZONE_ENTRY)) == 1
+
+
+def test_a_crossing_heard_again_inside_after_a_coverage_gap_is_an_entry() -> None:
+    sea = Sea(shore=FAR_OFFSHORE)
+    small_craft(sea, t=-1000)
+    for i in range(10):
+        sea.pos(SMALL, i * 60, 9.5, 60.5, sog=5.0, cog=0.0, msg_type=18)  # heard outside, far out
+    for i in range(30):  # five hours later, inside
+        sea.pos(SMALL, 5 * 3600 + i * 60, *walk(10.05, 60.5, 0.0, i * 150), sog=5.0, cog=0.0, msg_type=18)
+    assert len(opened(sea.events, Kind.ZONE_ENTRY)) == 1
+
+
+def test_a_boat_from_open_sea_stopped_off_a_coast_then_silent_is_dark() -> None:
+    """A short stop off a coast is no home: a crossing boat held off the beach and then silent is dark."""
+    coast = {"m": 40_000.0}
+    sea = Sea(shore=lambda lat, lon: coast["m"])
     small_craft(sea)
     for i in range(30):
         sea.pos(SMALL, i * 60, *walk(*IN_RISK, 0.0, i * 150), sog=5.0, cog=0.0, msg_type=18)
-    assert sea.of(Kind.ZONE_ENTRY) == []
-    # out and back in: that is an entry
-    for i, point in enumerate([OUTSIDE] * 3 + [walk(10.02, 60.5, 0.0, 100)] * 3):
-        sea.pos(SMALL, 3600 + i * 60, *point, sog=5.0, cog=0.0, msg_type=18)
-    assert len(opened(sea.events, Kind.ZONE_ENTRY)) == 1
+    coast["m"] = 3700.0  # 2 nm off the coast, stopped, then silent
+    last = walk(*IN_RISK, 0.0, 30 * 150)
+    for i in range(30, 35):
+        sea.pos(SMALL, i * 60, *last, sog=0.2, cog=0.0, msg_type=18)
+    others_report(sea, 35 * 60, 35 * 60 + 3 * 3600)
+    assert len(opened(sea.events, Kind.DARK)) == 1
+
+
+def test_a_boat_home_from_its_day_trip_that_switches_off_is_not_dark() -> None:
+    coast = {"m": COAST_M}
+    sea = Sea(shore=lambda lat, lon: coast["m"])
+    small_craft(sea)
+    out = day_trip(sea, coast)
+    coast["m"] = 2_500.0  # home again: 1.3 nm off, beyond the dark detector's own 1 nm, at its learned home
+    home = walk(*IN_RISK, 180.0, 12_000)
+    back = out + 10 * 60 + 181 * 60
+    for i in range(5):
+        sea.pos(SMALL, back + i * 180, *home, sog=0.1, cog=0.0, msg_type=18)
+    others_report(sea, back + 900, back + 900 + 3 * 3600)
+    assert sea.of(Kind.DARK) == []
+
+
+def test_two_small_boats_moored_side_by_side_are_no_rendezvous() -> None:
+    sea = Sea(shore=lambda lat, lon: COAST_M)
+    small_craft(sea, SMALL)
+    small_craft(sea, SMALL2)
+    pair_together(sea, SMALL, SMALL2, 90)
+    assert sea.of(Kind.RENDEZVOUS) == []
 
 
 def test_loitering_evidence_gives_the_true_distance_from_shore() -> None:
@@ -306,7 +405,7 @@ def test_identified_routine_craft_raise_nothing(ship_type: int) -> None:
 # --------------------------------------------------------------- 9. a fishing vessel adrift
 def fishing_vessel_adrift(minutes: int) -> Sea:
     sea = Sea(shore=FAR_OFFSHORE)
-    sea.static(FISHER, 0, length_m=20, ship_type=30, msg_type=5)
+    sea.static(FISHER, 0, length_m=20, ship_type=30, msg_type=5, name="FV SONAR")
     drift_track(sea, FISHER, IN_RISK, minutes, sog=0.5, cog=200.0, heading=290, status=0, msg_type=1, every_s=60.0)
     return sea
 
@@ -331,3 +430,48 @@ def test_book_material_change_rule_is_used_by_the_watch() -> None:
         Kind.DRIFTING, (SMALL,), at(1800), Severity.MEDIUM, "adrift", {"factors": {"b": 1}}, lat=10, lon=60
     )
     assert book.apply(changed) == []
+
+
+def test_one_fast_fix_does_not_restart_a_fishing_vessels_hours_adrift() -> None:
+    sea = Sea(shore=FAR_OFFSHORE)
+    sea.static(FISHER, 0, length_m=20, ship_type=30, msg_type=5, name="FV SONAR")
+    kw: dict[str, Any] = {"sog": 0.5, "cog": 200.0, "heading": 290, "status": 0, "msg_type": 1}
+    lat, lon = drift_track(sea, FISHER, IN_RISK, 180, **kw)
+    sea.pos(FISHER, 180 * 60 + 30, lat, lon, sog=3.4, cog=200.0, heading=290, status=0)  # one noisy speed
+    drift_track(sea, FISHER, (lat, lon), 240, start=181 * 60, **kw)
+    (alert,) = opened(sea.events, Kind.DRIFTING)
+    assert secs(alert.observed_at) <= 6 * 3600 + 120
+
+
+def test_static_data_that_names_nobody_does_not_make_a_boat_routine() -> None:
+    """Cheap class B sets often leave the type at 37 and send no name: that is not an identified yacht."""
+    sea = Sea()
+    lat, lon = drift_track(sea, SMALL, IN_RISK, 50, heading=90)
+    assert len(opened(sea.events, Kind.DRIFTING)) == 1
+    sea.static(SMALL, 50 * 60 + 10, length_m=None, ship_type=37, msg_type=24)  # a type, no name, no call sign
+    drift_track(sea, SMALL, (lat, lon), 20, heading=90, start=51 * 60)
+    assert all(e.event is not EventType.RESOLVED for e in sea.of(Kind.DRIFTING))
+
+
+def test_a_small_craft_of_other_type_adrift_is_drifting() -> None:
+    sea = Sea()
+    small_craft(sea, ship_type=90)  # "other type" says nothing of a 12 m boat
+    drift_track(sea, SMALL, IN_RISK, 60, heading=0)
+    assert len(opened(sea.events, Kind.DRIFTING)) == 1
+
+
+def test_a_zone_entry_restored_after_a_restart_resolves_when_the_boat_leaves() -> None:
+    sea = Sea()
+    small_craft(sea, t=-120)
+    sea.pos(SMALL, -60, *OUTSIDE, sog=5.0, cog=0.0)
+    for i in range(5):
+        sea.pos(SMALL, i * 60, 10.02, 60.5, sog=5.0, cog=0.0)
+    (entry,) = opened(sea.events, Kind.ZONE_ENTRY)
+    again = Sea(shore=lambda lat, lon: COAST_M)  # restarted: the store gives the open alert back
+    assert again.pipeline.watch.book.restore([entry]) == 1
+    small_craft(again, t=400)
+    for i in range(5):  # first heard again inside, by a coast
+        again.pos(SMALL, 420 + i * 60, 10.02, 60.5, sog=5.0, cog=0.0)
+    for i in range(5):
+        again.pos(SMALL, 800 + i * 60, *OUTSIDE, sog=5.0, cog=180.0)
+    assert [(e.event, e.id) for e in again.of(Kind.ZONE_ENTRY)] == [(EventType.RESOLVED, entry.id)]

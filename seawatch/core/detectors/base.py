@@ -234,18 +234,20 @@ class SignalDetector(Detector, Protocol):
 SMALL, UNIDENTIFIED, FISHING, UNKNOWN_TYPE = "small", "unidentified", "fishing", "unknown_type"
 
 
-# The groups that make a vessel one this service is about, by default (README, "Vessels of
-# interest"): boats that carry people across these seas are unidentified, of no declared type
-# (small craft whose transponder says nothing of them) or fishing boats. Identified pleasure
-# craft, passenger ships, tugs, pilot, SAR and law-enforcement vessels and large identified
-# ships are not, unless something comes alongside them (:meth:`Context.interest`).
+# The groups that make a vessel one this service is about, by default (docs/detection.md,
+# "Vessels of interest"): boats that carry people across these seas are unidentified, of no
+# declared type (small craft whose transponder says nothing of them) or fishing boats.
+# Identified pleasure craft, passenger ships, tugs, pilot, SAR and law-enforcement vessels and
+# large identified ships are not, unless something comes alongside them (:meth:`Context.interest`).
 OF_INTEREST = ("unidentified", "unknown_type", "fishing")
+OTHER_TYPES = range(90, 100)  # "other type" (ITU-R M.1371 table 53): says nothing of a small craft
 
 
 def vessel_groups(vessel: Vessel, now: datetime, rules: VesselRules) -> frozenset[str] | None:
     """The groups a vessel belongs to, or ``None`` while it is too new to judge.
 
-    A vessel without static data is not judged until it has been heard for
+    A vessel without static data (or with a name but no type yet: class B sends its name
+    and its type in two messages) is not judged until it has been heard for
     ``identify_grace_s``: merchant ships send their voyage data every 6 minutes.
     Detectors call this whenever they judge (not once when they start watching), so
     static data that arrives after the first positions changes the judgement at once.
@@ -253,20 +255,30 @@ def vessel_groups(vessel: Vessel, now: datetime, rules: VesselRules) -> frozense
     groups: set[str] = set()
     if not vessel.mmsi_valid:
         groups.add(UNIDENTIFIED)
+    first = vessel.first_seen
+    young = first is None or (now - first).total_seconds() < rules.identify_grace_s
     if vessel.static_at is None:
-        first = vessel.first_seen
-        if first is None or (now - first).total_seconds() < rules.identify_grace_s:
+        if young:
             return frozenset(groups) if groups else None
         groups.add(UNIDENTIFIED)
         groups.add(UNKNOWN_TYPE)
+    elif vessel.ship_type is None and young:
+        # half of a class B unit's static data (part A, the name; part B with the type follows)
+        return frozenset(groups) if groups else None
     ship_type = vessel.ship_type
     length = vessel.length_m
+    # A ship that gives an IMO number or a length past small craft has told who it is, whatever
+    # its type field says: many merchant ships leave it at 0, and would flood a busy strait.
+    sized = (length is not None and length >= rules.small_length_max_m) or bool(vessel.imo)
+    if vessel.static_at is not None and not sized and not (vessel.name or vessel.callsign):
+        # a small craft whose static data names nobody (a class B unit sending only its type, as
+        # cheap sets set to type 37 often do): the transponder has not said who it is
+        groups.add(UNIDENTIFIED)
     if ship_type is None or ship_type < 20:  # 0 = not available, 1-19 reserved (ITU-R M.1371 table 53)
-        # A ship that gives an IMO number or a length past small craft has told who it is, whatever
-        # its type field says: many merchant ships leave it at 0, and would flood a busy strait.
-        sized = length is not None and length >= rules.small_length_max_m
-        if not sized and not vessel.imo:
+        if not sized:
             groups.add(UNKNOWN_TYPE)
+    elif ship_type in OTHER_TYPES and not sized:
+        groups.add(UNKNOWN_TYPE)  # "other type" says nothing of a small craft
     elif ship_type == 30:
         groups.add(FISHING)
     last = vessel.last_position

@@ -50,6 +50,7 @@ from seawatch.core.rules import DriftingRules
 _AT_REST_OR_FISHING = ANCHORED | {ENGAGED_IN_FISHING}  # not adrift, whatever the speed
 
 _EVAL_EVERY_S = 30.0  # drift is slow: judging twice a minute is plenty
+_FAST_SPELL_S = 600.0  # above max_speed_kn this long (below resume_speed_kn) ends a watch not yet alerted
 _CALM_S = 600.0  # an open alert resolves after the score stayed low this long
 _TRACK_SAMPLES = 60  # one an evaluation: the last 30 minutes, for the steady-drift sign
 _STEADY_MIN_SPAN_S = 900.0  # the steady-drift sign needs a quarter of an hour of track
@@ -68,6 +69,7 @@ class _Drift:
     track: deque[tuple[datetime, float, float, float]] = field(default_factory=lambda: deque(maxlen=_TRACK_SAMPLES))
     alerted: bool = False
     factors: tuple[str, ...] = ()
+    fast_since: datetime | None = None  # above max_speed_kn since (not yet alerted)
 
 
 class DriftingDetector:
@@ -89,11 +91,22 @@ class DriftingDetector:
                 self._end(mmsi, st, fix, "anchored, moored or in port", out)
             return
         if sog > rules.max_speed_kn:
-            if st is not None and (sog >= rules.resume_speed_kn or not st.alerted):
+            if st is None:
+                return
+            if sog < rules.resume_speed_kn and not st.alerted:
+                # one fast fix (a GNSS jump, a wave) must not restart hours of watching: only a
+                # spell above max_speed_kn ends it
+                if st.fast_since is None:
+                    st.fast_since = fix.t
+                if (fix.t - st.fast_since).total_seconds() < _FAST_SPELL_S:
+                    return
+            if sog >= rules.resume_speed_kn or not st.alerted:
                 self._end(mmsi, st, fix, "under way again", out)
             return
         if not rules.enabled:
             return
+        if st is not None:
+            st.fast_since = None
         if st is None:
             if not fix.at_sea(rules.min_offshore_m):
                 return  # near shore: nothing to hold state for

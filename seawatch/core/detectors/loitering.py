@@ -10,7 +10,8 @@ Who loiters is judged every time the window is looked at, not once when it opens
 static data that arrives after the first positions (a fishing boat's type 24, a
 merchant ship's type 5) ends the window, or closes an alert already open. By default
 only unidentified craft and craft of no declared type count (``vessels``), and any
-vessel something came alongside; a boat on a local trip from its own coast never does.
+vessel something came alongside; a boat on a local trip from its own coast, or moored
+by the shore (:mod:`seawatch.core.trips`), never does.
 """
 
 from __future__ import annotations
@@ -71,6 +72,11 @@ class LoiteringDetector:
         if fix.status in ANCHORED and self._anchorage(fix, rules):
             if window is not None:
                 self._end(mmsi, window, fix, "at anchor near shore", out)
+            return
+        trips = self.ctx.trips
+        if trips is not None and trips.moored(mmsi):
+            if window is not None:  # at a jetty or beach (never a departure coast's): moored, not loitering
+                self._end(mmsi, window, fix, "moored by the shore", out)
             return
         if window is None:
             if sog is None or sog >= rules.max_speed_kn or not rules.enabled:

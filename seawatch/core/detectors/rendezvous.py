@@ -6,8 +6,9 @@ the fleet. A pair is remembered from the first fix that finds them together; it 
 forgotten when they part (``break_distance_m``), speed up, or one falls silent.
 
 A transfer of people needs a boat: at least one of the two must be a craft of interest
-(``vessels``), and two fishing vessels together are fishing in company (pair trawling),
-not a transfer. Ships waiting for orders side by side are not either. The pair is
+(``vessels``), and two identified fishing vessels (ship type 30, named) together are
+fishing in company (pair trawling), not a transfer; nor are two small craft moored by the
+shore outside a departure coast. Ships waiting for orders side by side are not either. The pair is
 judged when its time together is long enough, and again at every look after that, so
 static data that arrives late closes an alert about two vessels that turn out to be
 fishing together.
@@ -23,6 +24,8 @@ from seawatch.core.alerts import Clearance, Finding, Kind, Severity
 from seawatch.core.detectors.base import (
     ANCHORED,
     FISHING,
+    SMALL,
+    UNIDENTIFIED,
     Context,
     Fix,
     Need,
@@ -40,6 +43,7 @@ from seawatch.core.geo import fast_distance_m
 from seawatch.core.rules import RendezvousRules
 
 _CELL_DEG = 0.01
+FISHING_TYPE = 30  # AIS ship type "fishing" (ITU-R M.1371 table 53)
 _EVAL_EVERY_S = 20.0  # a transfer lasts tens of minutes; three looks a minute suffice
 
 
@@ -123,6 +127,17 @@ class RendezvousDetector:
                 return False
         return True
 
+    def _moored(self, a: _Slow, b: _Slow) -> bool:
+        """Two small craft moored by the shore, outside a departure coast: boats at their jetty.
+
+        A boat beside a ship near the shore still counts: that is what a transfer looks like.
+        """
+        trips = self.ctx.trips
+        if trips is None or not (trips.moored(a.vessel.mmsi) and trips.moored(b.vessel.mmsi)):
+            return False
+        vessel_rules = self.ctx.rules.vessel
+        return all(SMALL in (vessel_groups(s.vessel, s.t, vessel_rules) or ()) for s in (a, b))
+
     def _counts(self, a: _Slow, b: _Slow, rules: RendezvousRules) -> bool | None:
         """Whether the pair can be a transfer; ``None`` while either vessel is too new to judge."""
         vessel_rules = self.ctx.rules.vessel
@@ -132,7 +147,12 @@ class RendezvousDetector:
             return None
         if not (counts(ga, rules.vessels) or counts(gb, rules.vessels)):
             return False  # ships waiting for orders, side by side
-        return not (FISHING in ga and FISHING in gb)  # two fishing boats together: fishing in company
+        # two identified fishing vessels together are fishing in company (pair trawling); a boat that only
+        # says it is fishing (nav status 7, or a type with no name) beside one is no such alibi
+        return not all(
+            g is not None and FISHING in g and UNIDENTIFIED not in g and s.vessel.ship_type == FISHING_TYPE
+            for g, s in ((ga, a), (gb, b))
+        )
 
     def _look_around(self, mmsi: int, me: _Slow, rules: RendezvousRules, fix: Fix, out: Output) -> None:
         cx, cy = me.cell
@@ -152,8 +172,8 @@ class RendezvousDetector:
                 continue
             key = (mmsi, other_mmsi) if mmsi < other_mmsi else (other_mmsi, mmsi)
             pair = self._pairs.get(key)
-            if pair is None and self._anchorage(me, other, rules):
-                continue  # two ships riding at anchor side by side: an anchorage (a pair already found goes on)
+            if pair is None and (self._anchorage(me, other, rules) or self._moored(me, other)):
+                continue  # riding at anchor or moored side by side: an anchorage (a pair already found goes on)
             together.add(key)
             if pair is None:
                 pair = self._pairs[key] = _Pair(me.t, me.t, d)
@@ -164,6 +184,8 @@ class RendezvousDetector:
             duration = (me.t - pair.since).total_seconds()
             if duration >= rules.min_duration_s:
                 judged = self._counts(me, other, rules)
+                if judged and pair.dismissed:
+                    pair.dismissed = False  # judged a transfer again: it may alert again
                 if judged is False and pair.alerted:
                     # static data came late: two fishing boats, or ships waiting; the pair stays judged
                     pair.alerted, pair.dismissed = False, True

@@ -8,9 +8,10 @@ and raises nothing new.
 
 An entry is a crossing of the boundary from outside:
 
-* a vessel first heard inside a zone (where it switched its transponder on, or where
-  it was heard again after a silence that ended its trip) has not entered it; it is
-  judged by its behaviour (loitering, drifting, …), not by where it switched on;
+* a vessel first heard inside a zone (where it switched its transponder on) has not
+  entered it; it is judged by its behaviour (loitering, drifting, dark, …), not by where
+  it switched on. A vessel heard outside a zone, then silent for ``local.trip_gap_s``,
+  then heard inside it crossed in while unheard: that is an entry;
 * a boat on a local trip from its own coast (:mod:`seawatch.core.trips`) does not
   count, and is judged again a minute later (a trip of more than a day is a crossing);
 * which vessels count is a rule (unidentified, unknown-type and fishing craft by
@@ -79,7 +80,11 @@ class ZoneEntryDetector:
         if states is None:
             states = self._state[mmsi] = {}
         trips = self.ctx.trips
+        # the first fix of a trip: inside a zone it was heard outside of before, it crossed in unheard;
+        # otherwise that is where it switched its transponder on
         first = trips is not None and trips.first_fix(mmsi, fix.t)
+        before = trips.heard_before(mmsi) if first and trips is not None else None
+        was_in = {z.id for z in self.ctx.zones.at(*before)} if before is not None else None
         here = {z.id for z in fix.risk}
         candidates: list[tuple[Zone, _InZone, ZoneEntryRules]] = []
         for zone in fix.risk:
@@ -88,9 +93,9 @@ class ZoneEntryDetector:
                 continue
             st = states.get(zone.id)
             if st is None:
-                st = states[zone.id] = _InZone()
-            if first and not st.alerted:
-                st.started_inside = True  # where it switched on (or was heard again after a long silence)
+                st = states[zone.id] = self._new_state(mmsi, zone.id)
+            if first and not st.alerted and (was_in is None or zone.id in was_in):
+                st.started_inside = True  # where it switched on (or heard inside again): not a crossing
             if st.inside == 0:
                 st.first_in = fix.t
             st.inside += 1
@@ -116,6 +121,13 @@ class ZoneEntryDetector:
         self._exits(fix, states, here, out)
         if not states:
             del self._state[mmsi]
+
+    def _new_state(self, mmsi: int, zone_id: str) -> _InZone:
+        """A zone's state for a vessel; an entry alert still open (restored after a restart) is taken up."""
+        for alert in self.ctx.book.open_for(Kind.ZONE_ENTRY, (mmsi,)):
+            if alert.key[2] == zone_id:
+                return _InZone(entered=True, alerted=True, group=zone_id)
+        return _InZone()
 
     def _judge_entry(
         self, fix: Fix, states: dict[str, _InZone], candidates: list[tuple[Zone, _InZone, ZoneEntryRules]], out: Output
