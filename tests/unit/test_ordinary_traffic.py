@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from seawatch.core.alertbook import AlertBook
-from seawatch.core.alerts import EventType, Finding, Kind, Severity, ZoneRef
+from seawatch.core.alerts import EventType, Kind, Severity, ZoneRef
 from seawatch.core.geo import KN_TO_MS, METRES_PER_NM, fast_distance_m
 from seawatch.core.model import PositionReport, StaticReport
 from seawatch.core.pipeline import Pipeline
@@ -421,15 +420,13 @@ def test_a_fishing_vessel_slow_for_a_few_hours_is_working() -> None:
     assert fishing_vessel_adrift(5 * 60).of(Kind.DRIFTING) == []
 
 
-def test_book_material_change_rule_is_used_by_the_watch() -> None:
-    """The watch's book follows the rules file: a longer minimum interval means fewer updates."""
-    book = AlertBook(parse_rules({"alerts": {"update_min_interval_s": 3600.0}}).alerts)
-    finding = Finding(Kind.DRIFTING, (SMALL,), at(0), Severity.MEDIUM, "adrift", {"factors": {"a": 1}}, lat=10, lon=60)
-    book.apply(finding)
-    changed = Finding(
-        Kind.DRIFTING, (SMALL,), at(1800), Severity.MEDIUM, "adrift", {"factors": {"b": 1}}, lat=10, lon=60
-    )
-    assert book.apply(changed) == []
+def test_the_watch_updates_by_the_rules_files_minimum_interval() -> None:
+    """The watch's book follows the rules file: with an hour between updates, a 3 h drift updates once at most."""
+    sea = Sea(rules=parse_rules({"alerts": {"update_min_interval_s": 3600.0, "update_move_m": 100.0}}))
+    drift_track(sea, SMALL, IN_RISK, 180, heading=90, sog=0.9)
+    updates = [secs(e.observed_at) for e in sea.of(Kind.DRIFTING) if e.event is EventType.UPDATED]
+    opened_at = secs(opened(sea.events, Kind.DRIFTING)[0].observed_at)
+    assert updates and all(b - a >= 3600 for a, b in zip([opened_at, *updates], updates, strict=False))
 
 
 def test_one_fast_fix_does_not_restart_a_fishing_vessels_hours_adrift() -> None:
