@@ -8,8 +8,10 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from seawatch.core.alerts import Clearance, Finding
 from seawatch.core.lines import MAX_SOURCE_CHARS, MAX_STATION_CHARS, tag_block
 from seawatch.core.pipeline import Pipeline
+from seawatch.core.watch import Watch
 from seawatch.watchconfig import build_watch
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,3 +78,16 @@ def test_many_stations_stay_within_the_bounds() -> None:
     grown_bytes(pipeline, payloads)
     assert pipeline.watch is not None and len(pipeline.watch.feed.sources) <= 4096
     assert pipeline.decoder.stats.reports == 20_000
+
+
+def test_a_flood_of_invented_station_names_never_evicts_a_receiver_that_feeds_the_watch() -> None:
+    """Feed health keeps at most 4,096 sources; junk names go before a receiver with a history."""
+    feed = Watch().feed
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    out: list[Finding | Clearance] = []
+    for i in range(150):
+        feed.on_message("rx-real", t0 + timedelta(seconds=i), out)
+    for i in range(10_000):  # later than the receiver's last message: the old rule evicted it first
+        feed.on_message(f"junk-{i}", t0 + timedelta(seconds=200 + i * 0.01), out)
+    assert len(feed.sources) <= 4096
+    assert feed.sources["rx-real"].messages == 150

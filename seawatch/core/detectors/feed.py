@@ -44,8 +44,7 @@ class FeedHealth:
         src = self.sources.get(source)
         if src is None:
             if len(self.sources) >= _MAX_SOURCES:
-                oldest = min(self.sources, key=lambda s: self.sources[s].last)
-                del self.sources[oldest]
+                self._evict()
             self.sources[source] = _Source(when, 1)
             return
         src.messages += 1
@@ -70,6 +69,16 @@ class FeedHealth:
                 )
             )
         src.last = when
+
+    def _evict(self) -> None:
+        """Make room for new sources, a quarter at a time, so a flood of invented station names costs
+        O(log n) a message, not a scan of every source. Sources that never became a feed anyone relies
+        on (fewer than ``min_messages``) go first, then the longest silent; the order is fixed by the
+        data alone (last time, then name), so live and replay evict the same."""
+        established = self.min_messages
+        ranked = sorted(self.sources.items(), key=lambda item: (item[1].messages >= established, item[1].last, item[0]))
+        for name, _ in ranked[: max(1, len(ranked) // 4)]:
+            del self.sources[name]
 
     def on_tick(self, now: datetime, out: Output) -> None:
         for name, src in self.sources.items():
