@@ -30,6 +30,14 @@ class MmsiKind(StrEnum):
 
 
 BEACON_KINDS = frozenset({MmsiKind.AIS_SART, MmsiKind.MOB, MmsiKind.EPIRB})
+# The first three digits of AIS-SART, MOB and EPIRB-AIS identities (970xxyyyy, 972xxyyyy, 974xxyyyy):
+# the one place Seawatch knows them.
+BEACON_PREFIXES = frozenset({970, 972, 974})
+
+
+def is_beacon(mmsi: int) -> bool:
+    """Whether the MMSI is a distress beacon's (AIS-SART, MOB, EPIRB-AIS): a signal, not a vessel."""
+    return mmsi // 1_000_000 in BEACON_PREFIXES
 
 
 def _mid_ok(mid: int) -> bool:

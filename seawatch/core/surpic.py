@@ -16,6 +16,7 @@ from datetime import datetime
 
 from seawatch.core.fleet import Vessel
 from seawatch.core.geo import KN_TO_MS, METRES_PER_NM, angle_diff_deg, bearing_deg, distance_m
+from seawatch.core.mmsi import is_beacon
 
 MIN_SPEED_KN = 1.0  # below this a time to reach means nothing
 
@@ -55,7 +56,7 @@ def surpic(
         position = vessel.last_position
         if vessel.mmsi in excluded or position is None or position.lat is None or position.lon is None:
             continue
-        if vessel.mmsi // 1_000_000 in (970, 972, 974):
+        if is_beacon(vessel.mmsi):
             continue  # beacons cannot assist
         seen = vessel.last_seen
         if seen is not None and (now - seen).total_seconds() > max_age_s:

@@ -33,13 +33,13 @@ from seawatch.core.detectors.base import (
 from seawatch.core.detectors.feed import FeedHealth
 from seawatch.core.fleet import UNTIMED, Vessel
 from seawatch.core.geo import ShoreDistance
+from seawatch.core.mmsi import is_beacon
 from seawatch.core.model import PositionReport, Report, SafetyText
 from seawatch.core.rules import Rules
 from seawatch.core.trips import Trips
 from seawatch.core.zones import Zone, ZoneIndex, ZoneKind
 
 DRILL_PREFIX = "drill:"  # tag-block source of drill transmissions (seawatch drill)
-_BEACON_PREFIXES = frozenset({970, 972, 974})  # AIS-SART, MOB, EPIRB-AIS (ITU-R M.585)
 
 
 class Watch:
@@ -109,7 +109,7 @@ class Watch:
             if kind is PositionReport:
                 if vessel.last_position is report and report.lat is not None and report.lon is not None:
                     self._fix(vessel, report, when, out)
-                elif vessel.mmsi // 1_000_000 in _BEACON_PREFIXES:
+                elif is_beacon(vessel.mmsi):
                     # a beacon heard without a usable position is still a beacon signal
                     for signal in self._signals:
                         signal.on_unplaced(vessel, report, when, out)  # type: ignore[arg-type]
@@ -146,7 +146,7 @@ class Watch:
             report.source,
         )
         mmsi = vessel.mmsi
-        if mmsi // 1_000_000 in _BEACON_PREFIXES:
+        if is_beacon(mmsi):
             for signal in self._signals:  # a beacon is a signal, not a vessel: no zone entry, loitering, dark
                 signal.on_fix(fix, out)
             return

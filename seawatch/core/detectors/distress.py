@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from seawatch.core.alerts import Clearance, Finding, Kind, Severity
 from seawatch.core.detectors.base import SART_ACTIVE, SART_TEST, Context, Fix, Need, Output, iso, label, vessel_info
 from seawatch.core.fleet import Vessel
-from seawatch.core.mmsi import BEACON_KINDS, MmsiKind, classify_mmsi
+from seawatch.core.mmsi import BEACON_KINDS, MmsiKind, classify_mmsi, is_beacon
 from seawatch.core.model import PositionReport, SafetyText
 
 _NAMES = {MmsiKind.AIS_SART: "AIS-SART", MmsiKind.MOB: "MOB beacon", MmsiKind.EPIRB: "EPIRB-AIS"}
@@ -57,8 +57,7 @@ class DistressDetector:
     def on_fix(self, fix: Fix, out: Output) -> None:
         vessel = fix.vessel
         mmsi = vessel.mmsi
-        prefix = mmsi // 1_000_000
-        if prefix not in (970, 972, 974):
+        if not is_beacon(mmsi):
             return
         kind = classify_mmsi(mmsi)
         if kind not in BEACON_KINDS:
