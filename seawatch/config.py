@@ -13,6 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -38,6 +39,9 @@ DEMO_SCENARIOS = (
     "loitering_craft",
     "port_anchorage",
 )
+# The demo receivers' base stations, heard all lap long (scripts/make_demo_stations.py): without them a
+# receiver whose scenario ends early falls silent, and the demo reports a feed outage that is not one.
+DEMO_STATIONS = Path("replay_data/demo_stations.nmea")
 
 
 class Partner(BaseModel):
@@ -205,12 +209,17 @@ class Settings(BaseSettings):
         "http://tiles.local/{z}/{x}/{y}.png; unset: no basemap, so the page needs nothing from the internet.",
     )
     map_tiles_attribution: str = Field("", description="Attribution shown for the tile layer (required by most).")
+    centre_timezone: str = Field(
+        "UTC",
+        description="IANA time zone of the coordination centre (e.g. Asia/Jakarta): the map shows every time in UTC "
+        "and in this zone.",
+    )
     surpic_max_range_nm: float = Field(100.0, gt=0, description="SURPIC lists vessels within this range, nm.")
 
     # --- demo and figures --------------------------------------------------------------
     demo_broker_port: int = Field(18830, ge=1, le=65535, description="Port of the demo's embedded broker.")
     demo_feed: list[Path] = Field(
-        [Path(f"replay_data/scenarios/{name}.nmea") for name in DEMO_SCENARIOS],
+        [DEMO_STATIONS, *(Path(f"replay_data/scenarios/{name}.nmea") for name in DEMO_SCENARIOS)],
         description="Logs the demo publishes over MQTT, merged in event time and looped.",
     )
     demo_speed: float = Field(20.0, gt=0, description="Demo replay speed factor (1 = real time).")
@@ -236,6 +245,15 @@ class Settings(BaseSettings):
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
             raise ValueError(f"two partners named {twice[0]!r}: names identify partners in the outbox and metrics")
+        return value
+
+    @field_validator("centre_timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Asia/Jakarta)") from None
         return value
 
     @field_validator("mqtt_url")
