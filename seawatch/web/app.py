@@ -43,6 +43,8 @@ from seawatch.core.surpic import surpic
 from seawatch.delivery import AlertDelivery
 from seawatch.service import Figures, Ingest, log_sink, run_service
 from seawatch.web.guard import RequestGuard, page_csp, validation_error
+from seawatch.web.received import ReceivedTimes, received_router
+from seawatch.web.search import search_router
 
 log = logging.getLogger(__name__)
 
@@ -334,6 +336,8 @@ def create_app(
     with_delivery: bool = True,
 ) -> FastAPI:
     """The app; its lifespan runs ingest and delivery in one TaskGroup and stops them on shutdown."""
+    received = ReceivedTimes()  # wall-clock receive times of alert events, for the map's ages
+    extra_sinks = (*extra_sinks, received)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -365,6 +369,8 @@ def create_app(
     app.add_exception_handler(RequestValidationError, validation_error)
     _mount_static(app)
     _routes(app, settings)
+    app.include_router(received_router(received, reader, lambda live: live.ingest.pipeline.now))
+    app.include_router(search_router(reader, lambda live: live.ingest.pipeline.fleet))
     return app
 
 
@@ -391,7 +397,10 @@ def _routes(app: FastAPI, settings: Settings) -> None:
             assert watch is not None
             page.append(
                 render_map(
-                    watch.zones, tiles_url=settings.map_tiles_url, tiles_attribution=settings.map_tiles_attribution
+                    watch.zones,
+                    tiles_url=settings.map_tiles_url,
+                    tiles_attribution=settings.map_tiles_attribution,
+                    timezone=settings.centre_timezone,
                 )
             )
             page.append(page_csp(page[0], settings.map_tiles_url))

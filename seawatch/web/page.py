@@ -28,6 +28,7 @@ from folium.utilities import JsCode
 from jinja2 import Template
 from shapely.geometry import mapping
 
+from seawatch.core.alerts import Kind
 from seawatch.core.zones import ZoneIndex, ZoneKind
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -43,6 +44,9 @@ SEAWATCH_URL = "/static/seawatch"
 
 VESSEL_LIMIT = 5000
 """Most vessels the page asks for in one viewport; the API says when it left some out."""
+
+PAGE_SCRIPTS = ("land.js", "alarm.js", "panels.js", "map.js")
+"""Seawatch's scripts on the page, in the order they run: land, the alarm, search and history, then the map."""
 
 CANVAS_THRESHOLD = 2000
 """Past this many vessels in view, draw them as canvas circles instead of DOM markers."""
@@ -146,6 +150,11 @@ def _zone_style(feature: dict[str, Any]) -> dict[str, Any]:
         return dict(_DEFAULT_ZONE_STYLE)
 
 
+def _kind_options() -> str:
+    """The history filter's alert kinds (fixed names from the code, nothing from data)."""
+    return "".join(f'<option value="{k.value}">{k.value.replace("_", " ")}</option>' for k in Kind)
+
+
 def _panel_html(title: str) -> str:
     """The side panel's fixed markup; ``map.js`` fills the lists. Only ``title`` is inserted (escaped)."""
     t = html.escape(title)
@@ -156,6 +165,33 @@ def _panel_html(title: str) -> str:
     <span id="sw-status" class="sw-status" data-state="connecting">connecting…</span>
   </header>
   <div id="sw-counts"><span id="sw-vessel-count">–</span> <span id="sw-vessel-note"></span></div>
+  <div id="sw-clock" class="sw-muted" aria-label="Time now"></div>
+  <section id="sw-attention" aria-label="Alarm and notifications">
+    <button id="sw-sound" type="button" aria-pressed="false">Enable sound</button>
+    <button id="sw-mute" type="button" hidden>Mute alarm</button>
+    <button id="sw-notify" type="button">Desktop notifications</button>
+    <span id="sw-alarm-state" class="sw-muted" data-state="off"></span>
+  </section>
+  <section id="sw-search" aria-label="Find a vessel">
+    <form id="sw-search-form" autocomplete="off" role="search">
+      <input id="sw-search-input" type="search" maxlength="100" spellcheck="false"
+        placeholder="Find a vessel: name, MMSI, call sign, IMO" aria-label="Find a vessel">
+      <button id="sw-search-button" type="submit">Find</button>
+    </form>
+    <ol id="sw-search-results"></ol>
+    <div id="sw-track" hidden>
+      <div class="sw-row">
+        <span id="sw-track-name" class="sw-track-name"></span>
+        <label>Last <select id="sw-track-hours">
+          <option value="1">1 h</option><option value="3">3 h</option>
+          <option value="6" selected>6 h</option><option value="0">all</option>
+        </select></label>
+        <button id="sw-track-close" type="button" aria-label="Close the track">×</button>
+      </div>
+      <input id="sw-track-slider" type="range" min="0" max="0" step="1" value="0" aria-label="Time along the track">
+      <div id="sw-track-time" class="sw-muted"></div>
+    </div>
+  </section>
   <section id="sw-login" aria-label="Operator sign-in">
     <form id="sw-login-form" autocomplete="off">
       <label for="sw-token">Operator token</label>
@@ -173,6 +209,38 @@ def _panel_html(title: str) -> str:
     <p id="sw-alerts-empty" class="sw-muted">No active alerts.</p>
     <ol id="sw-alerts"></ol>
   </section>
+  <details id="sw-history">
+    <summary>History and audit</summary>
+    <form id="sw-history-form" autocomplete="off">
+      <div class="sw-row">
+        <label>Status <select id="sw-h-status">
+          <option value="all">all</option><option value="open">open</option>
+          <option value="acknowledged">acknowledged</option><option value="resolved" selected>resolved</option>
+          <option value="retracted">retracted</option>
+        </select></label>
+        <label>Kind <select id="sw-h-kind"><option value="">any</option>{_kind_options()}</select></label>
+      </div>
+      <div class="sw-row">
+        <label>Severity <select id="sw-h-severity"><option value="">any</option>
+          <option value="critical">critical</option><option value="high">high</option>
+          <option value="medium">medium</option><option value="low">low</option><option value="info">info</option>
+        </select></label>
+        <label>Test <select id="sw-h-test"><option value="">any</option>
+          <option value="real">real only</option><option value="test">tests only</option></select></label>
+      </div>
+      <div class="sw-row">
+        <label>Zone <select id="sw-h-zone"><option value="">any</option></select></label>
+        <label>Since <select id="sw-h-since">
+          <option value="3600">1 h</option><option value="21600">6 h</option>
+          <option value="86400" selected>24 h</option><option value="604800">7 days</option>
+          <option value="0">any time</option>
+        </select></label>
+      </div>
+      <button id="sw-h-apply" type="submit">Show</button>
+    </form>
+    <p id="sw-h-summary" class="sw-muted"></p>
+    <ol id="sw-h-list"></ol>
+  </details>
   <details id="sw-report">
     <summary>Report a sighting or distress call</summary>
     <form id="sw-report-form" autocomplete="off">
@@ -206,6 +274,7 @@ def render_map(
     center: tuple[float, float] = (6.0, 97.0),
     zoom: int = 5,
     title: str = "Seawatch",
+    timezone: str = "UTC",
 ) -> str:
     """The whole map page as HTML.
 
@@ -240,6 +309,9 @@ def render_map(
         "vesselLimit": VESSEL_LIMIT,
         "canvasThreshold": CANVAS_THRESHOLD,
         "hasTiles": bool(tiles_url),
+        # Land is drawn from the coastline files under static/land/ (scripts/build_land.py), never from outside.
+        "landUrl": f"{SEAWATCH_URL}/land/manifest.json?v={_asset_version('land/manifest.json')}",
+        "timezone": timezone,
     }
     m.add_child(_Expose(m.get_name(), zone_layer.get_name(), config))
 
@@ -249,11 +321,13 @@ def render_map(
     # No favicon request (it would 404 and count as a console error); no referrer to anyone.
     header.add_child(Element('<link rel="icon" href="data:,">'), name="sw_favicon")
     header.add_child(Element('<meta name="referrer" content="no-referrer">'), name="sw_referrer")
-    # defer: runs after the whole document, i.e. after folium's map script at the end.
-    header.add_child(
-        Element(f'<script defer src="{SEAWATCH_URL}/map.js?v={_asset_version("map.js")}"></script>'),
-        name="sw_script",
-    )
+    # defer: runs after the whole document, i.e. after folium's map script at the end, in this order
+    # (map.js last: it uses what the others define).
+    for script in PAGE_SCRIPTS:
+        header.add_child(
+            Element(f'<script defer src="{SEAWATCH_URL}/{script}?v={_asset_version(script)}"></script>'),
+            name=f"sw_script_{script.removesuffix('.js')}",
+        )
     root.html.add_child(Element(_panel_html(title)), name="sw_panel")  # type: ignore[attr-defined]
     page: str = root.render()
     return page

@@ -195,8 +195,16 @@ def topic() -> str:
 
 
 @pytest.fixture
-def seawatch(mosquitto: Mosquitto, topic: str, tmp_path: Path) -> Iterator[Seawatch]:
-    server = AppServer(e2e_settings(mosquitto, topic, tmp_path))
+def settings_overrides() -> dict[str, Any]:
+    """Settings a test module changes for its app (override this fixture in the module)."""
+    return {}
+
+
+@pytest.fixture
+def seawatch(
+    mosquitto: Mosquitto, topic: str, tmp_path: Path, settings_overrides: dict[str, Any]
+) -> Iterator[Seawatch]:
+    server = AppServer(e2e_settings(mosquitto, topic, tmp_path, **settings_overrides))
     server.start()
     try:
         with httpx.Client(base_url=server.url, timeout=10) as http:

@@ -91,11 +91,15 @@ def test_page_loads_only_its_own_assets(seawatch: Seawatch, probe: Probe) -> Non
     static = {p for p in paths if p.startswith("/static/")}
     assert {"/static/leaflet/leaflet.js", "/static/leaflet/leaflet.css"} <= static
     assert {"/static/seawatch/map.js", "/static/seawatch/map.css"} <= static
-    assert static <= {
+    land = {p for p in static if re.fullmatch(r"/static/seawatch/land/(manifest|z\d+/[-\d.]+_[-\d.]+)\.json", p)}
+    assert static - land <= {
         "/static/leaflet/leaflet.js",
         "/static/leaflet/leaflet.css",
         "/static/leaflet/images/layers.png",
         "/static/leaflet/images/layers-2x.png",
+        "/static/seawatch/land.js",
+        "/static/seawatch/alarm.js",
+        "/static/seawatch/panels.js",
         "/static/seawatch/map.js",
         "/static/seawatch/map.css",
     }
@@ -439,7 +443,8 @@ def test_page_markup_has_no_outside_asset_and_no_zone_markup() -> None:
     assert "</script><script>alert(1)" not in offline
     assert "<title>Sea &lt;watch&gt;</title>" in offline
     scripts = re.findall(r'<script[^>]* src="([^"]+)"', offline)
-    assert [re.sub(r"\?.*", "", s) for s in scripts] == ["/static/seawatch/map.js", "/static/leaflet/leaflet.js"]
+    ours = [f"/static/seawatch/{name}" for name in ("land.js", "alarm.js", "panels.js", "map.js")]
+    assert [re.sub(r"\?.*", "", s) for s in scripts] == [*ours, "/static/leaflet/leaflet.js"]
     styles = re.findall(r'<link rel="stylesheet" href="([^"]+)"', offline)
     assert [re.sub(r"\?.*", "", s) for s in styles] == ["/static/leaflet/leaflet.css", "/static/seawatch/map.css"]
 

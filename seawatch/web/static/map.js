@@ -57,23 +57,130 @@
     return isNum(v) ? v.toFixed(digits) + (unit ? " " + unit : "") : "–";
   }
 
-  /** "2026-03-01 10:02:03Z" from an ISO time; the raw text when unparsable. */
+  // ------------------------------------------------------------------ clocks and times
+  //
+  // Three clocks meet here. Event time (observed_at, last_seen) is what the AIS message says; it is
+  // the record, but it may run behind (a slow uplink) or, in the demo, twenty times fast. The server's
+  // wall clock says when Seawatch received each alert event (/api/received). The browser's own clock
+  // may be off by minutes. So: ages of alerts are the server's "now" minus the receive time (the
+  // browser's clock corrected by the server's), ages of vessels are measured by the feed's clock (the
+  // newest event time the server has seen), and absolute times are shown in UTC and in the centre's
+  // time zone (setting centre_timezone).
+
+  const CENTRE_TZ = validZone(config.timezone);
+  const localTime = CENTRE_TZ === "UTC" ? null : new Intl.DateTimeFormat("en-GB", {
+    timeZone: CENTRE_TZ, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+  });
+  const localDate = CENTRE_TZ === "UTC" ? null : new Intl.DateTimeFormat("en-CA", {
+    timeZone: CENTRE_TZ, year: "numeric", month: "2-digit", day: "2-digit",
+  });
+  const localZoneName = CENTRE_TZ === "UTC" ? "" : zoneName(CENTRE_TZ);
+  let serverOffsetMs = 0; // server wall clock minus the browser's
+  let eventClock = null; // {eventMs, atMs (server ms)}: the feed's newest event time and when we learnt it
+  const receivedAt = new Map(); // alert id -> {sequence, ms}: when the server received its latest event
+
+  function validZone(zone) {
+    if (typeof zone !== "string" || !zone) return "UTC";
+    try {
+      new Intl.DateTimeFormat("en", { timeZone: zone });
+      return zone;
+    } catch (e) {
+      return "UTC";
+    }
+  }
+
+  function zoneName(zone) {
+    try {
+      const parts = new Intl.DateTimeFormat("en", { timeZone: zone, timeZoneName: "short" }).formatToParts(new Date());
+      const named = parts.find((p) => p.type === "timeZoneName");
+      return named ? named.value + " " + zone : zone;
+    } catch (e) {
+      return zone;
+    }
+  }
+
+  const serverNow = () => Date.now() + serverOffsetMs;
+
+  /** The feed's clock now: the newest event time seen, moved on by the wall clock since (never ahead of now). */
+  function feedNow() {
+    if (!eventClock) return serverNow();
+    return Math.min(serverNow(), eventClock.eventMs + (serverNow() - eventClock.atMs));
+  }
+
+  /** Learn the server's clocks from an answer of /api/received. */
+  function noteClocks(data) {
+    if (!data || typeof data !== "object") return;
+    const now = Date.parse(str(data.now));
+    if (Number.isFinite(now)) serverOffsetMs = now - Date.now();
+    const ev = Date.parse(str(data.event_time));
+    if (Number.isFinite(ev)) eventClock = { eventMs: ev, atMs: serverNow() };
+    const alertsIn = data.alerts && typeof data.alerts === "object" ? data.alerts : {};
+    for (const id of Object.keys(alertsIn)) {
+      const r = alertsIn[id];
+      const ms = Date.parse(str(r && r.last));
+      const known = receivedAt.get(id);
+      if (Number.isFinite(ms) && isNum(r.sequence) && (!known || known.sequence <= r.sequence)) {
+        receivedAt.set(id, { sequence: r.sequence, ms: ms });
+      }
+    }
+  }
+
+  function pad2(n) {
+    return String(n).padStart(2, "0");
+  }
+
+  /** "2026-03-01 10:02:03 UTC (17:02:03 GMT+7 Asia/Jakarta)"; the raw text when unparsable. */
+  function fmtMs(t) {
+    const d = new Date(t);
+    const utc = d.toISOString().slice(0, 10) + " " + d.toISOString().slice(11, 19) + " UTC";
+    if (!localTime) return utc;
+    const day = localDate.format(d);
+    const prefix = day !== d.toISOString().slice(0, 10) ? day + " " : "";
+    return utc + " (" + prefix + localTime.format(d) + " " + localZoneName + ")";
+  }
+
   function fmtTime(iso) {
     const t = Date.parse(str(iso));
     if (!Number.isFinite(t)) return str(iso) || "–";
-    return new Date(t).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
+    return fmtMs(t);
   }
 
-  /** "5 min ago", "3 h 10 min ago" — how old an observation is by the browser's clock. */
-  function ago(iso) {
-    const t = Date.parse(str(iso));
-    if (!Number.isFinite(t)) return "";
-    let s = Math.round((Date.now() - t) / 1000);
+  function agoMs(ms) {
+    let s = Math.round(ms / 1000);
     if (s < 0) s = 0;
     if (s < 60) return s + " s ago";
     if (s < 3600) return Math.floor(s / 60) + " min ago";
     if (s < 86400) return Math.floor(s / 3600) + " h " + Math.floor((s % 3600) / 60) + " min ago";
     return Math.floor(s / 86400) + " d ago";
+  }
+
+  /** How old an event time is by the feed's clock ("5 min ago"). */
+  function ago(iso) {
+    const t = Date.parse(str(iso));
+    if (!Number.isFinite(t)) return "";
+    return agoMs(feedNow() - t);
+  }
+
+  /** An alert's age: since the server received its latest event; by the feed's clock when that is unknown. */
+  function alertAge(ev) {
+    const r = receivedAt.get(ev.id);
+    if (r) return agoMs(serverNow() - r.ms);
+    return ago(ev.observed_at);
+  }
+
+  /** "observed <time>", and "received <time>" too where the two differ by more than a minute. */
+  function timesLine(observedIso, receivedIso) {
+    const o = Date.parse(str(observedIso));
+    const r = Date.parse(str(receivedIso));
+    if (!Number.isFinite(o)) return Number.isFinite(r) ? "received " + fmtMs(r) : "";
+    let line = "observed " + fmtMs(o);
+    if (Number.isFinite(r) && Math.abs(r - o) > 60000) line += " · received " + fmtMs(r);
+    return line;
+  }
+
+  function receivedIsoOf(ev) {
+    const r = receivedAt.get(ev.id);
+    return r && r.sequence === ev.sequence ? new Date(r.ms).toISOString() : null;
   }
 
   function duration(seconds) {
@@ -206,8 +313,14 @@
     if (zonesLayer && typeof zonesLayer.bringToFront === "function") zonesLayer.bringToFront();
   }
 
+  // Land from Seawatch's own coastline files, below the zones (and below a configured tile layer).
+  const land = config.landUrl && window.SeawatchLand ? window.SeawatchLand.attach(map, str(config.landUrl)) : null;
+  // The selected vessel, ringed so it stands out in a crowd (canvas circles have no outline of their own).
+  const highlightLayer = L.layerGroup().addTo(map);
+
   const overlays = { Vessels: vesselLayer, Beacons: beaconLayer, Alerts: alertLayer, Track: trackLayer };
   if (zonesLayer) overlays.Zones = zonesLayer;
+  if (land) overlays.Land = land.layer;
   L.control.layers(null, overlays, { collapsed: true, position: "topleft" }).addTo(map);
 
   // ------------------------------------------------------------------ vessels
@@ -561,8 +674,25 @@
     vesselDetail = null;
     trackLayer.clearLayers();
     const v = vessels.get(mmsi);
-    if (v) openVesselPopup(v.latlng, mmsi);
+    if (v) {
+      openVesselPopup(v.latlng, mmsi);
+      highlight(v.latlng);
+    }
     background(loadTrack(mmsi, true));
+  }
+
+  function highlight(latlng) {
+    highlightLayer.clearLayers();
+    if (!latlng) return;
+    L.circleMarker(latlng, {
+      radius: 16, color: "#1c7ed6", weight: 3, fill: false, interactive: false, className: "sw-highlight",
+    }).addTo(highlightLayer);
+  }
+
+  /** From the search: centre the vessel, select it (popup, ring, track and the time slider). */
+  function focusVessel(mmsi, lat, lon) {
+    if (isNum(lat) && isNum(lon)) map.setView([lat, lon], Math.max(map.getZoom(), 10), { animate: false });
+    selectVessel(Number(mmsi));
   }
 
   /** The selected vessel's details and track; ``first`` when just selected (may open the popup). */
@@ -580,16 +710,15 @@
       track: track,
       alerts: Array.isArray(res.data.alerts) ? res.data.alerts : [],
     };
-    const latlngs = [];
-    for (const pt of track) if (Array.isArray(pt) && isNum(pt[0]) && isNum(pt[1])) latlngs.push([pt[1], pt[0]]);
-    trackLayer.clearLayers();
-    if (latlngs.length) {
-      L.polyline(latlngs, { color: "#1864ab", weight: 2.5, opacity: 0.85, interactive: false }).addTo(trackLayer);
-      L.circleMarker(latlngs[0], { radius: 3, color: "#1864ab", fillOpacity: 1, interactive: false }).addTo(trackLayer);
-    }
-    if (first && !vessels.has(mmsi) && isNum(vesselDetail.vessel.lat) && isNum(vesselDetail.vessel.lon)) {
-      // Selected while outside the viewport: place the popup from the details.
-      openVesselPopup(L.latLng(vesselDetail.vessel.lat, vesselDetail.vessel.lon), mmsi);
+    const props = vesselDetail.vessel;
+    const name = str(props.name).trim() || "MMSI " + mmsi;
+    panels.setTrack(mmsi, name, track); // the track with its time slider (panels.js)
+    if (isNum(props.lat) && isNum(props.lon)) highlight(L.latLng(props.lat, props.lon));
+    if (first && !map.hasLayer(vesselPopup)) {
+      // Selected while outside the viewport (from the search): place the popup now that it is known.
+      const v = vessels.get(mmsi);
+      if (v) openVesselPopup(v.latlng, mmsi);
+      else if (isNum(props.lat) && isNum(props.lon)) openVesselPopup(L.latLng(props.lat, props.lon), mmsi);
     }
     if (map.hasLayer(vesselPopup)) {
       vesselPopup.options.autoPan = Boolean(first); // the details just arrived: show them whole, once
@@ -604,6 +733,8 @@
     selectedMmsi = null;
     vesselDetail = null;
     trackLayer.clearLayers();
+    highlightLayer.clearLayers();
+    panels.setTrack(null);
   }
 
   // ------------------------------------------------------------------ alerts
@@ -652,7 +783,10 @@
     } else {
       alerts.set(ev.id, ev);
       const becameCritical = ev.severity === "critical" && (!prev || prev.severity !== "critical");
-      if (live && becameCritical && ev.status === "open" && ev.test !== true) flashing.add(ev.id);
+      if (live && becameCritical && ev.status === "open" && ev.test !== true) {
+        flashing.add(ev.id);
+        if (notifier) notifier.show(ev.id, "CRITICAL: " + str(ev.kind).replace(/_/g, " "), str(ev.summary));
+      }
       if (ev.status !== "open") flashing.delete(ev.id);
     }
     scheduleRender();
@@ -700,7 +834,7 @@
     const head = el("div", "sw-alert-head");
     head.append(el("span", "sw-sev"), el("span", "sw-kind"), el("span", "sw-state"), el("span", "sw-age"));
     li.append(head, el("div", "sw-alert-vessel"), el("div", "sw-alert-summary"), el("div", "sw-alert-text"));
-    li.append(el("div", "sw-alert-meta"));
+    li.append(el("div", "sw-alert-meta"), el("div", "sw-alert-times"));
     const actions = el("div", "sw-alert-actions");
     const button = (cls, label, handler) => {
       const b = el("button", cls, label);
@@ -716,7 +850,8 @@
     button("sw-resolve", "Resolve", (b) => resolve(id, b));
     button("sw-retract", "False alarm", (b) => retract(id, b));
     button("sw-surpic-button", "SURPIC", (b) => background(toggleSurpic(id, b)));
-    li.append(actions, el("div", "sw-surpic"));
+    button("sw-details-button", "Details", () => panels.toggleDetails(li.querySelector(".sw-details"), id));
+    li.append(actions, el("div", "sw-surpic"), el("div", "sw-details"));
     li.addEventListener("click", () => focusAlert(id, true));
     return li;
   }
@@ -733,8 +868,9 @@
     li.querySelector(".sw-kind").textContent = str(ev.kind).replace(/_/g, " ");
     li.querySelector(".sw-state").textContent = str(ev.status) + (ev.test === true ? " · TEST" : "");
     const age = li.querySelector(".sw-age");
-    age.textContent = ago(ev.observed_at);
-    age.title = fmtTime(ev.observed_at);
+    age.textContent = alertAge(ev);
+    age.title = timesLine(ev.observed_at, receivedIsoOf(ev));
+    li.querySelector(".sw-alert-times").textContent = timesLine(ev.observed_at, receivedIsoOf(ev));
     li.querySelector(".sw-alert-vessel").textContent = vesselLine(ev);
     li.querySelector(".sw-alert-summary").textContent = str(ev.summary);
     const text = ev.evidence && typeof ev.evidence === "object" ? str(ev.evidence.text) : "";
@@ -823,6 +959,7 @@
     let n = 0;
     for (const ev of alerts.values()) if (ev.severity === "critical" && ev.status === "open" && ev.test !== true) n++;
     document.title = n ? "(" + n + ") CRITICAL — " + baseTitle : baseTitle;
+    alarm.update(alarmIds());
   }
 
   /** Clicking an alert (in the panel or on the map) stops its flashing and shows the other side. */
@@ -844,8 +981,25 @@
     scheduleRender();
   }
 
+  let lastClockFetch = 0;
+
+  /** The server's clocks and the receive times of recent alert events (/api/received). */
+  async function loadClocks() {
+    lastClockFetch = Date.now();
+    const res = await api("/api/received");
+    if (res.ok) noteClocks(res.data);
+  }
+
+  /** An event that just arrived (stream or an action's answer) was received by the server about now. */
+  function noteReceived(ev) {
+    if (!ev || typeof ev.id !== "string" || !isNum(ev.sequence)) return;
+    const known = receivedAt.get(ev.id);
+    if (!known || known.sequence < ev.sequence) receivedAt.set(ev.id, { sequence: ev.sequence, ms: serverNow() });
+  }
+
   async function loadAlerts() {
     const asked = performance.now();
+    await loadClocks(); // first: ages need the receive times before the list is drawn
     const res = await api("/api/alerts?status=active&limit=500");
     if (res.status === 401) {
       setStatus("auth", "sign-in needed");
@@ -917,6 +1071,7 @@
         writeFailed(res, what);
         return;
       }
+      noteReceived(res.data);
       onAlertEvent(res.data, false);
       flashing.delete(id);
       const ev = res.data || {};
@@ -1060,6 +1215,7 @@
             writeFailed(res, "post a report");
             return;
           }
+          noteReceived(res.data);
           onAlertEvent(res.data, true);
           say("Report posted: " + str(res.data && res.data.summary), "ok");
           for (const id of ["sw-report-pob", "sw-report-condition", "sw-report-text"]) if ($(id)) $(id).value = "";
@@ -1131,9 +1287,19 @@
       } catch (e) {
         return;
       }
+      noteReceived(ev);
       onAlertEvent(ev, true);
       requestVessels(false); // risk colours follow the alerts
     } else if (type === "vessels") {
+      let msg = null;
+      try {
+        msg = JSON.parse(data);
+      } catch (e) {
+        msg = null;
+      }
+      const at = Date.parse(str(msg && msg.at));
+      if (Number.isFinite(at)) serverOffsetMs = at - Date.now();
+      if (Date.now() - lastClockFetch > 10000) background(loadClocks());
       requestVessels(false);
       if (selectedMmsi !== null) background(loadTrack(selectedMmsi, false));
     }
@@ -1191,6 +1357,82 @@
     if (wakeStream) wakeStream();
   }
 
+  // ------------------------------------------------------------------ search, track, history (panels.js)
+
+  const noPanels = { setTrack: () => {}, toggleDetails: () => {} };
+  const panels = window.SeawatchPanels
+    ? window.SeawatchPanels.attach({
+        map: map,
+        zonesLayer: zonesLayer,
+        trackLayer: trackLayer,
+        el: el,
+        api: api,
+        background: background,
+        duration: duration,
+        fmtTime: fmtTime,
+        timesLine: timesLine,
+        sevClass: sevClass,
+        vesselLine: vesselLine,
+        feedNow: feedNow,
+        noteClocks: noteClocks,
+        focusVessel: focusVessel,
+        clearSelection: clearSelection,
+      })
+    : noPanels;
+
+  // ------------------------------------------------------------------ attention: sound and notifications
+
+  const noAlarm = { enable: () => false, disable: () => {}, update: () => {}, mute: () => {}, enabled: () => false,
+    sounding: () => false, state: () => "none" };
+  const alarm = window.SeawatchAlarm ? window.SeawatchAlarm.create(showAlarmState) : noAlarm;
+  const notifier = window.SeawatchAlarm ? window.SeawatchAlarm.notifier() : null;
+
+  /** Real critical alerts nobody has acknowledged: what the alarm sounds for. */
+  function alarmIds() {
+    const ids = [];
+    for (const ev of alerts.values()) if (ev.severity === "critical" && ev.status === "open" && ev.test !== true) ids.push(ev.id);
+    return ids;
+  }
+
+  function showAlarmState() {
+    const sound = $("sw-sound");
+    const mute = $("sw-mute");
+    const state = $("sw-alarm-state");
+    const on = alarm.enabled();
+    if (sound) {
+      sound.textContent = on ? "Sound on" : "Enable sound";
+      sound.setAttribute("aria-pressed", on ? "true" : "false");
+    }
+    if (mute) mute.hidden = !alarm.sounding();
+    if (state) {
+      state.dataset.state = alarm.sounding() ? "sounding" : on ? "armed" : "off";
+      state.textContent = alarm.sounding() ? "ALARM: critical alert not acknowledged" : on ? "alarm armed" : "";
+    }
+  }
+
+  const soundButton = $("sw-sound");
+  if (soundButton) {
+    soundButton.addEventListener("click", () => {
+      if (alarm.enabled()) alarm.disable();
+      else if (!alarm.enable()) say("This browser cannot play sound (no WebAudio).", "error");
+      else alarm.update(alarmIds());
+    });
+  }
+  const muteButton = $("sw-mute");
+  if (muteButton) muteButton.addEventListener("click", () => alarm.mute());
+  const notifyButton = $("sw-notify");
+  if (notifyButton) {
+    if (!notifier || !notifier.supported()) notifyButton.hidden = true;
+    notifyButton.addEventListener("click", () => {
+      background(
+        notifier.request().then((granted) => {
+          notifyButton.textContent = granted ? "Notifications on" : "Desktop notifications";
+          if (!granted) say("Desktop notifications were not allowed by the browser.", "info");
+        })
+      );
+    });
+  }
+
   // ------------------------------------------------------------------ start
 
   const loginForm = $("sw-login-form");
@@ -1216,13 +1458,16 @@
   const reportForm = $("sw-report-form");
   if (reportForm) reportForm.addEventListener("submit", submitReport);
 
-  // Ages in the panel ("5 min ago") move on without events.
-  setInterval(() => {
+  // Ages in the panel ("5 s ago") and the clock move on without events.
+  function tick() {
     for (const [id, li] of alertItems) {
       const ev = alerts.get(id);
-      if (ev) li.querySelector(".sw-age").textContent = ago(ev.observed_at);
+      if (ev) li.querySelector(".sw-age").textContent = alertAge(ev);
     }
-  }, 30000);
+    const clock = $("sw-clock");
+    if (clock) clock.textContent = "Now " + fmtMs(serverNow());
+  }
+  setInterval(tick, 5000);
 
   // A hook for tests and for the curious (read-only views of the page's state).
   window.seawatch = {
@@ -1232,10 +1477,16 @@
     vesselMode: () => vesselMode,
     alertIds: () => Array.from(alerts.values()).sort(compareAlerts).map((a) => a.id),
     selectVessel: (mmsi) => selectVessel(Number(mmsi)),
+    landState: () => (land ? land.state() : "none"),
+    landTiles: () => (land ? land.tiles() : 0),
+    audioState: () => alarm.state(),
+    alarmSounding: () => alarm.sounding(),
+    selectedVessel: () => selectedMmsi,
   };
 
   updateLogin();
   updateTitle();
+  tick();
   // Load at once (the stream loads again when it connects: a proxy may hold its first bytes back).
   background(loadAlerts());
   requestVessels(true);
