@@ -7,7 +7,7 @@ saves a 1280x800 PNG from headless Chromium (Debian's chromium, as the browser t
 
 The scenario keeps its own event times; the browser's clock is set to the last one
 published, so ages in the panel ("12 min ago") read as they did at that moment.
-Nothing leaves 127.0.0.1: there is no tile layer.
+Nothing leaves 127.0.0.1: there is no tile layer; land comes from Seawatch's own coastline files.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def main() -> int:
         broker = Mosquitto(workdir / "mosquitto")
         broker.start()
         topic = f"seawatch-shot/{uuid.uuid4().hex}"
-        server = AppServer(e2e_settings(broker, topic, workdir))
+        server = AppServer(e2e_settings(broker, topic, workdir, centre_timezone="Asia/Jakarta"))
         server.start()
         publisher = Publisher(broker, f"{topic}/rx")
         try:
@@ -102,6 +102,7 @@ def shoot(url: str, out: Path, moment: datetime) -> None:
         page.clock.install(time=moment)  # time flows on from there (Leaflet animates by it)
         page.goto(url + "/")
         page.wait_for_selector("#sw-status[data-state='live']")
+        page.wait_for_function("() => window.seawatch.landState() === 'ready'")
         page.fill("#sw-token", OPERATOR_TOKEN)
         page.click("#sw-login-button")
         page.wait_for_selector("li.sw-alert")
