@@ -202,6 +202,32 @@ def test_read_token_when_configured(settings: Settings) -> None:
         assert c.get("/api/vessels", headers=auth(READ)).status_code == 200
         assert c.get("/api/vessels", headers=auth(TOKEN)).status_code == 200  # operators read too
         assert c.get("/healthz").status_code in (200, 503)  # health stays open for probes
+        for path in ("/api/search?q=bahari", "/api/received", "/api/alerts/x/received"):  # the map's own routes too
+            assert c.get(path).status_code == 401, path
+            assert c.get(path, headers=auth(READ)).status_code == 200, path
+
+
+def test_search_and_receive_times(client: TestClient, mosquitto: Mosquitto, topic: str) -> None:
+    """A vessel found by call sign wherever it is; an alert event's receive time by the server's clock."""
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=6)  # event time far behind the wall clock
+    static = {"msg_type": 5, "mmsi": SHIP, "shipname": "KM BAHARI", "callsign": "9MAB1", "ship_type": 70}
+    payloads = line(static, when) + line({"msg_type": 1, "mmsi": SHIP, "lat": 6.4, "lon": 96.3, "speed": 12.0}, when)
+    payloads += line({"msg_type": 1, "mmsi": SART, "lat": 6.5, "lon": 96.5, "status": 14, "speed": 0.2}, when)
+    before = datetime.now(UTC).replace(microsecond=0)
+    publish(mosquitto, f"{topic}/rx", payloads)
+    assert wait(lambda: client.get("/api/alerts").json()["alerts"])
+    found = client.get("/api/search", params={"q": "9mab1"}).json()["vessels"]
+    assert [(v["mmsi"], v["name"], v["matched"]) for v in found] == [(SHIP, "KM BAHARI", "callsign")]
+    assert client.get("/api/search", params={"q": ""}).status_code == 422
+    alert = client.get("/api/alerts").json()["alerts"][0]
+    received = client.get("/api/received").json()
+    times = received["alerts"][alert["id"]]
+    assert times["sequence"] == alert["sequence"] and times["first_sequence"] == 1
+    assert datetime.fromisoformat(times["first"]) >= before  # the wall clock, not the 6 h old event time
+    assert datetime.fromisoformat(received["event_time"]) <= before - timedelta(hours=5)
+    one = client.get(f"/api/alerts/{alert['id']}/received").json()
+    assert one["events"]["1"] == times["first"]
+    assert client.get("/api/alerts/unknown/received").json() == {"id": "unknown", "events": {}}
 
 
 def test_twenty_thousand_vessels_answer_in_bounded_time(client: TestClient) -> None:
