@@ -257,3 +257,33 @@ def test_ages_count_from_receipt_and_both_times_are_shown(
     expect(fresh.locator(".sw-age")).to_have_text(re.compile(r"^\d{1,2} s ago$"))
     expect(fresh.locator(".sw-alert-times")).not_to_contain_text("received")
     expect(page.locator("#sw-clock")).to_contain_text("UTC")
+
+
+# Records the notifications the page shows (headless Chromium has no notification centre to look at).
+_NOTIFICATIONS = """
+window.__notified = [];
+window.Notification = class {
+  static permission = "default";
+  static requestPermission() { window.Notification.permission = "granted"; return Promise.resolve("granted"); }
+  constructor(title, options) { window.__notified.push({title: title, body: options.body, tag: options.tag}); }
+};
+"""
+
+
+def test_desktop_notifications_are_opt_in_and_carry_text_only(
+    seawatch: Seawatch, probe: Probe, publisher: Publisher
+) -> None:
+    page = probe.page
+    probe.context.add_init_script(_NOTIFICATIONS)
+    open_map(page, seawatch)
+    publisher.publish(sart(now()))
+    distress_item(page, SART)
+    assert page.evaluate("window.__notified") == []  # nothing before the operator asks
+    page.click("#sw-notify")
+    expect(page.locator("#sw-notify")).to_have_text("Notifications on")
+    publisher.publish(sart(now(), mmsi=SART + 3))
+    alert_id, _ = distress_item(page, SART + 3)
+    wait_for(lambda: len(page.evaluate("window.__notified")) == 1, 5, "one notification")
+    shown = page.evaluate("window.__notified")[0]
+    assert shown["title"] == "CRITICAL: distress" and shown["tag"] == alert_id
+    assert f"MMSI {SART + 3}" in shown["body"]
