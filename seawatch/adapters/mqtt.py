@@ -204,9 +204,11 @@ class MqttSource:
         health = self.health
         try:
             while True:
+                # One ledger per connection (message ids are per connection), made before
+                # connecting: a persistent session's queued messages may come before SUBACK.
+                self._ledger = AckLedger()
                 try:
                     async with client:
-                        self._ledger = AckLedger()  # one per connection: message ids are per connection
                         await client.subscribe(topics)
                         health.connected = True
                         health.connects += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter
@@ -9,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from seawatch.adapters.acks import Receipt
+from seawatch.adapters.acks import AckLedger, Receipt
 from seawatch.adapters.mqtt import MqttOptions, MqttSource, SourceHealth
 from seawatch.adapters.sink import AlertSink
 from seawatch.core.alerts import AlertEvent
@@ -155,11 +156,30 @@ class Ingest:
             self.alert_events += len(events)
             self.fanout.submit(events, receipt)
 
-    def command(self, command: Command) -> AlertEvent | None:
-        """An operator's action: into the core, and its event the way detector events go."""
+    async def command(self, command: Command, durable_within_s: float = 10.0) -> AlertEvent | None:
+        """An operator's action: into the core, its event the way detector events go, answered once stored.
+
+        The operator's answer waits for the store as an MQTT message's acknowledgement does
+        (the same ledger), so what the API then shows of the alert's history includes it;
+        after ``durable_within_s`` it is answered anyway (the event waits in the store's queue).
+        """
         event = self.pipeline.command(command)
-        if event is not None:
-            self.dispatch([event])
+        if event is None:
+            return None
+        stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def answer() -> None:
+            if not stored.done():
+                stored.set_result(None)
+
+        ledger = AckLedger()
+        receipt = ledger.accept(answer)
+        self.dispatch([event], receipt)
+        ledger.release(receipt)
+        try:
+            await asyncio.wait_for(stored, timeout=durable_within_s)
+        except TimeoutError:
+            log.warning("operator action on %s answered before the store took it", event.id)
         return event
 
     def tick_if_idle(self, idle_after_s: float) -> None:

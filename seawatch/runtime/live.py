@@ -79,8 +79,8 @@ class LiveView:
         return self.delivery.store.history(alert_id) if self.delivery is not None else []
 
     # -------------------------------------------------------------------- commands
-    def execute(self, command: Command) -> AlertEvent | None:
-        return self.ingest.command(command)
+    async def execute(self, command: Command) -> AlertEvent | None:
+        return await self.ingest.command(command)
 
     # ------------------------------------------------------------ health, metrics
     def health(self) -> tuple[int, dict[str, Any]]:

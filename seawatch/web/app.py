@@ -21,11 +21,10 @@ import hmac
 import itertools
 import json
 import logging
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -109,7 +108,6 @@ class Live:
     commands: Commands
     hub: Hub
     options: WebOptions
-    started: float = field(default_factory=time.monotonic)
 
     @property
     def book(self) -> AlertBook:
@@ -379,8 +377,8 @@ def _routes(app: FastAPI, options: WebOptions) -> None:
             raise HTTPException(404, f"no alert {alert_id!r}")
         return {"alert": alert_event_to_dict(latest), "history": [alert_event_to_dict(e) for e in history]}
 
-    def _act(live: Live, command: Command, action: str) -> dict[str, Any]:
-        event = live.commands.execute(command)
+    async def _act(live: Live, command: Command, action: str) -> dict[str, Any]:
+        event = await live.commands.execute(command)
         if event is None:
             alert_id = getattr(command, "alert_id", "")
             if live.book.get(alert_id) is None:
@@ -393,16 +391,16 @@ def _routes(app: FastAPI, options: WebOptions) -> None:
         request: Request, alert_id: str, who: Operator, body: NoteBody | None = None
     ) -> dict[str, Any]:
         note = body.note if body else None
-        return _act(live_state(request), Acknowledge(alert_id, datetime.now(UTC), who, note), "acknowledge")
+        return await _act(live_state(request), Acknowledge(alert_id, datetime.now(UTC), who, note), "acknowledge")
 
     @app.post("/api/alerts/{alert_id}/assign", summary="Assign an alert to a unit or person")
     async def assign(request: Request, alert_id: str, who: Operator, body: AssignBody) -> dict[str, Any]:
-        return _act(live_state(request), Assign(alert_id, datetime.now(UTC), who, body.to, body.note), "assign")
+        return await _act(live_state(request), Assign(alert_id, datetime.now(UTC), who, body.to, body.note), "assign")
 
     @app.post("/api/alerts/{alert_id}/resolve", summary="Resolve an alert, with a note for the audit log")
     async def resolve(request: Request, alert_id: str, who: Operator, body: NoteBody | None = None) -> dict[str, Any]:
         note = body.note if body else None
-        return _act(live_state(request), Resolve(alert_id, datetime.now(UTC), who, note), "resolve")
+        return await _act(live_state(request), Resolve(alert_id, datetime.now(UTC), who, note), "resolve")
 
     @app.post(
         "/api/alerts/{alert_id}/retract",
@@ -412,7 +410,7 @@ def _routes(app: FastAPI, options: WebOptions) -> None:
         note = body.note.strip()
         if not note:
             raise HTTPException(422, "a retraction needs a reason")
-        return _act(live_state(request), Retract(alert_id, datetime.now(UTC), who, note), "retract")
+        return await _act(live_state(request), Retract(alert_id, datetime.now(UTC), who, note), "retract")
 
     @app.post("/api/reports", status_code=201, summary="Post a sighting or a distress call: it becomes an alert")
     async def report(request: Request, who: Operator, body: ReportBody) -> dict[str, Any]:
@@ -427,7 +425,7 @@ def _routes(app: FastAPI, options: WebOptions) -> None:
             condition=body.condition,
             text=body.text,
         )
-        return _act(live_state(request), command, "report")
+        return await _act(live_state(request), command, "report")
 
     @app.get("/api/alerts/{alert_id}/surpic", summary="Vessels ranked by time to reach the alert's position")
     async def alert_surpic(

@@ -65,6 +65,9 @@ class ReadModel(Protocol):
 
 
 class Commands(Protocol):
-    """The one way operators change the watch: a command in, its alert event out (None: cannot)."""
+    """The one way operators change the watch: a command in, its alert event out (None: cannot).
 
-    def execute(self, command: Command) -> AlertEvent | None: ...
+    Answered once the event is stored, so that what the API shows next includes it.
+    """
+
+    async def execute(self, command: Command) -> AlertEvent | None: ...
