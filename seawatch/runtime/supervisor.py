@@ -178,7 +178,15 @@ class Supervisor:
                     return
                 delay = backoff.next_delay_s()
                 self._enter(status, "restarting")
-                log.error("task %s failed; restarting in %.1f s", status.name, delay, exc_info=exc)
+                # the traceback once per run of failures; after it, one line each
+                first = status.failures_in_row == 1
+                log.error(
+                    "task %s failed (%s); restarting in %.1f s",
+                    status.name,
+                    status.last_error,
+                    delay,
+                    exc_info=exc if first else None,
+                )
                 await asyncio.sleep(delay)
                 status.restarts += 1
                 continue

@@ -9,6 +9,8 @@ store and a second, working sink must receive every alert event, and ``/healthz`
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -23,7 +25,7 @@ from seawatch.config import Settings
 from seawatch.core.alerts import AlertEvent
 from seawatch.core.lines import tag_block
 from seawatch.runtime import create_app
-from tests.integration.mosquitto import Mosquitto
+from tests.integration.mosquitto import Mosquitto, free_port
 from tests.integration.test_api import publish
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,3 +108,29 @@ def test_a_sink_that_raises_on_every_event_stops_neither_ingest_nor_the_other_si
         assert 'seawatch_sink_failing{sink="broken"} 1' in metrics
         assert 'seawatch_sink_failing{sink="store"} 0' in metrics
         assert 'seawatch_task_restarts_total{task="sink-broken"}' in metrics
+
+
+def test_a_source_that_cannot_run_ends_the_process_with_status_4(tmp_path: Path) -> None:
+    """A CA file that is not a certificate: the MQTT source fails at every start, five times, then the process ends."""
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_text("not a certificate\n", encoding="utf-8")
+    config = tmp_path / "seawatch.toml"
+    config.write_text(
+        f'mqtt_url = "mqtts://127.0.0.1:{free_port()}"\n'
+        f'mqtt_tls_ca_file = "{ca_file}"\n'
+        f'store_url = "sqlite:///{tmp_path / "alerts.db"}"\n'
+        'alerts_topic_prefix = ""\n'
+        "shore_distance = false\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "seawatch.cli", "--config", str(config), "run", "--http-port", "0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 4, result.stderr[-3000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("seawatch: the source mqtt-source failed 5 times in a row"), last
+    assert result.stderr.count("Traceback") == 1  # the first failure's; the restarts say one line each

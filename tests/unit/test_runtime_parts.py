@@ -77,7 +77,7 @@ class _Flaky(QueuedSink):
 
 async def _until(predicate: Callable[[], bool], timeout_s: float = 10.0) -> bool:
     deadline = asyncio.get_running_loop().time() + timeout_s
-    while not predicate() and asyncio.get_running_loop().time() < deadline:
+    while not predicate() and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110 - polling plain figures
         await asyncio.sleep(0.01)
     return predicate()
 
