@@ -20,9 +20,9 @@ Delivery guarantees, and what provides each:
   soon as it was handled, as before. A crash before the PUBACK leaves the message with
   the broker, which redelivers it; there is no in-process queue of
   acknowledged-but-unprocessed messages to lose, and no database write on the event
-  loop. The broker's in-flight window (``mqtt_max_inflight`` here,
-  ``max_inflight_messages`` in Mosquitto) bounds how many messages may wait for their
-  acknowledgement. Handling in the callback is also several times faster than
+  loop. The broker's in-flight window (``max_inflight_messages`` in Mosquitto: 20 by
+  default, 1000 in the configurations Seawatch ships) bounds how many messages may wait
+  for their acknowledgement. Handling in the callback is also several times faster than
   aiomqtt's message iterator, which schedules a task per message.
 * **Queue limits**: Mosquitto drops messages for a slow subscriber once
   ``max_queued_messages`` is reached. Seawatch reads the broker's own
@@ -72,7 +72,7 @@ class MqttOptions:
     keepalive_s: int = 30
     reconnect_min_s: float = 0.5
     reconnect_max_s: float = 30.0
-    max_inflight: int = 20
+    max_inflight: int = 1000  # our own QoS 1 publishes in flight (the alert topic, feeds)
     sys_topics: bool = True
 
 
