@@ -157,7 +157,7 @@ class Supervisor:
                     status.failures_in_row = 0
                     backoff.reset()
                 status.failures_in_row += 1
-                status.last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                status.last_error = _describe(exc)
                 if status.failing_since is None:
                     status.failing_since = datetime.now(UTC)
                 if status.policy is Policy.ESSENTIAL:
@@ -204,3 +204,10 @@ class Supervisor:
         if error is not None and self.fatal is None:
             self.fatal = error
         self.stopping.set()
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: message`` of what failed; a task group's single failure rather than the group around it."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

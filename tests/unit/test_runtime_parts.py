@@ -116,3 +116,20 @@ async def test_the_source_is_given_up_after_the_documented_number_of_failures_in
     assert isinstance(supervisor.fatal, SourceFailedError) and "TLS key" in str(supervisor.fatal)
     with pytest.raises(SourceFailedError):
         raise supervisor.fatal
+
+
+async def test_a_task_groups_single_failure_is_what_health_shows() -> None:
+    async def worker_with_helpers() -> None:
+        async def helper() -> None:
+            raise ConnectionError("the store went away")
+
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(helper())
+
+    supervisor = Supervisor(restart_min_s=5.0, restart_max_s=5.0)
+    async with supervisor:
+        supervisor.start("webhooks", worker_with_helpers)
+        assert await _until(lambda: supervisor.tasks["webhooks"].state == "restarting")
+        assert supervisor.tasks["webhooks"].last_error == "ConnectionError: the store went away"
+        assert [s.name for s in supervisor.failing] == ["webhooks"]
+        await supervisor.stop()
