@@ -68,7 +68,6 @@ class Runtime:
         self.tick_s = tick_s
         self.stats_interval_s = stats_interval_s
         self.show = show
-        self.listening: asyncio.Event | None = None
         self.url: str | None = None  # where the map is, once the web server listens
         self._server: Any = None
         self._on_listening: Callable[[str], None] | None = None
@@ -84,7 +83,6 @@ class Runtime:
         if self._running:
             raise RuntimeError("this runtime is already running")
         self._running = True
-        self.listening = asyncio.Event()
         supervisor = self.supervisor
         try:
             async with supervisor:
@@ -196,8 +194,6 @@ class Runtime:
                 await asyncio.sleep(0.05)
             port = server.servers[0].sockets[0].getsockname()[1] if server.servers else self.http_port
             self.url = f"http://{self.http_host}:{port}/"
-            assert self.listening is not None
-            self.listening.set()
             if self._on_listening is not None:
                 self._on_listening(self.url)
             await asyncio.shield(serving)
