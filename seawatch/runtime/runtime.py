@@ -11,8 +11,10 @@ Tasks (names as ``/healthz`` shows them under ``tasks``):
 * ``http`` — the web server (essential: its end is the service's end).
 
 A stop (SIGTERM, Ctrl-C, ``--duration``, a failed source) goes in order: the web server
-and the inputs first, then every sink is given time to write what it holds (the store
-first of all), then the rest is cancelled and the store closed.
+and the timers first; then the store writes what it holds while the source is still
+connected (so the messages behind those events are acknowledged now, not redelivered at
+the next start); then the source stops, every other sink is given time to write what it
+holds, and the rest is cancelled; the store is closed last.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+from seawatch.adapters.sink import AlertSink
 from seawatch.delivery import AlertDelivery
 from seawatch.runtime.ingest import Fanout, Figures, Ingest
 from seawatch.runtime.live import LiveView
@@ -34,7 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_INPUTS = ("http", "mqtt-source", "idle-ticks", "figures", "feed")
+_INPUTS = ("http", "idle-ticks", "figures", "feed")  # stopped first; the source after the store has drained
 _DRAIN_S = 10.0  # what sinks may take, at a stop, to write what they still hold
 _IDLE_AFTER_S = 30.0  # feed silence after which event time runs on with the wall clock
 
@@ -144,12 +147,17 @@ class Runtime:
         if self._server is not None:
             self._server.should_exit = True
         await supervisor.stop([n for n in _INPUTS if n in supervisor.tasks])
-        drains = [drain(_DRAIN_S) for sink in self.fanout.sinks if (drain := getattr(sink, "drain", None))]
-        if drains:
-            done = await asyncio.gather(*drains)
-            if not all(done):
-                log.warning("stopping with alert events still queued in a sink (see the sinks' figures)")
+        # The durable sinks first, while the source is still connected: the messages behind
+        # their events are then acknowledged now, rather than delivered again at the next start.
+        await self._drain(self.fanout.durable)
+        await supervisor.stop(["mqtt-source"])
+        await self._drain(self.fanout.sinks)
         await supervisor.stop()
+
+    async def _drain(self, sinks: list[AlertSink]) -> None:
+        drains = [drain(_DRAIN_S) for sink in sinks if (drain := getattr(sink, "drain", None))]
+        if drains and not all(await asyncio.gather(*drains)):
+            log.warning("stopping with alert events still queued in a sink (see the sinks' figures)")
 
     def _close(self) -> None:
         for sink in self.fanout.sinks:
