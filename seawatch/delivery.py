@@ -49,7 +49,7 @@ class AlertDelivery(QueuedSink):
         *,
         spool: EventSpool | None = None,
         cap_sender: str = "seawatch",
-        keep_delivered_days: float = 7.0,
+        keep_delivered_days: float = 30.0,
         retry_every_s: float = _RETRY_EVERY_S,
         name: str = "store",
     ) -> None:
