@@ -4,6 +4,9 @@ Everything below receives what it needs as plain arguments (an :class:`MqttOptio
 store, a list of subscriptions …), never the whole settings, so each part can be built
 and tested on its own and nothing reads configuration behind the reader's back.
 
+What replay and the publishing commands need (the pipeline, the MQTT options) is built
+in :mod:`seawatch.runtime.parts`, which imports none of the service's dependencies.
+
 The alert channels are listed in :func:`build_sinks`: a new channel is one new file
 (an :class:`~seawatch.adapters.sink.AlertSink`, usually a
 :class:`~seawatch.adapters.sink.QueuedSink`) and one setting that switches it on there.
@@ -19,21 +22,20 @@ from fastapi import FastAPI
 
 from seawatch.adapters.jsonl import JsonLinesSink
 from seawatch.adapters.logsink import LogSink
-from seawatch.adapters.mqtt import AlertPublisher, MqttOptions
+from seawatch.adapters.mqtt import AlertPublisher
 from seawatch.adapters.sink import AlertSink, CallbackSink
 from seawatch.adapters.spool import EventSpool
 from seawatch.adapters.store import AlertStore
 from seawatch.adapters.webhooks import Endpoint, WebhookDispatcher
 from seawatch.config import Partner, Settings
 from seawatch.core.alerts import AlertEvent
-from seawatch.core.pipeline import Pipeline
 from seawatch.core.subscriptions import Subscription
 from seawatch.delivery import AlertDelivery
 from seawatch.runtime.ingest import Fanout, Figures, Ingest
 from seawatch.runtime.live import LiveView
+from seawatch.runtime.parts import build_pipeline, mqtt_options
 from seawatch.runtime.runtime import Runtime
 from seawatch.runtime.supervisor import Supervisor
-from seawatch.watchconfig import build_watch
 from seawatch.web.app import Hub
 from seawatch.web.app import create_app as create_web_app
 from seawatch.web.ports import WebOptions
@@ -41,24 +43,6 @@ from seawatch.web.ports import WebOptions
 log = logging.getLogger(__name__)
 
 SinkLike = AlertSink | Callable[[AlertEvent], object]
-
-
-def mqtt_options(settings: Settings) -> MqttOptions:
-    return MqttOptions(
-        url=settings.mqtt_url,
-        client_id=settings.mqtt_client_id,
-        topics=tuple(settings.mqtt_topics),
-        qos=settings.mqtt_qos,
-        username=settings.mqtt_username,
-        password=settings.mqtt_password.get_secret_value() if settings.mqtt_password else None,
-        tls_ca_file=settings.mqtt_tls_ca_file,
-        tls_insecure=settings.mqtt_tls_insecure,
-        keepalive_s=settings.mqtt_keepalive_s,
-        reconnect_min_s=settings.mqtt_reconnect_min_s,
-        reconnect_max_s=settings.mqtt_reconnect_max_s,
-        max_inflight=settings.mqtt_max_inflight,
-        sys_topics=settings.mqtt_sys_topics,
-    )
 
 
 def web_options(settings: Settings) -> WebOptions:
@@ -69,12 +53,6 @@ def web_options(settings: Settings) -> WebOptions:
         tiles_attribution=settings.map_tiles_attribution,
         surpic_max_range_nm=settings.surpic_max_range_nm,
     )
-
-
-def build_pipeline(settings: Settings) -> Pipeline:
-    """Zones, rules and shore mask into a watch, and the pipeline around it (live and replay alike)."""
-    watch = build_watch(settings.zones_dir, settings.rules_file, settings.shore_distance, tick_s=settings.watch_tick_s)
-    return Pipeline(settings.pipeline_options(), watch)
 
 
 def subscription_of(partner: Partner) -> Subscription:
