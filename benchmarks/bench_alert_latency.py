@@ -39,8 +39,8 @@ from bench_mqtt import _spawn  # noqa: E402
 
 from seawatch.config import Partner, Settings  # noqa: E402
 from seawatch.core.lines import tag_block  # noqa: E402
-from seawatch.delivery import AlertDelivery  # noqa: E402
-from seawatch.service import Ingest, run_service, stop_task  # noqa: E402
+from seawatch.runtime import Runtime, build_runtime  # noqa: E402
+from seawatch.service import stop_task  # noqa: E402
 from tests.integration.mosquitto import Mosquitto  # noqa: E402
 from tests.integration.receiver import Receiver  # noqa: E402
 
@@ -62,6 +62,11 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+async def _run_until_cancelled(runtime: Runtime) -> None:
+    async with runtime.running():
+        await asyncio.Event().wait()
+
+
 async def run(rate: float, beacons: int, every_s: float) -> dict[str, float]:
     work = Path(tempfile.mkdtemp(prefix="seawatch-bench-"))
     broker = Mosquitto(work / "mosquitto")
@@ -78,9 +83,9 @@ async def run(rate: float, beacons: int, every_s: float) -> dict[str, float]:
         alerts_topic_prefix=f"{topic}/out",
         zones_dir=ROOT / "zones",
     )
-    delivery = AlertDelivery(settings)
-    ingest = Ingest(settings, delivery=delivery)
-    service = asyncio.create_task(run_service(settings, ingest=ingest), name="service")
+    runtime = build_runtime(settings)
+    ingest = runtime.ingest
+    service = asyncio.create_task(_run_until_cancelled(runtime), name="service")
     sent: dict[int, float] = {}
     try:
         await asyncio.wait_for(ingest.source.wait_connected(), 10)
@@ -110,10 +115,9 @@ async def run(rate: float, beacons: int, every_s: float) -> dict[str, float]:
         while len(receiver.accepted()) < beacons and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.1)
         await asyncio.to_thread(proc.join, 60)
-        figures = ingest.figures()
+        figures = runtime.figures()
     finally:
-        await stop_task(service)
-        delivery.store.close()
+        await stop_task(service)  # the runtime closes the store
         receiver.stop()
         broker.stop()
     by_mmsi: dict[int, float] = {}

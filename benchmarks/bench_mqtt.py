@@ -32,9 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from seawatch.adapters.acks import Receipt  # noqa: E402
 from seawatch.config import Settings  # noqa: E402
 from seawatch.core.lines import tag_block  # noqa: E402
-from seawatch.service import Ingest  # noqa: E402
+from seawatch.runtime import Ingest, build_pipeline, mqtt_options  # noqa: E402
 from tests.integration.mosquitto import Mosquitto  # noqa: E402
 
 RECORDING = ROOT / "tests" / "data" / "ais" / "dma-aislib" / "stream_example.txt"
@@ -81,14 +82,14 @@ def _publisher(port: int, topic: str, count: int, rate: float, ready: mp.Event) 
 
 class _Measured(Ingest):
     def __init__(self, settings: Settings) -> None:
-        super().__init__(settings)
+        super().__init__(build_pipeline(settings), mqtt_options(settings))
         self.seen: set[int] = set()
         self.first = 0.0
         self.last = 0.0
         self.latencies_ms: list[float] = []
 
-    def _on_payload(self, payload: bytes, received_at: datetime, topic: str) -> None:
-        reports = self.pipeline.feed_payload(payload, received_at, topic)
+    def _on_payload(self, payload: bytes, received_at: datetime, topic: str, receipt: Receipt) -> None:
+        reports = self.pipeline.feed_payload(payload, received_at, topic).reports
         now = time.monotonic()
         if not self.first:
             self.first = now

@@ -116,11 +116,10 @@ def make_run_watch(zones: ZoneIndex, shore: LandmaskShore) -> Callable[[list[byt
         feed = pipeline.feed
         written = 0
         for line in lines:
-            feed(line)
-            if pipeline.events:
-                written += sum(len(alert_event_json(e)) for e in pipeline.take_events())
-        pipeline.finish()
-        for e in pipeline.take_events():
+            events = feed(line).events
+            if events:
+                written += sum(len(alert_event_json(e)) for e in events)
+        for e in pipeline.finish():
             written += len(alert_event_json(e))
         return written
 

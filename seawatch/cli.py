@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -157,7 +156,7 @@ def _decode_reports(paths: Sequence[Path], summary: dict[str, Any]) -> Iterator[
                 yield report_to_dict(report)
             continue
         for line in iter_log_lines(path):
-            for report in pipeline.feed(line):
+            for report in pipeline.feed(line).reports:
                 yield report_to_dict(report)
             if progress and time.monotonic() - last_note > 2.0:
                 last_note = time.monotonic()
@@ -249,10 +248,10 @@ def _split_publish(url: str) -> tuple[str, str]:
 def cmd_replay(args: argparse.Namespace) -> int:
     """The whole pipeline over logs, alert events out: the analyst's view of what live would have raised."""
     from seawatch.adapters.files import CsvStats, SourceError
-    from seawatch.core.pipeline import Pipeline
     from seawatch.core.serialize import alert_event_json
     from seawatch.replay import ReplayFilter, TrackKeeper, replay
-    from seawatch.watchconfig import ConfigError, build_watch
+    from seawatch.runtime import build_pipeline
+    from seawatch.watchconfig import ConfigError
 
     overrides: dict[str, Any] = {}
     if args.zones is not None:
@@ -280,14 +279,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if publish is not None:
         return _publish(settings, paths, publish, args.speed or 1.0)
     try:
-        watch = build_watch(settings.zones_dir, settings.rules_file, settings.shore_distance)
+        pipeline = build_pipeline(settings)
     except ConfigError as exc:
         return _fail(str(exc))
+    watch = pipeline.watch
+    assert watch is not None
     unknown = sorted(flt.zones - set(watch.zones.by_id))
     if unknown:
         return _fail(f"--zone: no zone {unknown[0]!r} (see seawatch check-config, or the ids in zones/)")
-    watch.tick_s = settings.watch_tick_s
-    pipeline = Pipeline(settings.pipeline_options(), watch)
     tracks = TrackKeeper(flt) if (args.report or args.tracks) else None
     csv_stats = CsvStats()
     events: list[Any] = []
@@ -356,6 +355,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def _publish(settings: Settings, paths: list[Path], target: tuple[str, str], speed: float) -> int:
     """Re-publish logs to a broker in scaled real time (to drive a live instance for training)."""
+    from seawatch.runtime import mqtt_options
     from seawatch.service import publish_log
 
     url, topic = target
@@ -367,7 +367,8 @@ def _publish(settings: Settings, paths: list[Path], target: tuple[str, str], spe
     except ValueError as exc:
         return _fail(str(exc))
     print(f"seawatch replay: publishing {len(paths)} log(s) to {url} topic {topic!r} at {speed:g}x", file=sys.stderr)
-    return _publishing(publish_log(settings, paths, topic, speed=speed), url, "published")
+    job = publish_log(mqtt_options(settings), paths, topic, speed=speed, duplicate_window_s=settings.duplicate_window_s)
+    return _publishing(job, url, "published")
 
 
 def _publishing(job: Any, url: str, done: str) -> int:
@@ -387,13 +388,14 @@ def cmd_drill(args: argparse.Namespace) -> int:
     """A drill end to end: test transmissions into a running instance, flagged test all the way to partners."""
     from seawatch.core.watch import DRILL_PREFIX
     from seawatch.drill import drill_lines
+    from seawatch.runtime import mqtt_options
     from seawatch.service import publish_lines, publish_log
 
     try:
         url, topic = _split_publish(args.publish)
     except ValueError as exc:
         return _fail(str(exc))
-    settings = _settings(args).model_copy(update={"mqtt_url": url})
+    mqtt = mqtt_options(_settings(args).model_copy(update={"mqtt_url": url}))
     done = "drill published (every alert it raises carries test: true)"
     if args.scenario:
         path = Path(args.scenario)
@@ -406,11 +408,11 @@ def cmd_drill(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         # re-stamped to end now (real durations, nothing ahead of its arrival), receivers labelled drill:…
-        job = publish_log(settings, [path], topic, speed=args.speed, live_times=True, station_prefix=DRILL_PREFIX)
+        job = publish_log(mqtt, [path], topic, speed=args.speed, live_times=True, station_prefix=DRILL_PREFIX)
         return _publishing(job, url, done)
     what = f"a test AIS-SART at {args.lat:.4f}, {args.lon:.4f} for {args.minutes} min"
     print(f"seawatch drill: {what} -> {url} topic {topic!r}", file=sys.stderr)
-    return _publishing(publish_lines(settings, drill_lines(args.lat, args.lon, args.minutes), topic), url, done)
+    return _publishing(publish_lines(mqtt, drill_lines(args.lat, args.lon, args.minutes), topic), url, done)
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
@@ -498,61 +500,20 @@ def _show(figures: Any) -> None:
     print(figures.line(), file=sys.stderr, flush=True)
 
 
-async def _serve(settings: Settings, app: Any, started: asyncio.Event | None = None) -> None:
-    """Serve the app (whose lifespan runs the service) until cancelled; print where the map is."""
-    import uvicorn
-
-    config = uvicorn.Config(
-        app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="on", access_log=False
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(), name="http")
-    try:
-        while not server.started:
-            if task.done():
-                await task  # raises what stopped it (a busy port, a bad zones file …)
-                raise OSError(f"cannot listen on {settings.http_host}:{settings.http_port}")
-            await asyncio.sleep(0.05)
-        port = server.servers[0].sockets[0].getsockname()[1] if server.servers else settings.http_port
-        print(f"seawatch: map and API at http://{settings.http_host}:{port}/ (API docs at /docs)", file=sys.stderr)
-        if started is not None:
-            started.set()
-        await asyncio.shield(task)
-    finally:
-        # A graceful stop: uvicorn ends its lifespan (the service, in-flight webhooks) itself.
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-            await asyncio.wait_for(asyncio.shield(task), timeout=20)
+def _listening(url: str) -> None:
+    print(f"seawatch: map and API at {url} (API docs at /docs)", file=sys.stderr)
 
 
 async def _run(settings: Settings, duration_s: float | None, alerts_out: Path | None = None) -> None:
-    from seawatch.service import JsonLinesSink
-    from seawatch.web.app import create_app
+    from seawatch.runtime import build_runtime
 
-    file_sink = JsonLinesSink(alerts_out) if alerts_out is not None else None
-    sinks = [file_sink] if file_sink is not None else []
-    app = create_app(settings, show=_show, extra_sinks=sinks)
-    server = asyncio.create_task(_serve(settings, app), name="server")
-    try:
-        if duration_s is None:
-            await server
-        else:
-            done, _ = await asyncio.wait({server}, timeout=duration_s)
-            if done:
-                await server
-    finally:
-        server.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await server
-        live = getattr(app.state, "live", None)
-        if live is not None:
-            _show(live.ingest.figures())
-        if file_sink is not None:
-            file_sink.close()
+    runtime = build_runtime(settings, show=_show, alerts_out=alerts_out)
+    await runtime.run(duration_s=duration_s, on_listening=_listening)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from seawatch.adapters.store import StoreError
+    from seawatch.runtime import SOURCE_FAILED_EXIT, SourceFailedError
     from seawatch.watchconfig import ConfigError
 
     overrides: dict[str, Any] = {}
@@ -563,14 +524,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     alerts_out = Path(args.alerts_out) if args.alerts_out else None
     try:
         return _serving(_run(settings, args.duration, alerts_out))
+    except SourceFailedError as exc:
+        return _fail(str(exc), SOURCE_FAILED_EXIT)
     except (ConfigError, StoreError, OSError) as exc:
         return _fail(str(exc))
 
 
 async def _demo(settings: Settings, duration_s: float | None) -> None:
     from seawatch.adapters.broker import EmbeddedBroker
-    from seawatch.service import publish_log, stop_task
-    from seawatch.web.app import create_app
+    from seawatch.runtime import build_runtime, mqtt_options
+    from seawatch.service import publish_log
 
     scratch = tempfile.TemporaryDirectory(prefix="seawatch-demo-")
     async with EmbeddedBroker(port=settings.demo_broker_port) as broker:
@@ -587,32 +550,20 @@ async def _demo(settings: Settings, duration_s: float | None) -> None:
             f"at {settings.demo_speed:g}x real time to ais/demo (Ctrl-C to stop)",
             file=sys.stderr,
         )
-        app = create_app(settings, show=_show)
+        runtime = build_runtime(settings, show=_show)
 
-        async def main() -> None:
-            started = asyncio.Event()
-            async with asyncio.TaskGroup() as tasks:
-                tasks.create_task(_serve(settings, app, started), name="server")
-                await started.wait()
-                await app.state.live.ingest.source.wait_connected()
-                feed = publish_log(
-                    settings, settings.demo_feed, "ais/demo", speed=settings.demo_speed, loop=True, live_times=True
-                )
-                tasks.create_task(feed, name="demo-feed")
+        async def feed() -> None:
+            await publish_log(
+                mqtt_options(settings),
+                settings.demo_feed,
+                "ais/demo",
+                speed=settings.demo_speed,
+                loop=True,
+                live_times=True,
+                duplicate_window_s=settings.duplicate_window_s,
+            )
 
-        task = asyncio.create_task(main(), name="demo")
-        try:
-            if duration_s is None:
-                await task
-            else:
-                done, _ = await asyncio.wait({task}, timeout=duration_s)
-                if done:
-                    await task
-        finally:
-            await stop_task(task)
-            live = getattr(app.state, "live", None)
-            if live is not None:
-                _show(live.ingest.figures())
+        await runtime.run(duration_s=duration_s, feed=feed, on_listening=_listening)
     scratch.cleanup()
 
 
@@ -631,10 +582,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if missing:
         return _fail(f"demo feed {missing[0]!r} not found (run from the repository root)")
     from seawatch.adapters.store import StoreError
+    from seawatch.runtime import SOURCE_FAILED_EXIT, SourceFailedError
     from seawatch.watchconfig import ConfigError
 
     try:
         return _serving(_demo(settings, args.duration))
+    except SourceFailedError as exc:
+        return _fail(str(exc), SOURCE_FAILED_EXIT)
     except (OSError, ConfigError, StoreError) as exc:
         return _fail(str(exc))
 

@@ -1,10 +1,17 @@
-"""Where alert events go once the watch raised them: store, outbox, partners, MQTT topic.
+"""The alert store as a sink: events and every partner's outbox rows, durably, in one transaction.
 
-:meth:`AlertDelivery.handle` runs inside ingest (the MQTT receive callback), before
-the AIS message that caused the events is acknowledged to the broker. It writes the
-events and every partner's outbox row in one transaction, so an event is durable
-before its cause is acknowledged, and a crash after that loses nothing: the outbox
-is delivered from the store, on this run or the next.
+:class:`AlertDelivery` is the durable channel of the alert-sink port
+(:mod:`seawatch.adapters.sink`). Ingest submits events without waiting; the sink's own
+task writes them in a worker thread (never on the event loop), each batch together
+with every subscribed partner's outbox row (JSON or CAP) in one transaction, and only
+then lets the MQTT message behind them be acknowledged. A crash after that loses
+nothing: the outbox is delivered from the store by the webhook dispatcher, on this run
+or the next, and the dispatcher is woken as soon as a batch is in.
+
+If the store refuses a write, the events go to the spool file (fsynced) or, failing
+that, stay in memory, and the message is acknowledged all the same: holding the feed
+back would blind the watch. They are written with the next batch, or by the sink's
+own retry while the feed is quiet.
 """
 
 from __future__ import annotations
@@ -14,11 +21,10 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from seawatch.adapters.mqtt import AlertPublisher
+from seawatch.adapters.sink import QueuedSink
 from seawatch.adapters.spool import EventSpool, SpoolError
 from seawatch.adapters.store import AlertStore, OutboxItem
-from seawatch.adapters.webhooks import Endpoint, WebhookDispatcher
-from seawatch.config import Partner, Settings
+from seawatch.adapters.webhooks import WebhookDispatcher
 from seawatch.core.alerts import AlertEvent
 from seawatch.core.cap import to_cap
 from seawatch.core.serialize import alert_event_json
@@ -29,56 +35,40 @@ log = logging.getLogger(__name__)
 _MAX_HELD = 100_000  # events kept in memory while the store is unreachable
 _PURGE_EVERY_S = 3600.0  # delivered rows age by days: an hourly trim keeps the outbox small
 _PURGE_BATCH = 2000  # rows per purge transaction, so ingest's writes are never held up for long
+_RETRY_EVERY_S = 10.0  # held events are tried again this often while no new ones come
 
 
-def subscription_of(partner: Partner) -> Subscription:
-    return Subscription(
-        name=partner.name,
-        kinds=frozenset(partner.kinds),
-        min_severity=partner.min_severity,
-        zones=frozenset(partner.zones),
-        include_tests=partner.include_tests,
-    )
+class AlertDelivery(QueuedSink):
+    """The alert sink of a running service: durable store + webhook outbox (the dispatcher delivers it)."""
 
-
-def endpoint_of(partner: Partner) -> Endpoint:
-    secrets = [partner.secret.get_secret_value()]
-    if partner.previous_secret is not None:
-        secrets.append(partner.previous_secret.get_secret_value())
-    return Endpoint(
-        name=partner.name,
-        url=partner.url,
-        secrets=tuple(secrets),
-        fmt=partner.format,
-        max_concurrency=partner.max_concurrency,
-        max_age_s=partner.max_age_s,
-        timeout_s=partner.timeout_s,
-    )
-
-
-class AlertDelivery:
-    """The alert sink of a running service: durable store + webhook outbox + alert topic."""
-
-    def __init__(self, settings: Settings, store: AlertStore | None = None) -> None:
-        self.settings = settings
-        self.store = store or AlertStore(settings.store_url)
-        self.partners = list(settings.partners)
-        self.subscriptions = [(subscription_of(p), p.format) for p in self.partners]
-        self.dispatcher = WebhookDispatcher(
-            self.store,
-            [endpoint_of(p) for p in self.partners],
-            retry_min_s=settings.webhook_retry_min_s,
-            retry_max_s=settings.webhook_retry_max_s,
-        )
-        prefix = settings.alerts_topic_prefix
-        self.publisher = AlertPublisher(settings, prefix) if prefix else None
+    def __init__(
+        self,
+        store: AlertStore,
+        dispatcher: WebhookDispatcher,
+        subscriptions: Sequence[tuple[Subscription, str]] = (),
+        *,
+        spool: EventSpool | None = None,
+        cap_sender: str = "seawatch",
+        keep_delivered_days: float = 30.0,
+        retry_every_s: float = _RETRY_EVERY_S,
+        name: str = "store",
+    ) -> None:
+        super().__init__(name, max_queued=_MAX_HELD, max_batch=2000)
+        self.store = store
+        self.dispatcher = dispatcher
+        self.subscriptions = list(subscriptions)  # (partner's filter, body format "json" | "cap")
+        self.partners = [subscription.name for subscription, _ in self.subscriptions]
+        self.cap_sender = cap_sender
+        self.keep_delivered_days = keep_delivered_days
+        self.retry_every_s = retry_every_s
         self._held: list[AlertEvent] = []  # events whose store write failed, retried with the next ones
         self.store_errors = 0
         self.spool_errors = 0
         self.recorded = 0
         self._spooled = 0  # events appended to the spool since it was last emptied
         self._unspooled: list[AlertEvent] = []  # refused by the store and by the spool: memory only
-        self.spool = EventSpool(settings.store_spool_file) if settings.store_spool_file is not None else None
+        self.spool = spool
+        self._writing = asyncio.Lock()
         self._drain_spool()  # what an earlier run left goes into the store before anything reads it
 
     def outbox_items(self, event: AlertEvent, body_json: str) -> list[OutboxItem]:
@@ -86,7 +76,7 @@ class AlertDelivery:
         for subscription, fmt in self.subscriptions:
             if not subscription.wants(event):
                 continue
-            body = body_json if fmt == "json" else to_cap(event, sender=self.settings.cap_sender)
+            body = body_json if fmt == "json" else to_cap(event, sender=self.cap_sender)
             items.append(OutboxItem(subscription.name, event.id, event.sequence, event.kind.value, fmt, body))
         return items
 
@@ -102,21 +92,43 @@ class AlertDelivery:
         return True
 
     def handle(self, events: Sequence[AlertEvent]) -> None:
-        """Record events and their deliveries in one transaction; then wake the senders."""
+        """Record events and their deliveries in one transaction, then wake the senders (on the loop's thread)."""
+        if self.write(events):
+            self.dispatcher.notify()
+
+    async def deliver(self, events: list[AlertEvent]) -> None:
+        async with self._writing:  # one write at a time: the held events and the spool are shared state
+            stored = await asyncio.to_thread(self.write, events)
+        if stored:
+            self.dispatcher.notify()
+
+    async def run(self) -> None:
+        """Write what is submitted; while nothing comes, retry what the store refused every ``retry_every_s``."""
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(super().run(), name=f"{self.name}-writer")
+            while True:
+                await asyncio.sleep(self.retry_every_s)
+                if self.waiting and not self.figures.queued:
+                    await self.deliver([])
+
+    def write(self, events: Sequence[AlertEvent]) -> bool:
+        """Store events (and the held ones before them); True if anything new reached the outbox.
+
+        Never raises for a store failure: the events are then spooled (or held in memory).
+        """
         batch = [*self._held, *events]
+        if not batch and not self._spooled:
+            return False
         bodies = {id(e): alert_event_json(e) for e in batch}
         if not self._record(batch, bodies):
             self._hold(batch, events)
-            return
+            return False
         self._held = []
         self._unspooled = []  # they were in the batch just stored (or beyond the memory cap)
         if self._spooled:
             self._drain_spool()
         self.recorded += len(batch)
-        self.dispatcher.notify()
-        if self.publisher is not None:
-            for e in batch:
-                self.publisher.put(e.kind.value, bodies[id(e)].encode())
+        return True
 
     def _drain_spool(self) -> None:
         """The store is back: put everything in the spool file into it, then empty the file.
@@ -139,8 +151,6 @@ class AlertDelivery:
         self.recorded += len(left)
         self.spool.clear()
         self._spooled = 0
-        if left:
-            self.dispatcher.notify()
 
     def _hold(self, batch: list[AlertEvent], new: Sequence[AlertEvent]) -> None:
         """Keep what the store refused: on disk first (the spool), in memory in any case."""
@@ -194,7 +204,7 @@ class AlertDelivery:
         Each batch runs in a worker thread, with a pause for the event loop between batches:
         the loop also runs ingest, and a backlog of months must not hold it up.
         """
-        keep_days = self.settings.outbox_keep_delivered_days
+        keep_days = self.keep_delivered_days
         if keep_days <= 0:
             return 0
         before = now - timedelta(days=keep_days)
@@ -224,6 +234,6 @@ class AlertDelivery:
                     log.info(
                         "purged %d delivered webhook row(s) older than %g days",
                         purged,
-                        self.settings.outbox_keep_delivered_days,
+                        self.keep_delivered_days,
                     )
             await asyncio.sleep(every_s)

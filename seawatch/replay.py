@@ -198,8 +198,8 @@ def replay(
     started = time.monotonic()
     pace = _Pacer(speed)
 
-    def drain() -> None:
-        for event in pipeline.take_events():
+    def drain(events: list[AlertEvent]) -> None:
+        for event in events:
             if flt.keeps_alert(event):
                 summary.alert_events += 1
                 if event.event is EventType.OPENED:
@@ -213,10 +213,10 @@ def replay(
                 summary.skipped_by_time += 1
                 continue
             pace.wait(report.observed_at)
-            pipeline.apply(report)
+            events = pipeline.apply(report)
             _seen(summary, report, tracks, pipeline)
-            if pipeline.events:
-                drain()
+            if events:
+                drain(events)
         summary.lines += stats.rows - rows_before  # rows, bad ones included, as decode counts them
     logs = [p for p in paths if not is_csv(p)]
     if len(logs) == 1:
@@ -230,10 +230,11 @@ def replay(
                     summary.skipped_by_time += 1
                     continue
                 pace.wait(when)
-            for report in pipeline.feed(line):
+            fed = pipeline.feed(line)
+            for report in fed.reports:
                 _seen(summary, report, tracks, pipeline)
-            if pipeline.events:
-                drain()
+            if fed.events:
+                drain(fed.events)
             if summary.lines & 1023 == 0:
                 show.show(path.name, read.done, summary.lines, summary.alert_events)
         show.show(path.name, read.total, summary.lines, summary.alert_events, force=True)
@@ -248,15 +249,15 @@ def replay(
             pace.wait(when)
             for line in payload.split(b"\n"):
                 summary.lines += 1
-                for report in pipeline.feed(line):
+                fed = pipeline.feed(line)
+                for report in fed.reports:
                     _seen(summary, report, tracks, pipeline)
+                if fed.events:
+                    drain(fed.events)
                 if summary.lines & 1023 == 0:
                     show.show(name, sum(r.done for r in reads), summary.lines, summary.alert_events)
-            if pipeline.events:
-                drain()
         show.show(name, sum(r.total for r in reads), summary.lines, summary.alert_events, force=True)
-    pipeline.finish()
-    drain()
+    drain(pipeline.finish())
     show.end()
     if tracks is not None:
         tracks.finish(pipeline)

@@ -82,7 +82,7 @@ def check_zone_rules(zones: ZoneIndex, rules: Rules) -> None:
         raise ConfigError(f"rules name zones that no zone file defines: {', '.join(unknown)}")
 
 
-def build_watch(zones_dir: Path, rules_file: Path | None, use_shore: bool = True) -> Watch:
+def build_watch(zones_dir: Path, rules_file: Path | None, use_shore: bool = True, tick_s: float = 10.0) -> Watch:
     zones = load_zones(zones_dir)
     rules = load_rules(rules_file)
     check_zone_rules(zones, rules)
@@ -91,7 +91,7 @@ def build_watch(zones_dir: Path, rules_file: Path | None, use_shore: bool = True
         from seawatch.adapters.shore import LandmaskShore
 
         shore = LandmaskShore()
-    return Watch(zones, rules, shore)
+    return Watch(zones, rules, shore, tick_s=tick_s)
 
 
 __all__ = ["ConfigError", "ZoneError", "build_watch", "load_rules", "load_zones"]

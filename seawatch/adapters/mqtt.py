@@ -9,13 +9,21 @@ Delivery guarantees, and what provides each:
   its persistence file on shutdown; publishers at QoS 1 resend what was not acked.
 * **Reconnect with jittered exponential backoff**: aiomqtt 2.x does not reconnect
   by itself; :meth:`MqttSource.run` re-enters the client in a loop.
-* **Acknowledge after processing**: each message is handed to the pipeline inside
-  the client's receive callback, *before* paho sends the PUBACK. A crash between
-  receipt and processing therefore leaves the message with the broker, which
-  redelivers it; there is no in-process queue of acknowledged-but-unprocessed
-  messages to lose. It is also several times faster than aiomqtt's message
-  iterator, which schedules a task per message. A slow pipeline slows the socket
-  reads, and TCP flow control pushes back to the broker.
+* **Acknowledge after durability (manual acks)**: paho runs with ``manual_ack``
+  (aiomqtt 2.x has no switch for it, so it is set on the paho client underneath,
+  ``aiomqtt.Client._client``, with aiomqtt pinned below 3). Each message is handed to
+  the pipeline inside the client's receive callback together with a
+  :class:`~seawatch.adapters.acks.Receipt`; whatever must be durable first (the alert
+  events it raised, written by the store sink in a worker thread) holds the receipt,
+  and the PUBACK goes out, in arrival order, once nothing holds it
+  (:mod:`seawatch.adapters.acks`). A message that raised no alert is acknowledged as
+  soon as it was handled, as before. A crash before the PUBACK leaves the message with
+  the broker, which redelivers it; there is no in-process queue of
+  acknowledged-but-unprocessed messages to lose, and no database write on the event
+  loop. The broker's in-flight window (``max_inflight_messages`` in Mosquitto: 20 by
+  default, 1000 in the configurations Seawatch ships) bounds how many messages may wait
+  for their acknowledgement. Handling in the callback is also several times faster than
+  aiomqtt's message iterator, which schedules a task per message.
 * **Queue limits**: Mosquitto drops messages for a slow subscriber once
   ``max_queued_messages`` is reached. Seawatch reads the broker's own
   ``$SYS/broker/publish/messages/dropped`` counter, where offered, into its figures.
@@ -30,18 +38,43 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
 
 import aiomqtt
 
-from seawatch.config import Settings
+from seawatch.adapters.acks import AckLedger, Receipt
+from seawatch.adapters.sink import QueuedSink
+from seawatch.core.alerts import AlertEvent
 from seawatch.core.lines import MAX_SOURCE_CHARS
+from seawatch.core.serialize import alert_event_json
 from seawatch.urls import parse_mqtt_url
 
 log = logging.getLogger(__name__)
 
 SYS_DROPPED_TOPIC = "$SYS/broker/publish/messages/dropped"
 
-PayloadHandler = Callable[[bytes, datetime, str], None]
+PayloadHandler = Callable[[bytes, datetime, str, Receipt], None]
+"""Handles one message; takes a hold on the receipt for anything that must be durable before the ack."""
+
+
+@dataclass(frozen=True, slots=True)
+class MqttOptions:
+    """How to reach the broker and what to subscribe to (filled from settings by the runtime)."""
+
+    url: str = "mqtt://127.0.0.1:1883"
+    client_id: str = "seawatch"
+    topics: tuple[str, ...] = ("ais/#",)
+    qos: int = 1
+    username: str | None = None
+    password: str | None = None
+    tls_ca_file: Path | None = None
+    tls_insecure: bool = False
+    keepalive_s: int = 30
+    reconnect_min_s: float = 0.5
+    reconnect_max_s: float = 30.0
+    max_inflight: int = 1000  # our own QoS 1 publishes in flight (the alert topic, feeds)
+    sys_topics: bool = True
 
 
 @dataclass(slots=True)
@@ -60,34 +93,31 @@ class SourceHealth:
 
 
 def make_client(
-    settings: Settings,
+    options: MqttOptions,
     *,
     identifier: str | None = None,
     clean_session: bool = False,
     queue_type: type[asyncio.Queue[aiomqtt.Message]] | None = None,
 ) -> aiomqtt.Client:
-    """An aiomqtt client configured from settings (credentials, TLS, in-flight window)."""
-    address = parse_mqtt_url(settings.mqtt_url)
+    """An aiomqtt client for the broker in ``options`` (credentials, TLS, in-flight window)."""
+    address = parse_mqtt_url(options.url)
     tls_context: ssl.SSLContext | None = None
     if address.tls:
-        tls_context = ssl.create_default_context(
-            cafile=str(settings.mqtt_tls_ca_file) if settings.mqtt_tls_ca_file else None
-        )
-        if settings.mqtt_tls_insecure:
+        tls_context = ssl.create_default_context(cafile=str(options.tls_ca_file) if options.tls_ca_file else None)
+        if options.tls_insecure:
             tls_context.check_hostname = False
             tls_context.verify_mode = ssl.CERT_NONE
-    password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
     return aiomqtt.Client(
         address.host,
         address.port,
-        username=settings.mqtt_username,
-        password=password,
-        identifier=identifier if identifier is not None else settings.mqtt_client_id,
+        username=options.username,
+        password=options.password,
+        identifier=identifier if identifier is not None else options.client_id,
         clean_session=clean_session,
-        keepalive=settings.mqtt_keepalive_s,
+        keepalive=options.keepalive_s,
         tls_context=tls_context,
-        tls_insecure=settings.mqtt_tls_insecure if address.tls else None,
-        max_inflight_messages=settings.mqtt_max_inflight,
+        tls_insecure=options.tls_insecure if address.tls else None,
+        max_inflight_messages=options.max_inflight,
         queue_type=queue_type,
     )
 
@@ -142,68 +172,94 @@ class MqttSource:
     """Subscribe to the AIS topics and hand every payload to ``handler`` as it arrives.
 
     The handler is synchronous and quick (the pure pipeline); anything slow must sit
-    behind a queue on the handler's side so that it never holds up the broker.
+    behind a queue on the handler's side (a sink), holding the message's receipt if the
+    message may be acknowledged only once that work is durable.
     """
 
-    def __init__(self, settings: Settings, handler: PayloadHandler, health: SourceHealth | None = None) -> None:
-        self._settings = settings
+    def __init__(self, options: MqttOptions, handler: PayloadHandler, health: SourceHealth | None = None) -> None:
+        self._options = options
         self._handler = handler
-        self.health = health or SourceHealth(name=f"mqtt {settings.mqtt_url}")
+        self.health = health or SourceHealth(name=f"mqtt {options.url}")
         self._connected = asyncio.Event()
+        self._ledger = AckLedger()
+        self._client: aiomqtt.Client | None = None
 
     async def wait_connected(self) -> None:
         await self._connected.wait()
 
+    @property
+    def unacknowledged(self) -> int:
+        """Messages received on this connection and not yet acknowledged (waiting for durability)."""
+        return self._ledger.waiting
+
     async def run(self) -> None:
         """Receive until cancelled, reconnecting with backoff whenever the link drops."""
-        settings = self._settings
-        backoff = Backoff(settings.mqtt_reconnect_min_s, settings.mqtt_reconnect_max_s)
-        client = make_client(settings, queue_type=_inline_queue(self._on_message))
-        topics = [(topic, settings.mqtt_qos) for topic in settings.mqtt_topics]
-        if settings.mqtt_sys_topics:
+        options = self._options
+        backoff = Backoff(options.reconnect_min_s, options.reconnect_max_s)
+        client = self._client = make_client(options, queue_type=_inline_queue(self._on_message))
+        # aiomqtt 2.x offers no manual acknowledgement; paho underneath does (see the module docstring).
+        client._client.manual_ack_set(True)
+        topics = [(topic, options.qos) for topic in options.topics]
+        if options.sys_topics:
             topics.append((SYS_DROPPED_TOPIC, 0))
         health = self.health
-        while True:
-            try:
-                async with client:
-                    await client.subscribe(topics)
-                    health.connected = True
-                    health.connects += 1
-                    health.last_error = None
-                    self._connected.set()
-                    backoff.reset()
-                    log.info("connected to %s, subscribed to %s", settings.mqtt_url, settings.mqtt_topics)
-                    # Messages are handled in _on_message as they arrive; this loop only
-                    # waits for the link to drop (it raises MqttError when it does).
-                    async for _ in client.messages:
-                        pass
-            except aiomqtt.MqttError as exc:
-                self._connected.clear()
-                if health.connected:
-                    health.disconnects += 1
-                health.connected = False
-                health.last_error = str(exc)
-                delay = backoff.next_delay_s()
-                log.warning("MQTT link to %s lost (%s); reconnecting in %.1f s", settings.mqtt_url, exc, delay)
-                await asyncio.sleep(delay)
+        try:
+            while True:
+                # One ledger per connection (message ids are per connection), made before
+                # connecting: a persistent session's queued messages may come before SUBACK.
+                self._ledger = AckLedger()
+                try:
+                    async with client:
+                        await client.subscribe(topics)
+                        health.connected = True
+                        health.connects += 1
+                        health.last_error = None
+                        self._connected.set()
+                        backoff.reset()
+                        log.info("connected to %s, subscribed to %s", options.url, list(options.topics))
+                        # Messages are handled in _on_message as they arrive; this loop only
+                        # waits for the link to drop (it raises MqttError when it does).
+                        async for _ in client.messages:
+                            pass
+                except aiomqtt.MqttError as exc:
+                    self._ledger.close()  # the broker redelivers what was not acknowledged
+                    self._connected.clear()
+                    if health.connected:
+                        health.disconnects += 1
+                    health.connected = False
+                    health.last_error = str(exc)
+                    delay = backoff.next_delay_s()
+                    log.warning("MQTT link to %s lost (%s); reconnecting in %.1f s", options.url, exc, delay)
+                    await asyncio.sleep(delay)
+        finally:
+            self._ledger.close()
+            self._connected.clear()
+            health.connected = False
 
     def _on_message(self, message: aiomqtt.Message) -> None:
         topic = message.topic.value[:MAX_SOURCE_CHARS]  # MQTT allows 65,535 bytes; figures are kept per topic
         payload = message.payload
         if not isinstance(payload, bytes):
             payload = bytes(payload) if isinstance(payload, bytearray) else str(payload).encode()
-        if topic.startswith("$SYS/"):
-            self._sys(topic, payload)
-            return
-        now = datetime.now(UTC)
-        health = self.health
-        health.messages += 1
-        health.last_message_at = now
+        ack = None
+        if message.qos and self._client is not None:
+            ack = partial(self._client._client.ack, message.mid, message.qos)
+        receipt = self._ledger.accept(ack)
         try:
-            self._handler(payload, now, topic)
-        except Exception:  # a bug must not stop ingest: logged, counted, and the message acked
-            health.handler_errors += 1
-            log.exception("handler failed on a message from %s", topic)
+            if topic.startswith("$SYS/"):
+                self._sys(topic, payload)
+                return
+            now = datetime.now(UTC)
+            health = self.health
+            health.messages += 1
+            health.last_message_at = now
+            try:
+                self._handler(payload, now, topic, receipt)
+            except Exception:  # a bug must not stop ingest: logged, counted, and the message acked
+                health.handler_errors += 1
+                log.exception("handler failed on a message from %s", topic)
+        finally:
+            self._ledger.release(receipt)  # the handling itself is done
 
     def _sys(self, topic: str, payload: bytes) -> None:
         if topic == SYS_DROPPED_TOPIC:
@@ -213,47 +269,50 @@ class MqttSource:
                 log.debug("unexpected %s payload %r", topic, payload)
 
 
-class AlertPublisher:
-    """Alert events to ``<prefix>/<kind>`` at QoS 1, on a connection of its own.
+class AlertPublisher(QueuedSink):
+    """The MQTT alert topic as a sink: each event to ``<prefix>/<kind>`` at QoS 1, on a connection of its own.
 
-    Ingest hands events over with :meth:`put` and never waits: the queue is bounded
-    (``max_queued``), and past it the oldest events are dropped and counted, because
-    the durable path for partners is the webhook outbox, not this topic.
+    Best effort by design: the queue is bounded (``max_queued``) and past it the oldest
+    events are dropped and counted, because the durable path for partners is the webhook
+    outbox, not this topic. A publish cut short by a lost link is sent again after the
+    reconnect (QoS 1: at least once).
     """
 
-    def __init__(self, settings: Settings, prefix: str, max_queued: int = 10_000) -> None:
-        self._settings = settings
+    def __init__(self, options: MqttOptions, prefix: str, max_queued: int = 10_000, name: str = "alert-topic") -> None:
+        super().__init__(name, max_queued=max_queued)
+        self._options = options
         self._prefix = prefix.rstrip("/")
-        self._queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
-        self._max_queued = max_queued
-        self.published = 0
-        self.dropped = 0
+        self._client: aiomqtt.Client | None = None
         self.connected = False
 
-    def put(self, kind: str, payload: bytes) -> None:
-        if self._queue.qsize() >= self._max_queued:
-            self._queue.get_nowait()
-            self.dropped += 1
-        self._queue.put_nowait((f"{self._prefix}/{kind}", payload))
+    @property
+    def published(self) -> int:
+        return self.figures.delivered
+
+    @property
+    def dropped(self) -> int:
+        return self.figures.dropped
 
     async def run(self) -> None:
-        settings = self._settings
-        backoff = Backoff(settings.mqtt_reconnect_min_s, settings.mqtt_reconnect_max_s)
-        client = make_client(settings, identifier=f"{settings.mqtt_client_id}-alerts", clean_session=True)
-        held: tuple[str, bytes] | None = None
+        options = self._options
+        backoff = Backoff(options.reconnect_min_s, options.reconnect_max_s)
+        client = make_client(options, identifier=f"{options.client_id}-alerts", clean_session=True)
         while True:
             try:
                 async with client:
+                    self._client = client
                     self.connected = True
                     backoff.reset()
-                    while True:
-                        if held is None:
-                            held = await self._queue.get()
-                        await publish_qos1(client, held[0], held[1])
-                        self.published += 1
-                        held = None
+                    await super().run()
             except aiomqtt.MqttError as exc:
+                self._client = None
                 self.connected = False
                 delay = backoff.next_delay_s()
                 log.warning("alert topic: MQTT link lost (%s); reconnecting in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
+
+    async def deliver(self, events: list[AlertEvent]) -> None:
+        client = self._client
+        assert client is not None
+        for event in events:
+            await publish_qos1(client, f"{self._prefix}/{event.kind.value}", alert_event_json(event).encode())

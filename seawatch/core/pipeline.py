@@ -1,7 +1,9 @@
-"""The single entry point every adapter calls: a line (or a pre-decoded report) in.
+"""The single entry point every adapter calls: a line (or a pre-decoded report) in, events out.
 
 Live MQTT ingest, file replay and the ``decode`` command all go through
-:class:`Pipeline`, so they share one decoder, one fleet and one event clock.
+:class:`Pipeline`, so they share one decoder, one fleet and one event clock. Every call
+returns what it caused (:class:`Fed` for a line, a list of alert events otherwise):
+there is no side list for callers to drain, so nothing can be forgotten in it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from seawatch.core.alerts import AlertEvent
+from seawatch.core.commands import Command, execute
 from seawatch.core.decode import Decoder
 from seawatch.core.fleet import Fleet
 from seawatch.core.lines import MAX_STATION_CHARS, epoch_to_datetime, station_name
@@ -33,6 +36,14 @@ class PipelineOptions:
     guard_replay_times: bool = True  # off only to show a log as it is (seawatch decode)
 
 
+@dataclass(slots=True)
+class Fed:
+    """What one line or payload caused: the reports decoded from it and the alert events they raised."""
+
+    reports: list[Report]
+    events: list[AlertEvent]
+
+
 class Pipeline:
     """Decoder + fleet on one event-time clock that never runs backwards."""
 
@@ -47,7 +58,6 @@ class Pipeline:
             max_vessels=opts.max_vessels,
         )
         self.watch = watch
-        self.events: list[AlertEvent] = []  # alert events not yet taken by a sink
         self.now: datetime | None = None  # latest event time seen
         self._expire_every = timedelta(seconds=opts.expire_every_s)
         self._next_expiry: datetime | None = None
@@ -58,28 +68,46 @@ class Pipeline:
         received_at: datetime | None = None,
         source: str = "",
         carried_at: datetime | None = None,
-    ) -> list[Report]:
-        """Decode one line and fold its reports into the fleet; returns the reports."""
-        reports = self.decoder.feed(line, received_at, source, carried_at)
-        for report in reports:
-            self.apply(report)
-        return reports
+    ) -> Fed:
+        """Decode one line and fold its reports into the fleet (and the watch).
 
-    def feed_payload(self, payload: bytes, received_at: datetime | None = None, source: str = "") -> list[Report]:
+        ``carried_at`` is a time the line's container claims (an AIS-catcher receive time); the
+        decoder's time guard judges it like any other time a message carries.
+        """
+        events: list[AlertEvent] = []
+        return Fed(self._feed(line, received_at, source, events, carried_at), events)
+
+    def feed_payload(self, payload: bytes, received_at: datetime | None = None, source: str = "") -> Fed:
         """One MQTT payload: NMEA text (one or many lines) or AIS-catcher JSON."""
+        events: list[AlertEvent] = []
         head = payload.lstrip()[:1]
         if not head:  # an empty (or blank) message is input too, and says nothing
             self.decoder.stats.rejects[RejectReason.EMPTY] += 1
-            return []
+            return Fed([], events)
         if head in (b"{", b"["):
-            return self._feed_json(payload, received_at, source)
+            return Fed(self._feed_json(payload, received_at, source, events), events)
         reports: list[Report] = []
         for line in payload.splitlines():
             if line.strip():
-                reports.extend(self.feed(line, received_at, source))
+                reports.extend(self._feed(line, received_at, source, events))
+        return Fed(reports, events)
+
+    def _feed(
+        self,
+        line: bytes | str,
+        received_at: datetime | None,
+        source: str,
+        events: list[AlertEvent],
+        carried_at: datetime | None = None,
+    ) -> list[Report]:
+        reports = self.decoder.feed(line, received_at, source, carried_at)
+        for report in reports:
+            self._apply(report, events)
         return reports
 
-    def _feed_json(self, payload: bytes, received_at: datetime | None, source: str) -> list[Report]:
+    def _feed_json(
+        self, payload: bytes, received_at: datetime | None, source: str, events: list[AlertEvent]
+    ) -> list[Report]:
         """AIS-catcher's JSON: ``nmea`` holds the sentences, ``rxuxtime``/``rxtime`` the receive time."""
         try:
             doc = json.loads(payload)
@@ -106,11 +134,16 @@ class Pipeline:
                 else:
                     src = f"{source}|{name}"
             for line in nmea:
-                reports.extend(self.feed(line, received_at, src, when))
+                reports.extend(self._feed(line, received_at, src, events, when))
         return reports
 
-    def apply(self, report: Report) -> None:
-        """Fold one decoded report (from a line or from a pre-decoded source such as CSV)."""
+    def apply(self, report: Report) -> list[AlertEvent]:
+        """Fold one decoded report (from a line or from a pre-decoded source such as CSV); its alert events."""
+        events: list[AlertEvent] = []
+        self._apply(report, events)
+        return events
+
+    def _apply(self, report: Report, events: list[AlertEvent]) -> None:
         when = report.observed_at
         if when is not None and (self.now is None or when > self.now):
             self.now = when
@@ -124,28 +157,36 @@ class Pipeline:
                 self._next_expiry = when + self._expire_every
         vessel = self.fleet.apply(report)
         if self.watch is not None:
-            self.watch.observe(report, vessel, self.events)
+            self.watch.observe(report, vessel, events)
 
-    def take_events(self) -> list[AlertEvent]:
-        """Alert events produced since the last call, in order (the sinks' one way in)."""
-        events = self.events
-        self.events = []
+    def tick(self, now: datetime) -> list[AlertEvent]:
+        """Advance time without a message (a live feed gone quiet): dark vessels, outages, escalations."""
+        events: list[AlertEvent] = []
+        if self.watch is not None:
+            self.watch.tick(now, events)
         return events
 
-    def tick(self, now: datetime) -> None:
-        """Advance time without a message (a live feed gone quiet): dark vessels, outages, escalations."""
-        if self.watch is not None:
-            self.watch.tick(now, self.events)
+    def command(self, command: Command) -> AlertEvent | None:
+        """An operator's action (acknowledge, assign, resolve, retract, report) on the alert book.
 
-    def finish(self) -> None:
+        The one way operators change the core, so the event it makes goes the way detector
+        events go. None when the alert is unknown or cannot take the action in its state.
+        """
+        if self.watch is None:
+            raise RuntimeError("operator commands need a watch (zones, rules, alert book)")
+        return execute(self.watch.book, self.watch.zones, command)
+
+    def finish(self) -> list[AlertEvent]:
         """End of input: count fragments that will never be completed, and run the last checks.
 
         The final tick runs at the last event time: nothing past the end of a log is
         invented (a vessel that was silent only because the log ended is not dark).
         """
         self.decoder.flush()
+        events: list[AlertEvent] = []
         if self.watch is not None and self.now is not None:
-            self.watch.tick(self.now, self.events)
+            self.watch.tick(self.now, events)
+        return events
 
 
 def _json_time(item: dict[str, Any]) -> datetime | None:

@@ -1,8 +1,11 @@
 """The HTTP side: API, live map, operator actions, health and metrics.
 
-:func:`create_app` builds a FastAPI app whose lifespan runs the whole service (MQTT
-ingest, watch, store, webhooks, alert topic) in one TaskGroup, so the map and the
-API read the very state the alerts come from. Nothing is started at import time.
+:func:`create_app` builds a FastAPI app over a read model and a command port
+(:mod:`seawatch.web.ports`): the map and the API read the very state the alerts come
+from, and operator actions go through the one command path into the core. The web
+starts nothing itself and imports nothing of the runtime: the runtime
+(``seawatch.runtime``) builds the app and serves it among its supervised tasks, or
+gives it a lifespan that runs the service (tests). Nothing is started at import time.
 
 Reading can be open or need a bearer token (``api_read_token``); every write
 (acknowledge, assign, resolve, retract, report) needs an operator's token
@@ -18,11 +21,10 @@ import hmac
 import itertools
 import json
 import logging
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -34,15 +36,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Str
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from seawatch.config import Settings
 from seawatch.core.alertbook import AlertBook
-from seawatch.core.alerts import AlertEvent, Finding, Kind, Severity, Status
+from seawatch.core.alerts import AlertEvent, Severity, Status
+from seawatch.core.commands import Acknowledge, Assign, Command, FileReport, Resolve, Retract
 from seawatch.core.fleet import Vessel
 from seawatch.core.serialize import alert_event_to_dict, iso_utc
 from seawatch.core.surpic import surpic
-from seawatch.delivery import AlertDelivery
-from seawatch.service import Figures, Ingest, log_sink, run_service
 from seawatch.web.guard import RequestGuard, page_csp, validation_error
+from seawatch.web.ports import Commands, ReadModel, WebOptions
 from seawatch.web.received import ReceivedTimes, received_router
 from seawatch.web.search import search_router
 
@@ -55,11 +56,19 @@ _MAX_VESSELS = 5000  # features in one /api/vessels answer unless ?limit= says o
 
 # ---------------------------------------------------------------------------- live state
 class Hub:
-    """Server-sent events to every open page: alert events as they happen, vessel changes once a second."""
+    """Server-sent events to every open page: alert events as they happen, vessel changes once a second.
 
-    def __init__(self) -> None:
+    The SSE channel of the alert-sink port: ``submit`` puts each event on every open
+    page's own queue (never blocking; a stalled page loses events and re-syncs on
+    reconnect), and ``run`` announces vessel changes, as one of the runtime's tasks.
+    """
+
+    def __init__(self, changes: Callable[[], int] | None = None, name: str = "sse") -> None:
+        self.received = ReceivedTimes()  # wall-clock receive times of alert events, for the map's ages
         self._clients: set[asyncio.Queue[tuple[str, str]]] = set()
+        self._changes = changes  # a counter that moves when vessels change (reports folded in)
         self.dropped = 0
+        self.name = name
 
     def publish(self, event: str, data: str) -> None:
         for queue in self._clients:
@@ -68,8 +77,21 @@ class Hub:
                 continue
             queue.put_nowait((event, data))
 
-    def alert_sink(self, event: AlertEvent) -> None:
-        self.publish("alert", json.dumps(alert_event_to_dict(event), separators=(",", ":")))
+    def submit(self, events: Sequence[AlertEvent], durable: Callable[[], None] | None = None) -> None:
+        for event in events:
+            self.received(event)
+            self.publish("alert", json.dumps(alert_event_to_dict(event), separators=(",", ":")))
+        if durable is not None:
+            durable()
+
+    async def run(self) -> None:
+        last = -1
+        while True:
+            await asyncio.sleep(1.0)
+            changed = self._changes() if self._changes is not None else 0
+            if changed != last:
+                last = changed
+                self.publish("vessels", json.dumps({"changed": changed, "at": iso_utc(datetime.now(UTC))}))
 
     @contextlib.contextmanager
     def client(self) -> Any:
@@ -87,32 +109,16 @@ class Hub:
 
 @dataclass
 class Live:
-    settings: Settings
-    ingest: Ingest
-    delivery: AlertDelivery | None
+    """What every route reaches: the read model, the command port, the page stream and the options."""
+
+    read: ReadModel
+    commands: Commands
     hub: Hub
-    started: float = field(default_factory=time.monotonic)
+    options: WebOptions
 
     @property
     def book(self) -> AlertBook:
-        watch = self.ingest.pipeline.watch
-        assert watch is not None
-        return watch.book
-
-    def publish(self, event: AlertEvent) -> None:
-        """An operator's event goes the way detector events go: store, partners, topic, pages."""
-        self.ingest.pipeline.events.append(event)
-        self.ingest.dispatch()
-
-
-async def _vessel_changes(live: Live) -> None:
-    last = -1
-    while True:
-        await asyncio.sleep(1.0)
-        reports = live.ingest.pipeline.fleet.stats.reports
-        if reports != last:
-            last = reports
-            live.hub.publish("vessels", json.dumps({"changed": reports, "at": iso_utc(datetime.now(UTC))}))
+        return self.read.book
 
 
 # ---------------------------------------------------------------------------------- auth
@@ -122,12 +128,12 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def _operator_of(settings: Settings, token: str | None) -> str | None:
+def _operator_of(options: WebOptions, token: str | None) -> str | None:
     if token is None:
         return None
     found = None
-    for name, secret in settings.operator_tokens.items():
-        if hmac.compare_digest(secret.get_secret_value().encode(), token.encode()):
+    for name, secret in options.operator_tokens.items():
+        if hmac.compare_digest(secret.encode(), token.encode()):
             found = name
     return found
 
@@ -143,18 +149,18 @@ def live_state(request: Request) -> Live:
 
 async def reader(request: Request) -> Live:
     live = live_state(request)
-    required = live.settings.api_read_token
+    required = live.options.api_read_token
     if required is None:
         return live
     token = _bearer(request)
-    ok = token is not None and hmac.compare_digest(required.get_secret_value().encode(), token.encode())
-    if not ok and _operator_of(live.settings, token) is None:
+    ok = token is not None and hmac.compare_digest(required.encode(), token.encode())
+    if not ok and _operator_of(live.options, token) is None:
         raise _unauthorized("a read token (or an operator token) is required")
     return live
 
 
 async def operator(request: Request) -> str:
-    name = _operator_of(live_state(request).settings, _bearer(request))
+    name = _operator_of(live_state(request).options, _bearer(request))
     if name is None:
         raise _unauthorized("an operator token is required for this action")
     return name
@@ -252,110 +258,16 @@ def _sort_key(ev: AlertEvent) -> tuple[int, float]:
     return (ev.severity.rank, -ev.observed_at.timestamp())
 
 
-# ----------------------------------------------------------------------------- metrics
-def _metrics(live: Live) -> str:
-    ingest = live.ingest
-    pipeline = ingest.pipeline
-    stats = pipeline.decoder.stats
-    lines = [
-        "# HELP seawatch_messages_total MQTT messages received.",
-        "# TYPE seawatch_messages_total counter",
-        f"seawatch_messages_total {ingest.health.messages}",
-        "# HELP seawatch_reports_total AIS reports decoded.",
-        "# TYPE seawatch_reports_total counter",
-        f"seawatch_reports_total {stats.reports}",
-        "# HELP seawatch_rejects_total Input rejected, by reason.",
-        "# TYPE seawatch_rejects_total counter",
-    ]
-    for reason, n in sorted(stats.rejects.items()):
-        lines.append(f'seawatch_rejects_total{{reason="{reason}"}} {n}')
-    lines += [
-        "# HELP seawatch_vessels Vessels in state.",
-        "# TYPE seawatch_vessels gauge",
-        f"seawatch_vessels {len(pipeline.fleet)}",
-        "# HELP seawatch_alerts_opened_total Alerts opened, by kind.",
-        "# TYPE seawatch_alerts_opened_total counter",
-    ]
-    watch = pipeline.watch
-    if watch is not None:
-        for kind, n in sorted(watch.book.counts.items()):
-            lines.append(f'seawatch_alerts_opened_total{{kind="{kind}"}} {n}')
-        lines += ["# HELP seawatch_alerts_open Alerts open or acknowledged.", "# TYPE seawatch_alerts_open gauge"]
-        lines.append(f"seawatch_alerts_open {sum(1 for _ in watch.book)}")
-    lines += [
-        "# HELP seawatch_broker_connected 1 while the MQTT link is up.",
-        "# TYPE seawatch_broker_connected gauge",
-        f"seawatch_broker_connected {1 if ingest.health.connected else 0}",
-        "# HELP seawatch_ingest_lag_seconds Wall clock minus the newest event time (receiver clock skew included).",
-        "# TYPE seawatch_ingest_lag_seconds gauge",
-    ]
-    if pipeline.now is not None:
-        lines.append(f"seawatch_ingest_lag_seconds {(datetime.now(UTC) - pipeline.now).total_seconds():.3f}")
-    last = ingest.health.last_message_at
-    lines += [
-        "# HELP seawatch_last_message_age_seconds Seconds since the last MQTT message.",
-        "# TYPE seawatch_last_message_age_seconds gauge",
-    ]
-    if last is not None:
-        lines.append(f"seawatch_last_message_age_seconds {(datetime.now(UTC) - last).total_seconds():.3f}")
-    if live.delivery is not None:
-        figures = live.delivery.dispatcher.figures.partners
-        for name, kind, help_text, value in (
-            ("deliveries_total", "counter", "Webhook deliveries accepted by the partner.", "delivered"),
-            ("failures_total", "counter", "Failed webhook attempts (retried).", "failed_attempts"),
-            ("dead_total", "counter", "Webhook events given up (dead letters).", "dead"),
-        ):
-            lines += [f"# HELP seawatch_webhook_{name} {help_text}", f"# TYPE seawatch_webhook_{name} {kind}"]
-            lines += [f'seawatch_webhook_{name}{{partner="{p}"}} {getattr(f, value)}' for p, f in figures.items()]
-        lines += [
-            "# HELP seawatch_store_errors_total Failed alert-store writes (events spooled and retried).",
-            "# TYPE seawatch_store_errors_total counter",
-            f"seawatch_store_errors_total {live.delivery.store_errors}",
-            "# HELP seawatch_spool_errors_total Failed spool writes (events then held in memory only).",
-            "# TYPE seawatch_spool_errors_total counter",
-            f"seawatch_spool_errors_total {live.delivery.spool_errors}",
-            "# HELP seawatch_alert_events_held Alert events waiting (spool and memory) for the store to come back.",
-            "# TYPE seawatch_alert_events_held gauge",
-            f"seawatch_alert_events_held {live.delivery.waiting}",
-        ]
-        lines += [
-            "# HELP seawatch_webhook_pending Webhook events waiting in the outbox.",
-            "# TYPE seawatch_webhook_pending gauge",
-        ]
-        for p, c in sorted(live.delivery.store.counts().items()):
-            lines.append(f'seawatch_webhook_pending{{partner="{p}"}} {c.get("pending", 0)}')
-    return "\n".join(lines) + "\n"
-
-
 # --------------------------------------------------------------------------------- app
 def create_app(
-    settings: Settings,
+    read: ReadModel,
+    commands: Commands,
+    hub: Hub,
+    options: WebOptions,
     *,
-    show: Callable[[Figures], None] | None = None,
-    extra_sinks: Iterable[Callable[[AlertEvent], None]] = (),
-    with_delivery: bool = True,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
 ) -> FastAPI:
-    """The app; its lifespan runs ingest and delivery in one TaskGroup and stops them on shutdown."""
-    received = ReceivedTimes()  # wall-clock receive times of alert events, for the map's ages
-    extra_sinks = (*extra_sinks, received)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        hub = Hub()
-        delivery = AlertDelivery(settings) if with_delivery else None
-        ingest = Ingest(settings, sinks=[log_sink, hub.alert_sink, *extra_sinks], delivery=delivery)
-        app.state.live = Live(settings, ingest, delivery, hub)
-        try:
-            async with asyncio.TaskGroup() as tasks:
-                service = tasks.create_task(run_service(settings, show, ingest=ingest), name="service")
-                changes = tasks.create_task(_vessel_changes(app.state.live), name="vessel-changes")
-                yield
-                changes.cancel()
-                service.cancel()
-        finally:
-            if delivery is not None:
-                delivery.store.close()
-
+    """The app over a read model and a command port; ``lifespan``, if given, runs around it (the runtime's)."""
     app = FastAPI(
         title="Seawatch",
         description="Maritime search-and-rescue monitoring: vessels, alerts, operator actions, SURPIC.",
@@ -364,13 +276,14 @@ def create_app(
         docs_url=None,  # served by _routes from local assets: the CDN ones are blank offline
         redoc_url=None,
     )
+    app.state.live = Live(read, commands, hub, options)
     # Writes: the token, then the body's size, checked before FastAPI reads the body.
-    app.add_middleware(RequestGuard, authorized=lambda token: _operator_of(settings, token) is not None)
+    app.add_middleware(RequestGuard, authorized=lambda token: _operator_of(options, token) is not None)
     app.add_exception_handler(RequestValidationError, validation_error)
     _mount_static(app)
-    _routes(app, settings)
-    app.include_router(received_router(received, reader, lambda live: live.ingest.pipeline.now))
-    app.include_router(search_router(reader, lambda live: live.ingest.pipeline.fleet))
+    _routes(app, options)
+    app.include_router(received_router(hub.received, reader, lambda live: live.read.now))
+    app.include_router(search_router(reader, lambda live: live.read.fleet))
     return app
 
 
@@ -384,7 +297,7 @@ def _mount_static(app: FastAPI) -> None:
         app.mount("/static/seawatch", StaticFiles(directory=STATIC_DIR), name="seawatch")
 
 
-def _routes(app: FastAPI, settings: Settings) -> None:
+def _routes(app: FastAPI, options: WebOptions) -> None:
     page: list[str] = []  # the rendered map page and its CSP: zones and settings do not change while the app runs
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -393,17 +306,15 @@ def _routes(app: FastAPI, settings: Settings) -> None:
 
         live = live_state(request)
         if not page:
-            watch = live.ingest.pipeline.watch
-            assert watch is not None
             page.append(
                 render_map(
-                    watch.zones,
-                    tiles_url=settings.map_tiles_url,
-                    tiles_attribution=settings.map_tiles_attribution,
-                    timezone=settings.centre_timezone,
+                    live.read.zones,
+                    tiles_url=options.tiles_url,
+                    tiles_attribution=options.tiles_attribution,
+                    timezone=options.centre_timezone,
                 )
             )
-            page.append(page_csp(page[0], settings.map_tiles_url))
+            page.append(page_csp(page[0], options.tiles_url))
         return HTMLResponse(page[0], headers={"Cache-Control": "no-store", "Content-Security-Policy": page[1]})
 
     @app.get("/docs", include_in_schema=False)
@@ -427,7 +338,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         box = _parse_bbox(bbox)
         worst, count = _risk_by_mmsi(live.book)
         features: list[dict[str, Any]] = []
-        fleet = live.ingest.pipeline.fleet
+        fleet = live.read.fleet
         truncated = False
         # Beacons and vessels with open alerts first: a crowded view that must be cut never loses them.
         first = [v for m in sorted(set(worst)) if (v := fleet.get(m)) is not None]
@@ -453,7 +364,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
 
     @app.get("/api/vessels/{mmsi}", summary="One vessel with its recent track and alerts")
     async def vessel(live: Reader, mmsi: int) -> dict[str, Any]:
-        found = live.ingest.pipeline.fleet.get(mmsi)
+        found = live.read.fleet.get(mmsi)
         if found is None:
             raise HTTPException(404, f"no vessel {mmsi} in state")
         worst, count = _risk_by_mmsi(live.book)
@@ -476,8 +387,9 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         if status in ("active", "open", "acknowledged", "all"):
             for a in live.book:
                 found[a.id] = a.last
-        if status in ("resolved", "retracted", "all") and live.delivery is not None:
-            for ev in live.delivery.store.alerts(kind=kind, status=None if status == "all" else status, limit=limit):
+        if status in ("resolved", "retracted", "all"):
+            stored = await asyncio.to_thread(live.read.stored_alerts, kind, None if status == "all" else status, limit)
+            for ev in stored:
                 found.setdefault(ev.id, ev)
         selected = [
             ev
@@ -494,86 +406,62 @@ def _routes(app: FastAPI, settings: Settings) -> None:
 
     @app.get("/api/alerts/{alert_id}", summary="One alert with its audit log")
     async def alert(live: Reader, alert_id: str) -> dict[str, Any]:
-        history: list[AlertEvent] = live.delivery.store.history(alert_id) if live.delivery is not None else []
+        history = await asyncio.to_thread(live.read.history, alert_id)
         current = live.book.get(alert_id)
         latest = current.last if current is not None else (history[-1] if history else None)
         if latest is None:
             raise HTTPException(404, f"no alert {alert_id!r}")
         return {"alert": alert_event_to_dict(latest), "history": [alert_event_to_dict(e) for e in history]}
 
-    def _act(live: Live, alert_id: str, event: AlertEvent | None, action: str) -> dict[str, Any]:
+    async def _act(live: Live, command: Command, action: str) -> dict[str, Any]:
+        event = await live.commands.execute(command)
         if event is None:
+            alert_id = getattr(command, "alert_id", "")
             if live.book.get(alert_id) is None:
                 raise HTTPException(404, f"no open alert {alert_id!r}")
             raise HTTPException(409, f"cannot {action} alert {alert_id!r} in its present state")
-        live.publish(event)
         return alert_event_to_dict(event)
 
     @app.post("/api/alerts/{alert_id}/acknowledge", summary="Acknowledge an alert (stops distress escalation)")
     async def acknowledge(
         request: Request, alert_id: str, who: Operator, body: NoteBody | None = None
     ) -> dict[str, Any]:
-        live = live_state(request)
         note = body.note if body else None
-        return _act(live, alert_id, live.book.acknowledge(alert_id, datetime.now(UTC), who, note), "acknowledge")
+        return await _act(live_state(request), Acknowledge(alert_id, datetime.now(UTC), who, note), "acknowledge")
 
     @app.post("/api/alerts/{alert_id}/assign", summary="Assign an alert to a unit or person")
     async def assign(request: Request, alert_id: str, who: Operator, body: AssignBody) -> dict[str, Any]:
-        live = live_state(request)
-        return _act(live, alert_id, live.book.assign(alert_id, datetime.now(UTC), who, body.to, body.note), "assign")
+        return await _act(live_state(request), Assign(alert_id, datetime.now(UTC), who, body.to, body.note), "assign")
 
     @app.post("/api/alerts/{alert_id}/resolve", summary="Resolve an alert, with a note for the audit log")
     async def resolve(request: Request, alert_id: str, who: Operator, body: NoteBody | None = None) -> dict[str, Any]:
-        live = live_state(request)
         note = body.note if body else None
-        return _act(live, alert_id, live.book.resolve(alert_id, datetime.now(UTC), who, note), "resolve")
+        return await _act(live_state(request), Resolve(alert_id, datetime.now(UTC), who, note), "resolve")
 
     @app.post(
         "/api/alerts/{alert_id}/retract",
         summary="Retract a false alarm, with the reason (partners are told it was withdrawn)",
     )
     async def retract(request: Request, alert_id: str, who: Operator, body: RetractBody) -> dict[str, Any]:
-        live = live_state(request)
         note = body.note.strip()
         if not note:
             raise HTTPException(422, "a retraction needs a reason")
-        return _act(live, alert_id, live.book.retract(alert_id, datetime.now(UTC), who, note), "retract")
+        return await _act(live_state(request), Retract(alert_id, datetime.now(UTC), who, note), "retract")
 
     @app.post("/api/reports", status_code=201, summary="Post a sighting or a distress call: it becomes an alert")
     async def report(request: Request, who: Operator, body: ReportBody) -> dict[str, Any]:
-        live = live_state(request)
-        now = datetime.now(UTC)
-        report_id = f"r-{uuid.uuid4().hex[:12]}"
-        watch = live.ingest.pipeline.watch
-        assert watch is not None
-        zones = watch.zones.at(body.lat, body.lon)
-        zone = zones[0] if zones else None
-        distress = body.kind == "distress_call"
-        what = "Distress call" if distress else "Sighting"
-        pob = f", {body.persons_on_board} on board" if body.persons_on_board is not None else ""
-        condition = f", {body.condition}" if body.condition else ""
-        finding = Finding(
-            kind=Kind.REPORT,
-            key=(report_id,),
-            observed_at=now,
-            severity=Severity.CRITICAL if distress else Severity.HIGH,
-            summary=f"{what} reported by {who} at {body.lat:.4f}, {body.lon:.4f}{pob}{condition}.",
-            evidence={
-                "report_id": report_id,
-                "report_kind": body.kind,
-                "persons_on_board": body.persons_on_board,
-                "condition": body.condition,
-                "text": body.text,
-                "reported_by": who,
-            },
+        command = FileReport(
+            report_id=f"r-{uuid.uuid4().hex[:12]}",
+            at=datetime.now(UTC),
+            by=who,
             lat=body.lat,
             lon=body.lon,
-            zone=None if zone is None else zone.ref,
-            escalates=distress,
+            report_kind=body.kind,
+            persons_on_board=body.persons_on_board,
+            condition=body.condition,
+            text=body.text,
         )
-        event = live.book.report(finding)
-        live.publish(event)
-        return alert_event_to_dict(event)
+        return await _act(live_state(request), command, "report")
 
     @app.get("/api/alerts/{alert_id}/surpic", summary="Vessels ranked by time to reach the alert's position")
     async def alert_surpic(
@@ -581,22 +469,21 @@ def _routes(app: FastAPI, settings: Settings) -> None:
     ) -> dict[str, Any]:
         current = live.book.get(alert_id)
         event = current.last if current is not None else None
-        if event is None and live.delivery is not None:
-            history = live.delivery.store.history(alert_id)
+        if event is None:
+            history = await asyncio.to_thread(live.read.history, alert_id)
             event = history[-1] if history else None
         if event is None:
             raise HTTPException(404, f"no alert {alert_id!r}")
         if event.lat is None or event.lon is None:
             raise HTTPException(409, "this alert has no position")
-        pipeline = live.ingest.pipeline
-        now = pipeline.now or datetime.now(UTC)
+        now = live.read.now or datetime.now(UTC)
         exclude = [m for m in (event.mmsi, event.other.mmsi if event.other else None) if m is not None]
         ranked = surpic(
-            pipeline.fleet,
+            live.read.fleet,
             event.lat,
             event.lon,
             now,
-            max_range_nm=settings.surpic_max_range_nm,
+            max_range_nm=options.surpic_max_range_nm,
             exclude=exclude,
             limit=limit,
         )
@@ -625,8 +512,6 @@ def _routes(app: FastAPI, settings: Settings) -> None:
     async def zones(live: Reader) -> dict[str, Any]:
         import shapely
 
-        watch = live.ingest.pipeline.watch
-        assert watch is not None
         return {
             "type": "FeatureCollection",
             "features": [
@@ -641,7 +526,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
                         "source": z.source,
                     },
                 }
-                for z in watch.zones
+                for z in live.read.zones
             ],
         }
 
@@ -663,39 +548,11 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
         return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
 
-    @app.get("/healthz", summary="Feed health: broker link, age of the last message, per-source figures")
+    @app.get("/healthz", summary="Feed health: broker link, last message, per-source figures, task and sink states")
     async def healthz(request: Request) -> JSONResponse:
-        live = live_state(request)
-        ingest = live.ingest
-        now = datetime.now(UTC)
-        last = ingest.health.last_message_at
-        watch = ingest.pipeline.watch
-        feeds = {}
-        if watch is not None:
-            for name, src in watch.feed.sources.items():
-                feeds[name or "(untagged)"] = {
-                    "last_message_event_time": iso_utc(src.last),
-                    "messages": src.messages,
-                    "in_outage": src.open_since is not None,
-                }
-        held = live.delivery.waiting if live.delivery is not None else 0
-        status = "ok" if ingest.health.connected else "broker-down"
-        if held:
-            status = "store-failing"  # alert events wait in the spool (or memory) until the store takes them
-        body = {
-            "status": status,
-            "alert_events_held": held,
-            "broker_connected": ingest.health.connected,
-            "last_message_age_s": None if last is None else round((now - last).total_seconds(), 3),
-            "event_time": iso_utc(ingest.pipeline.now),
-            "vessels": len(ingest.pipeline.fleet),
-            "alerts_open": sum(1 for _ in watch.book) if watch is not None else 0,
-            "uptime_s": round(time.monotonic() - live.started, 1),
-            "topics": {topic: f.view(time.monotonic()) for topic, f in sorted(ingest.feeds.items())},
-            "feeds": feeds,
-        }
-        return JSONResponse(body, status_code=200 if status == "ok" else 503)
+        status_code, body = live_state(request).read.health()
+        return JSONResponse(body, status_code=status_code)
 
     @app.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics")
     async def metrics(live: Reader) -> PlainTextResponse:
-        return PlainTextResponse(_metrics(live), media_type="text/plain; version=0.0.4")
+        return PlainTextResponse(await live.read.metrics(), media_type="text/plain; version=0.0.4")

@@ -135,7 +135,7 @@ class AppServer:
     """The real app served by uvicorn in a thread, on a free port of 127.0.0.1."""
 
     def __init__(self, settings: Settings) -> None:
-        from seawatch.web.app import create_app  # imported late: a missing app fails the test, not collection
+        from seawatch.runtime import create_app  # imported late: a missing app fails the test, not collection
 
         self.settings = settings
         self.port = free_port()
@@ -161,8 +161,8 @@ class AppServer:
         wait_for(lambda: self.server.started or not self.thread.is_alive(), 20, "uvicorn to start")
         if not self.server.started:
             raise RuntimeError("the app did not start (see the log above)")
-        live = self.app.state.live
-        wait_for(lambda: live.ingest.health.connected, 15, "the ingest to connect to the broker")
+        runtime = self.app.state.runtime
+        wait_for(lambda: runtime.ingest.health.connected, 15, "the ingest to connect to the broker")
 
     def stop(self) -> None:
         self.server.should_exit = True

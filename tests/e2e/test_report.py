@@ -89,10 +89,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Report:
     events: list[AlertEvent] = []
     with SCENARIO.open("rb") as log:
         for line in log:
-            pipeline.feed(line.rstrip(b"\r\n"))
-            events.extend(pipeline.take_events())
-    pipeline.finish()
-    events.extend(pipeline.take_events())
+            events.extend(pipeline.feed(line.rstrip(b"\r\n")).events)
+    events.extend(pipeline.finish())
     assert {e.kind.value for e in events} == SCENARIO_KINDS
 
     tracks = {v.mmsi: list(v.track) for v in pipeline.fleet if v.track}

@@ -22,7 +22,7 @@ from pydantic import SecretStr
 from seawatch.config import Settings
 from seawatch.core.lines import tag_block
 from seawatch.core.model import PositionReport
-from seawatch.web.app import create_app
+from seawatch.runtime import create_app
 from tests.integration.mosquitto import Mosquitto
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,8 +76,8 @@ def settings(mosquitto: Mosquitto, topic: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as c:
-        live = c.app.state.live  # type: ignore[attr-defined]
-        assert wait(lambda: live.ingest.health.connected, 10), "the ingest did not connect"
+        runtime = c.app.state.runtime  # type: ignore[attr-defined]
+        assert wait(lambda: runtime.ingest.health.connected, 10), "the ingest did not connect"
         yield c
 
 
@@ -232,8 +232,8 @@ def test_search_and_receive_times(client: TestClient, mosquitto: Mosquitto, topi
 
 def test_twenty_thousand_vessels_answer_in_bounded_time(client: TestClient) -> None:
     """Scale: figures printed (the closing note quotes them); never asserted on time."""
-    live = client.app.state.live  # type: ignore[attr-defined]
-    pipeline = live.ingest.pipeline
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    pipeline = runtime.ingest.pipeline
     now = datetime.now(UTC)
     for i in range(20_000):  # a grid over the region, straight into the fleet
         lat, lon = -12.0 + (i // 200) * 0.3, 88.0 + (i % 200) * 0.22

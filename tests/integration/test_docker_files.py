@@ -38,7 +38,7 @@ from packaging.specifiers import SpecifierSet
 from pydantic import SecretStr
 
 from seawatch.config import Partner, Settings
-from seawatch.web.app import create_app
+from seawatch.runtime import create_app
 from tests.integration.mosquitto import Mosquitto, find_mosquitto
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,10 +17,10 @@ import pytest
 from seawatch.core.alerts import AlertEvent
 from seawatch.core.pipeline import Pipeline
 from seawatch.core.serialize import alert_event_json
-from seawatch.service import Ingest
+from seawatch.runtime import build_runtime
 from seawatch.watchconfig import build_watch
 from tests.integration.mosquitto import Mosquitto
-from tests.integration.test_mqtt_ingest import Publisher, _settings, _start, _stop, _until
+from tests.integration.test_mqtt_ingest import Publisher, _settings, _until
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "replay_data" / "scenarios"
 ZONES = Path(__file__).resolve().parents[2] / "zones"
@@ -34,10 +34,9 @@ def _lines(name: str) -> list[bytes]:
 
 def _replay(lines: list[bytes]) -> list[str]:
     pipeline = Pipeline(watch=build_watch(ZONES, None))
-    for line in lines:
-        pipeline.feed(line)
-    pipeline.finish()
-    return [alert_event_json(e) for e in pipeline.take_events()]
+    events = [e for line in lines for e in pipeline.feed(line).events]
+    events += pipeline.finish()
+    return [alert_event_json(e) for e in events]
 
 
 @pytest.mark.parametrize("name", ["beacons_active", "dark_timor", "rescue_disembarkation"])
@@ -48,18 +47,18 @@ async def test_live_mqtt_gives_the_alerts_replay_gives(mosquitto: Mosquitto, top
 
     live: list[AlertEvent] = []
     settings = _settings(mosquitto, topic).model_copy(update={"zones_dir": ZONES})
-    ingest = Ingest(settings, sinks=[live.append])
-    task = await _start(ingest)
+    runtime = build_runtime(settings, extra_sinks=[live.append], with_delivery=False)
+    ingest = runtime.ingest
     publisher = Publisher(mosquitto, f"pub-{uuid.uuid4().hex[:8]}")
-    try:
-        await asyncio.to_thread(publisher.publish, f"{topic}/rx", lines)
-        assert await _until(lambda: ingest.health.messages >= len(lines), 120), (
-            f"ingested {ingest.health.messages} of {len(lines)} messages"
-        )
-    finally:
-        publisher.close()
-        await _stop(task)
-    ingest.pipeline.finish()  # what a shutdown does: the last time-driven checks at the last event time
-    ingest.dispatch()
+    async with runtime.running():  # leaving it stops the source, then lets every sink empty its queue
+        try:
+            await asyncio.wait_for(ingest.source.wait_connected(), 10)
+            await asyncio.to_thread(publisher.publish, f"{topic}/rx", lines)
+            assert await _until(lambda: ingest.health.messages >= len(lines), 120), (
+                f"ingested {ingest.health.messages} of {len(lines)} messages"
+            )
+        finally:
+            publisher.close()
+        ingest.finish()  # what a shutdown does: the last time-driven checks at the last event time
     got = [alert_event_json(e) for e in live]
     assert got == expected

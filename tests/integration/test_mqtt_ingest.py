@@ -19,9 +19,10 @@ from pathlib import Path
 import paho.mqtt.client as paho
 import pytest
 
+from seawatch.adapters.acks import Receipt
 from seawatch.config import Settings
 from seawatch.core.decode import nmea_checksum
-from seawatch.service import Ingest
+from seawatch.runtime import Ingest, build_pipeline, mqtt_options
 from tests.integration.mosquitto import Mosquitto
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ais"
@@ -82,16 +83,16 @@ class RecordingIngest(Ingest):
     """The real ingest, also noting which numbered messages reached the pipeline."""
 
     def __init__(self, settings: Settings, seen: set[int], completed: set[int] | None = None) -> None:
-        super().__init__(settings)
+        super().__init__(build_pipeline(settings), mqtt_options(settings))
         self.seen = seen
         # numbers of the payloads that completed a decoded report (a single, or a last fragment)
         self.completed = completed if completed is not None else set()
 
-    def _on_payload(self, payload: bytes, received_at: datetime, topic: str) -> None:
+    def _on_payload(self, payload: bytes, received_at: datetime, topic: str, receipt: Receipt) -> None:
         match = _N_TAG.search(payload)
         if match:
             self.seen.add(int(match.group(1)))
-        reports = self.pipeline.feed_payload(payload, received_at, topic)
+        reports = self.pipeline.feed_payload(payload, received_at, topic).reports
         if reports and match:
             self.completed.add(int(match.group(1)))
 
@@ -275,7 +276,8 @@ async def test_ingester_restart_loses_nothing(mosquitto: Mosquitto, topic: str) 
 async def test_payload_shapes(mosquitto: Mosquitto, topic: str, shape: str) -> None:
     """AIS-catcher JSON and several sentences in one MQTT message both decode."""
     singles, _ = _real_sentences()
-    ingest = Ingest(_settings(mosquitto, topic))
+    settings = _settings(mosquitto, topic)
+    ingest = Ingest(build_pipeline(settings), mqtt_options(settings))
     task = await _start(ingest)
     publisher = Publisher(mosquitto, f"pub-{uuid.uuid4().hex[:8]}")
     try:

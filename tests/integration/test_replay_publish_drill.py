@@ -17,10 +17,10 @@ from seawatch.adapters.files import log_payloads
 from seawatch.core.alerts import AlertEvent
 from seawatch.core.pipeline import Pipeline
 from seawatch.core.serialize import alert_event_json
-from seawatch.service import Ingest
+from seawatch.runtime import build_runtime
 from seawatch.watchconfig import build_watch
 from tests.integration.mosquitto import Mosquitto
-from tests.integration.test_mqtt_ingest import _settings, _start, _stop, _until
+from tests.integration.test_mqtt_ingest import _settings, _until
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "replay_data" / "scenarios" / "beacons_active.nmea"
@@ -35,16 +35,14 @@ def _command(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[st
 async def _live(mosquitto: Mosquitto, topic: str, run: list[str], expect_messages: int) -> list[AlertEvent]:
     events: list[AlertEvent] = []
     settings = _settings(mosquitto, topic).model_copy(update={"zones_dir": ROOT / "zones", "shore_distance": False})
-    ingest = Ingest(settings, sinks=[events.append])
-    task = await _start(ingest)
-    try:
+    runtime = build_runtime(settings, extra_sinks=[events.append], with_delivery=False)
+    ingest = runtime.ingest
+    async with runtime.running():  # leaving it stops the source, then lets every sink empty its queue
+        await asyncio.wait_for(ingest.source.wait_connected(), 10)
         result = await asyncio.to_thread(_command, *run)
         assert result.returncode == 0, result.stderr[-2000:]
         assert await _until(lambda: ingest.health.messages >= expect_messages, 60)
-    finally:
-        await _stop(task)
-    ingest.pipeline.finish()
-    ingest.dispatch()
+        ingest.finish()
     return events
 
 
@@ -52,10 +50,9 @@ async def test_a_scenario_published_into_a_live_instance_gives_the_plain_replay_
     mosquitto: Mosquitto, topic: str
 ) -> None:
     plain = Pipeline(watch=build_watch(ROOT / "zones", None, use_shore=False))
-    for line in SCENARIO.read_bytes().splitlines():
-        plain.feed(line)
-    plain.finish()
-    expected = [alert_event_json(e) for e in plain.take_events()]
+    plain_events = [e for line in SCENARIO.read_bytes().splitlines() for e in plain.feed(line).events]
+    plain_events += plain.finish()
+    expected = [alert_event_json(e) for e in plain_events]
     assert expected
     lines = sum(1 for _ in log_payloads(SCENARIO.read_bytes().splitlines()))  # MQTT messages sent
     url = f"mqtt://127.0.0.1:{mosquitto.port}/{topic}/training"

@@ -18,7 +18,7 @@ from psycopg import sql
 from seawatch.adapters.spool import EventSpool, SpoolError
 from seawatch.config import Partner, Settings
 from seawatch.core.serialize import alert_event_json
-from seawatch.delivery import AlertDelivery
+from seawatch.runtime import build_delivery
 from tests.integration.test_store import fresh_postgres_database, make_event, postgres_admin
 
 SECRET = "whsec_" + base64.b64encode(b"seawatch-spool-test-secret-0123456789").decode()
@@ -54,7 +54,7 @@ def test_events_raised_while_the_database_is_down_survive_a_crash(pg_url: str, t
     during = [make_event("distress-a", 2, summary="escalation"), make_event("drifting-b", 1)]
     later = make_event("drifting-b", 2)
 
-    delivery = AlertDelivery(settings(pg_url, spool))
+    delivery = build_delivery(settings(pg_url, spool))
     delivery.handle([first])
     assert not spool.exists()
 
@@ -69,7 +69,7 @@ def test_events_raised_while_the_database_is_down_survive_a_crash(pg_url: str, t
 
     # the service dies here (nothing more runs on this object); the database comes back
     set_reachable(pg_url, True)
-    restarted = AlertDelivery(settings(pg_url, spool))
+    restarted = build_delivery(settings(pg_url, spool))
     try:
         assert restarted.held == [] and not spool.exists()
         store = restarted.store
@@ -87,7 +87,7 @@ def test_events_raised_while_the_database_is_down_survive_a_crash(pg_url: str, t
 
 def test_the_spool_empties_when_the_store_takes_the_next_write(pg_url: str, tmp_path: Path) -> None:
     spool = tmp_path / "spool.jsonl"
-    delivery = AlertDelivery(settings(pg_url, spool))
+    delivery = build_delivery(settings(pg_url, spool))
     try:
         set_reachable(pg_url, False)
         delivery.handle([make_event("distress-a", 1)])
@@ -103,7 +103,7 @@ def test_the_spool_empties_when_the_store_takes_the_next_write(pg_url: str, tmp_
 def test_an_unwritable_spool_falls_back_to_memory_and_is_counted(pg_url: str, tmp_path: Path) -> None:
     blocked = tmp_path / "a-directory"
     blocked.mkdir()
-    delivery = AlertDelivery(settings(pg_url, blocked))
+    delivery = build_delivery(settings(pg_url, blocked))
     try:
         set_reachable(pg_url, False)
         delivery.handle([make_event("distress-a", 1)])
@@ -124,7 +124,7 @@ def test_a_torn_last_line_is_skipped_and_the_rest_stored(tmp_path: Path) -> None
     assert [e.sequence for e in spool.load()] == [1, 2] and spool.torn_lines == 1
 
     url = f"sqlite:///{tmp_path / 'alerts.db'}"
-    delivery = AlertDelivery(Settings(store_url=url, store_spool_file=path, alerts_topic_prefix=""))
+    delivery = build_delivery(Settings(store_url=url, store_spool_file=path, alerts_topic_prefix=""))
     try:
         assert [e.sequence for e in delivery.store.history("distress-a")] == [1, 2] and not path.exists()
     finally:
@@ -139,7 +139,7 @@ def test_a_long_outage_beyond_the_memory_cap_loses_nothing(
     """Memory keeps only the newest events; the spool file keeps them all, and all are stored."""
     monkeypatch.setattr("seawatch.delivery._MAX_HELD", 2)
     spool = tmp_path / "spool.jsonl"
-    delivery = AlertDelivery(settings(pg_url, spool))
+    delivery = build_delivery(settings(pg_url, spool))
     try:
         set_reachable(pg_url, False)
         for n in range(4):
@@ -157,7 +157,7 @@ def test_events_the_spool_could_not_take_go_with_its_next_write(pg_url: str, tmp
     blocker = tmp_path / "spool-dir"
     blocker.write_text("a file where the spool's directory should be", encoding="utf-8")
     spool = blocker / "spool.jsonl"
-    delivery = AlertDelivery(settings(pg_url, spool))
+    delivery = build_delivery(settings(pg_url, spool))
     try:
         set_reachable(pg_url, False)
         delivery.handle([make_event("distress-a", 1)])  # store and spool both refuse it

@@ -33,7 +33,8 @@ from seawatch.core.alerts import AlertEvent
 from seawatch.core.cap import CAP_NS
 from seawatch.core.pipeline import Pipeline
 from seawatch.delivery import AlertDelivery
-from seawatch.service import Ingest, run_service, stop_task
+from seawatch.runtime import Runtime, build_delivery, build_runtime
+from seawatch.service import stop_task
 from seawatch.watchconfig import build_watch
 from tests.integration.mosquitto import Mosquitto
 from tests.integration.receiver import Received, Receiver
@@ -46,10 +47,13 @@ SECRET = "whsec_" + base64.b64encode(b"seawatch-test-secret-0123456789abcdef").d
 
 def scenario_events(name: str) -> list[AlertEvent]:
     pipeline = Pipeline(watch=build_watch(ROOT / "zones", None))
-    for line in (SCENARIOS / f"{name}.nmea").read_bytes().splitlines():
-        pipeline.feed(line)
-    pipeline.finish()
-    return pipeline.take_events()
+    events = [e for line in (SCENARIOS / f"{name}.nmea").read_bytes().splitlines() for e in pipeline.feed(line).events]
+    return events + pipeline.finish()
+
+
+async def _run_until_cancelled(runtime: Runtime) -> None:
+    async with runtime.running():
+        await asyncio.Event().wait()
 
 
 @pytest.fixture
@@ -104,7 +108,7 @@ async def deliver_until(delivery: AlertDelivery, done: object, timeout_s: float)
 
 async def test_every_event_arrives_signed_and_in_order(receiver: Receiver, tmp_path: Path) -> None:
     events = scenario_events("rescue_disembarkation")
-    delivery = AlertDelivery(settings_for(tmp_path, receiver.url))
+    delivery = build_delivery(settings_for(tmp_path, receiver.url))
     delivery.handle(events)
     assert await deliver_until(delivery, lambda: receiver.wait_for(len(events), 0), 30)
     assert all(r.verified for r in receiver.received)
@@ -119,7 +123,7 @@ async def test_partner_down_then_failing_then_back_receives_everything_in_order(
 ) -> None:
     events = scenario_events("rescue_disembarkation")
     receiver.stop()  # connections refused
-    delivery = AlertDelivery(settings_for(tmp_path, receiver.url))
+    delivery = build_delivery(settings_for(tmp_path, receiver.url))
     delivery.handle(events)
     task = asyncio.create_task(delivery.dispatcher.run())
     try:
@@ -150,7 +154,7 @@ async def test_partner_down_then_failing_then_back_receives_everything_in_order(
 async def test_gone_disables_the_subscription(receiver: Receiver, tmp_path: Path) -> None:
     events = scenario_events("beacons_active")
     receiver.status = 410
-    delivery = AlertDelivery(settings_for(tmp_path, receiver.url))
+    delivery = build_delivery(settings_for(tmp_path, receiver.url))
     delivery.handle(events)
     assert await deliver_until(delivery, lambda: "ngo" in delivery.store.disabled_partners(), 10)
     attempts = len(receiver.received)
@@ -163,7 +167,7 @@ async def test_gone_disables_the_subscription(receiver: Receiver, tmp_path: Path
 async def test_too_old_goes_to_dead_letters_and_can_be_resent(receiver: Receiver, tmp_path: Path) -> None:
     events = scenario_events("beacons_active")
     receiver.status = 500
-    delivery = AlertDelivery(settings_for(tmp_path, receiver.url, max_age_s=1.0))
+    delivery = build_delivery(settings_for(tmp_path, receiver.url, max_age_s=1.0))
     delivery.handle(events)
     first_per_alert = len({e.id for e in events})
     assert await deliver_until(delivery, lambda: len(delivery.store.dead_letters("ngo")) >= first_per_alert, 15)
@@ -180,7 +184,7 @@ async def test_too_old_goes_to_dead_letters_and_can_be_resent(receiver: Receiver
 async def test_graceful_stop_finishes_the_request_in_flight(receiver: Receiver, tmp_path: Path) -> None:
     events = scenario_events("dark_timor")
     receiver.delay_s = 1.0
-    delivery = AlertDelivery(settings_for(tmp_path, receiver.url, max_concurrency=1))
+    delivery = build_delivery(settings_for(tmp_path, receiver.url, max_concurrency=1))
     delivery.handle(events)
     task = asyncio.create_task(delivery.dispatcher.run())
     assert await _until(lambda: len(receiver.received) >= 1, 10)
@@ -199,7 +203,7 @@ async def test_cap_partner_gets_valid_cap_with_hostile_text_escaped(receiver: Re
     first = events[0]
     assert first.vessel is not None
     events[0] = replace(first, vessel=replace(first.vessel, name=name), summary=f"{name} & </headline>")
-    delivery = AlertDelivery(settings_for(tmp_path, receiver.url, format="cap"))
+    delivery = build_delivery(settings_for(tmp_path, receiver.url, format="cap"))
     delivery.handle(events)
     assert await deliver_until(delivery, lambda: receiver.wait_for(len(events), 0), 30)
     for r in receiver.accepted():
@@ -238,9 +242,10 @@ async def test_live_ingest_stores_delivers_and_publishes_to_the_alert_topic(
     watcher.connect("127.0.0.1", mosquitto.port)
     watcher.subscribe(f"{topic}/alerts/#", qos=1)
     watcher.loop_start()
-    delivery = AlertDelivery(settings)
-    ingest = Ingest(settings, delivery=delivery)
-    service = asyncio.create_task(run_service(settings, ingest=ingest))
+    runtime = build_runtime(settings)
+    delivery, ingest = runtime.delivery, runtime.ingest
+    assert delivery is not None
+    service = asyncio.create_task(_run_until_cancelled(runtime))
     publisher = Publisher(mosquitto, f"pub-{uuid.uuid4().hex[:8]}")
     try:
         await asyncio.wait_for(ingest.source.wait_connected(), 10)
@@ -388,9 +393,9 @@ async def test_rotating_the_secret_while_deliveries_continue_fails_no_verificati
         update={"partners": [Partner(name="ngo", url=receiver.url, secret=new_secret, previous_secret=SECRET)]}
     )
     new_only = base.model_copy(update={"partners": [Partner(name="ngo", url=receiver.url, secret=new_secret)]})
-    await round_with(AlertDelivery(old_only), batches[0])
-    await round_with(AlertDelivery(rotating), batches[1])  # partner still on the old secret
-    await round_with(AlertDelivery(rotating), batches[2], switch_partner=True)
-    await round_with(AlertDelivery(new_only), batches[3])  # the old secret is gone
+    await round_with(build_delivery(old_only), batches[0])
+    await round_with(build_delivery(rotating), batches[1])  # partner still on the old secret
+    await round_with(build_delivery(rotating), batches[2], switch_partner=True)
+    await round_with(build_delivery(new_only), batches[3])  # the old secret is gone
     assert receiver.received and all(r.verified for r in receiver.received)
     assert len({r.webhook_id for r in receiver.accepted()}) == len(events)

@@ -68,7 +68,7 @@ def test_control_characters_in_a_station_name_are_refused() -> None:
 
 def test_an_endless_topic_is_cut() -> None:
     pipeline = watched()
-    (report,) = pipeline.feed_payload(LINE, T0, "ais/" + "t" * MB)
+    (report,) = pipeline.feed_payload(LINE, T0, "ais/" + "t" * MB).reports
     assert len(report.source) == MAX_SOURCE_CHARS
 
 

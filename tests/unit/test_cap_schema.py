@@ -47,10 +47,8 @@ def replayed_events() -> tuple[AlertEvent, ...]:
     events: list[AlertEvent] = []
     for name in DEMO_SCENARIOS:
         for line in (ROOT / "replay_data/scenarios" / f"{name}.nmea").read_bytes().splitlines():
-            pipeline.feed(line)
-            events += pipeline.take_events()
-    pipeline.finish()
-    events += pipeline.take_events()
+            events += pipeline.feed(line).events
+    events += pipeline.finish()
     book = watch.book
     later = (pipeline.now or T0) + timedelta(minutes=1)
     actions = (

@@ -16,7 +16,7 @@ from seawatch.config import Settings
 from seawatch.core.alerts import AlertEvent, EventType, Kind, Severity, Status, VesselInfo, ZoneRef
 from seawatch.core.cap import CAP_NS, to_cap
 from seawatch.core.subscriptions import Subscription, recipients
-from seawatch.delivery import AlertDelivery
+from seawatch.runtime import build_delivery
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 NS = {"cap": CAP_NS}
@@ -158,7 +158,7 @@ def test_the_service_keeps_delivered_rows_for_the_configured_days(tmp_path: Path
     events = [replace(event(), id=f"distress-{n}") for n in range(5)]
     now = datetime.now(UTC)
     for keep_days, left in ((0, 5), (30, 2)):
-        delivery = AlertDelivery(Settings(store_url=url, outbox_keep_delivered_days=keep_days, alerts_topic_prefix=""))
+        delivery = build_delivery(Settings(store_url=url, outbox_keep_delivered_days=keep_days, alerts_topic_prefix=""))
         store = delivery.store
         rows = store.record(events, [OutboxItem("ngo", e.id, 1, "distress", "json", "{}") for e in events], T0)
         for age_days, row in zip((90, 45, 31, 29, 1), rows, strict=True):

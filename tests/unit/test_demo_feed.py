@@ -34,6 +34,7 @@ def _script() -> Any:
 def _run(paths: list[Path], until_s: float | None = None) -> list[AlertEvent]:
     watch = build_watch(ROOT / "zones", None, use_shore=True)
     pipeline = Pipeline(watch=watch)
+    events: list[AlertEvent] = []
     first = None
     for payload, when in merged_log_payloads(paths):
         if when is not None:
@@ -41,8 +42,8 @@ def _run(paths: list[Path], until_s: float | None = None) -> list[AlertEvent]:
             if until_s is not None and when - first > timedelta(seconds=until_s):
                 break
         for line in payload.split(b"\n"):
-            pipeline.feed(line)
-    return pipeline.take_events()
+            events += pipeline.feed(line).events
+    return events
 
 
 def _expected() -> set[tuple[str, frozenset[int | None]]]:

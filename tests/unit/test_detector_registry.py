@@ -70,9 +70,10 @@ class _SlowOnly(_SpeedAnomaly):
 
 def feed(watch: Watch, speeds: list[float]) -> list[AlertEvent]:
     pipeline = Pipeline(watch=watch)
+    events: list[AlertEvent] = []
     for i, sog in enumerate(speeds):
-        pipeline.apply(PositionReport(525000001, 1, at(i * 10), *OPEN_SEA, sog, 90.0, None, 0, "rx1"))
-    return pipeline.take_events()
+        events += pipeline.apply(PositionReport(525000001, 1, at(i * 10), *OPEN_SEA, sog, 90.0, None, 0, "rx1"))
+    return events
 
 
 def test_a_detector_that_declares_every_fix_sees_vessels_under_way() -> None:
@@ -93,7 +94,8 @@ def test_a_detector_that_declares_slow_fixes_hears_only_slow_vessels_it_does_not
 def test_beacons_reach_only_the_detectors_that_declare_them() -> None:
     watch = Watch(ZONES, Rules(), None)
     pipeline = Pipeline(watch=watch)
+    events: list[AlertEvent] = []
     for i in range(8):
-        pipeline.apply(PositionReport(970123456, 1, at(i * 7.5), *IN_RISK, 0.0, None, None, 14, "rx1"))
-    kinds = {e.kind for e in pipeline.take_events()}
+        events += pipeline.apply(PositionReport(970123456, 1, at(i * 7.5), *IN_RISK, 0.0, None, None, 14, "rx1"))
+    kinds = {e.kind for e in events}
     assert kinds == {Kind.DISTRESS}

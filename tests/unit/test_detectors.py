@@ -17,7 +17,7 @@ import pytest
 
 from seawatch.core.alerts import AlertEvent, EventType, Kind, Severity
 from seawatch.core.geo import KN_TO_MS, METRES_PER_NM, destination, distance_m, fast_distance_m
-from seawatch.core.model import PositionReport, SafetyText, StaticReport
+from seawatch.core.model import PositionReport, Report, SafetyText, StaticReport
 from seawatch.core.pipeline import Pipeline
 from seawatch.core.rules import DriftingRules, Rules
 from seawatch.core.watch import Watch
@@ -74,15 +74,38 @@ def secs(when: datetime) -> float:
     return (when - T0).total_seconds()
 
 
+class _Keeping(Pipeline):
+    """The pipeline, keeping the events each call returns until the test takes them."""
+
+    def __init__(self, watch: Watch) -> None:
+        super().__init__(watch=watch)
+        self.kept: list[AlertEvent] = []
+
+    def apply(self, report: Report) -> list[AlertEvent]:
+        events = super().apply(report)
+        self.kept += events
+        return events
+
+    def tick(self, now: datetime) -> list[AlertEvent]:
+        events = super().tick(now)
+        self.kept += events
+        return events
+
+    def finish(self) -> list[AlertEvent]:
+        events = super().finish()
+        self.kept += events
+        return events
+
+
 class Sea:
     """A pipeline with a watch, and every alert event it produced."""
 
     def __init__(self, shore: Shore | None = None, rules: Rules | None = None) -> None:
-        self.pipeline = Pipeline(watch=Watch(ZONES, rules or Rules(), shore))
+        self.pipeline = _Keeping(Watch(ZONES, rules or Rules(), shore))
         self.events: list[AlertEvent] = []
 
     def _take(self) -> list[AlertEvent]:
-        taken = self.pipeline.take_events()
+        taken, self.pipeline.kept = self.pipeline.kept, []
         self.events.extend(taken)
         return taken
 
@@ -425,11 +448,11 @@ def test_moving_into_a_port_outside_the_risk_zone_is_an_exit() -> None:
     zones = ZoneIndex(parse_zones(doc, "test", problems))
     assert problems == []
     pipeline = Pipeline(watch=Watch(zones, Rules(), None))
-    pipeline.apply(StaticReport(SMALL, 24, at(-120), length_m=12, ship_type=0))
-    pipeline.apply(PositionReport(SMALL, 18, at(-60), 10.6, 61.05, 3.0, 270.0, None, None, "rx1"))  # from outside
+    taken = pipeline.apply(StaticReport(SMALL, 24, at(-120), "SMALL CRAFT", length_m=12, ship_type=0))
+    taken += pipeline.apply(PositionReport(SMALL, 18, at(-60), 10.6, 61.05, 3.0, 270.0, None, None, "rx1"))  # outside
     for i, lon in enumerate([60.95] * 3 + [61.05] * 5):
-        pipeline.apply(PositionReport(SMALL, 18, at(i * 60), 10.45, lon, 3.0, 90.0, None, None, "rx1"))
-    events = [(e.event.value, secs(e.observed_at)) for e in pipeline.take_events()]
+        taken += pipeline.apply(PositionReport(SMALL, 18, at(i * 60), 10.45, lon, 3.0, 90.0, None, None, "rx1"))
+    events = [(e.event.value, secs(e.observed_at)) for e in taken]
     assert events == [("alert.opened", 120.0), ("alert.resolved", 300.0)]
 
 

@@ -54,14 +54,13 @@ class Accounting:
 
     def hostile_then_valid(self, payload: bytes, arrival: datetime, topic: str = "ais/fuzz") -> None:
         before = self._trace()
-        reports = self.pipeline.feed_payload(payload, arrival, topic)
-        self.pipeline.take_events()
+        reports = self.pipeline.feed_payload(payload, arrival, topic).reports
         self.hostile += 1
         accounted = reports or self._trace() != before or b"$PGHP" in payload
         assert accounted, f"a payload vanished without a trace: {payload[:200]!r}"
         message, mmsi = valid_payload(self.valid, int(arrival.timestamp()))
         self.valid += 1
-        got = self.pipeline.feed_payload(message, arrival, topic)
+        got = self.pipeline.feed_payload(message, arrival, topic).reports
         assert [r.mmsi for r in got] == [mmsi], f"the valid message after {payload[:200]!r} was lost"
         assert self.pipeline.fleet.get(mmsi) is not None
 

@@ -74,5 +74,5 @@ def test_replay_and_decode_count_bad_csv_rows_the_same_way(tmp_path: Path, capsy
 @pytest.mark.parametrize("payload", [b"", b"   ", b"\r\n\r\n", b"\n"])
 def test_an_empty_mqtt_payload_is_counted_as_a_reject(payload: bytes) -> None:
     pipeline = Pipeline()
-    assert pipeline.feed_payload(payload, T0, "ais/rx") == []
+    assert pipeline.feed_payload(payload, T0, "ais/rx").reports == []
     assert pipeline.decoder.stats.rejects == {RejectReason.EMPTY: 1}

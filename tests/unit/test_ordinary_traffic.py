@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from seawatch.core.alerts import EventType, Kind, Severity, ZoneRef
+from seawatch.core.alerts import AlertEvent, EventType, Kind, Severity, ZoneRef
 from seawatch.core.geo import KN_TO_MS, METRES_PER_NM, fast_distance_m
 from seawatch.core.model import PositionReport, StaticReport
 from seawatch.core.pipeline import Pipeline
@@ -164,11 +164,11 @@ def identified_small_craft(pipeline: Pipeline) -> None:
 def test_crossing_into_two_overlapping_zones_at_once_is_one_entry() -> None:
     pipeline = Pipeline(watch=Watch(overlapping_zones(), Rules(), None))
     identified_small_craft(pipeline)
+    events: list[AlertEvent] = []
     for i, lat in enumerate([9.98, 9.99, 10.01, 10.02, 10.03, 10.04]):
-        pipeline.apply(PositionReport(SMALL, 18, at(1000 + i * 60), lat, 60.5, 5.0, 0.0, None, None, "rx1"))
+        events += pipeline.apply(PositionReport(SMALL, 18, at(1000 + i * 60), lat, 60.5, 5.0, 0.0, None, None, "rx1"))
     for i, lat in enumerate([9.99, 9.98, 9.97, 9.96]):
-        pipeline.apply(PositionReport(SMALL, 18, at(1400 + i * 60), lat, 60.5, 5.0, 180.0, None, None, "rx1"))
-    events = pipeline.take_events()
+        events += pipeline.apply(PositionReport(SMALL, 18, at(1400 + i * 60), lat, 60.5, 5.0, 180.0, None, None, "rx1"))
     entries = [e for e in events if e.kind is Kind.ZONE_ENTRY]
     assert [e.event for e in entries] == [EventType.OPENED, EventType.RESOLVED]
     entry = entries[0]
@@ -185,12 +185,12 @@ def test_zones_different_inertia_still_one_entry() -> None:
     rules = parse_rules({"zone": {"outer": {"zone_entry": {"entry_fixes": 5}}}})
     pipeline = Pipeline(watch=Watch(overlapping_zones(), rules, None))
     identified_small_craft(pipeline)
-    pipeline.apply(PositionReport(SMALL, 18, at(1000), 9.98, 60.5, 5.0, 0.0, None, None, "rx1"))
+    events = pipeline.apply(PositionReport(SMALL, 18, at(1000), 9.98, 60.5, 5.0, 0.0, None, None, "rx1"))
     for i in range(1, 8):
-        pipeline.apply(
+        events += pipeline.apply(
             PositionReport(SMALL, 18, at(1000 + i * 60), 10.01 + i * 0.001, 60.5, 5.0, 0.0, None, None, "rx1")
         )
-    entries = [e for e in pipeline.take_events() if e.kind is Kind.ZONE_ENTRY]
+    entries = [e for e in events if e.kind is Kind.ZONE_ENTRY]
     assert [(e.event, secs(e.observed_at), [z.id for z in e.zones]) for e in entries] == [
         (EventType.OPENED, 1300.0, ["inner", "outer"])  # when the slower zone's inertia is met too
     ]

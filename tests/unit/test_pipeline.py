@@ -48,7 +48,7 @@ def catcher(nmea: list[bytes], **extra: Any) -> bytes:
 def test_multi_line_nmea_payload() -> None:
     pipeline = Pipeline()
     payload = LINE_A + b"\r\n" + LINE_B + b"\n\n   \n" + LINE_C + b"\n"
-    reports = pipeline.feed_payload(payload, T0, "ais/rx1")
+    reports = pipeline.feed_payload(payload, T0, "ais/rx1").reports
     assert [r.mmsi for r in reports] == [227006760, 205448890, 786434]
     assert all(r.observed_at == T0 and r.source == "ais/rx1" for r in reports)
     assert pipeline.decoder.stats.lines == 3
@@ -58,7 +58,7 @@ def test_multi_line_nmea_payload() -> None:
 
 def test_garbage_lines_in_a_payload_are_counted_and_the_rest_kept() -> None:
     pipeline = Pipeline()
-    reports = pipeline.feed_payload(b"hello\n" + LINE_A + b"\n" + LINE_B[:-2] + b"00\n", T0)
+    reports = pipeline.feed_payload(b"hello\n" + LINE_A + b"\n" + LINE_B[:-2] + b"00\n", T0).reports
     assert [r.mmsi for r in reports] == [227006760]
     assert pipeline.decoder.stats.rejects == Counter({RejectReason.NOT_AIS: 1, RejectReason.BAD_CHECKSUM: 1})
 
@@ -66,8 +66,8 @@ def test_garbage_lines_in_a_payload_are_counted_and_the_rest_kept() -> None:
 def test_multipart_split_across_two_payloads_on_the_same_source() -> None:
     p1, p2 = type5()
     pipeline = Pipeline()
-    assert pipeline.feed_payload(p1, T0, "ais/rx1") == []
-    reports = pipeline.feed_payload(p2, T0 + timedelta(seconds=1), "ais/rx1")
+    assert pipeline.feed_payload(p1, T0, "ais/rx1").reports == []
+    reports = pipeline.feed_payload(p2, T0 + timedelta(seconds=1), "ais/rx1").reports
     assert len(reports) == 1
     report = reports[0]
     assert isinstance(report, StaticReport)
@@ -79,16 +79,16 @@ def test_multipart_split_across_two_payloads_on_the_same_source() -> None:
 def test_multipart_parts_from_different_sources_are_not_joined() -> None:
     p1, p2 = type5()
     pipeline = Pipeline()
-    assert pipeline.feed_payload(p1, T0, "ais/rx1") == []
-    assert pipeline.feed_payload(p2, T0, "ais/rx2") == []
+    assert pipeline.feed_payload(p1, T0, "ais/rx1").reports == []
+    assert pipeline.feed_payload(p2, T0, "ais/rx2").reports == []
     pipeline.finish()
     assert pipeline.decoder.stats.rejects == Counter({RejectReason.ORPHAN_FRAGMENT: 2})
 
 
 def test_same_sentence_from_two_receivers_is_one_fleet_message() -> None:
     pipeline = Pipeline()
-    assert len(pipeline.feed_payload(LINE_A, T0, "ais/rx1")) == 1
-    assert len(pipeline.feed_payload(LINE_A, T0 + timedelta(seconds=2), "ais/rx2")) == 1
+    assert len(pipeline.feed_payload(LINE_A, T0, "ais/rx1").reports) == 1
+    assert len(pipeline.feed_payload(LINE_A, T0 + timedelta(seconds=2), "ais/rx2").reports) == 1
     vessel = pipeline.fleet.get(227006760)
     assert vessel is not None
     assert vessel.messages == 1
@@ -99,7 +99,7 @@ def test_same_sentence_from_two_receivers_is_one_fleet_message() -> None:
 def test_ais_catcher_json_with_rxuxtime() -> None:
     pipeline = Pipeline()
     later = T0 + timedelta(hours=2)
-    reports = pipeline.feed_payload(catcher([LINE_A], rxuxtime=1700000000), later, "ais/catcher")
+    reports = pipeline.feed_payload(catcher([LINE_A], rxuxtime=1700000000), later, "ais/catcher").reports
     assert len(reports) == 1
     report = reports[0]
     assert isinstance(report, PositionReport)
@@ -108,27 +108,27 @@ def test_ais_catcher_json_with_rxuxtime() -> None:
 
 def test_ais_catcher_json_with_rxtime() -> None:
     pipeline = Pipeline()
-    reports = pipeline.feed_payload(catcher([LINE_A, LINE_B], rxtime="20231114221320"), T0 + timedelta(hours=2))
+    reports = pipeline.feed_payload(catcher([LINE_A, LINE_B], rxtime="20231114221320"), T0 + timedelta(hours=2)).reports
     assert [(r.mmsi, r.observed_at) for r in reports] == [(227006760, T0), (205448890, T0)]
 
 
 def test_ais_catcher_json_without_time_uses_arrival() -> None:
     pipeline = Pipeline()
-    reports = pipeline.feed_payload(catcher([LINE_A]), T0)
+    reports = pipeline.feed_payload(catcher([LINE_A]), T0).reports
     assert [r.observed_at for r in reports] == [T0]
 
 
 def test_ais_catcher_json_tag_block_time_wins() -> None:
     pipeline = Pipeline()
     line = tag("c:1700000060") + LINE_A
-    reports = pipeline.feed_payload(catcher([line], rxuxtime=1700000000))
+    reports = pipeline.feed_payload(catcher([line], rxuxtime=1700000000)).reports
     assert [r.observed_at for r in reports] == [T0 + timedelta(seconds=60)]
 
 
 def test_ais_catcher_json_list_of_messages() -> None:
     pipeline = Pipeline()
     docs = [json.loads(catcher([LINE_A], rxuxtime=1700000000)), json.loads(catcher([LINE_B], rxuxtime=1700000010))]
-    reports = pipeline.feed_payload(json.dumps(docs).encode())
+    reports = pipeline.feed_payload(json.dumps(docs).encode()).reports
     assert [(r.mmsi, r.observed_at) for r in reports] == [
         (227006760, T0),
         (205448890, T0 + timedelta(seconds=10)),
@@ -138,8 +138,8 @@ def test_ais_catcher_json_list_of_messages() -> None:
 def test_ais_catcher_multipart_in_two_json_messages() -> None:
     p1, p2 = type5()
     pipeline = Pipeline()
-    assert pipeline.feed_payload(catcher([p1], rxuxtime=1700000000), source="ais/c") == []
-    reports = pipeline.feed_payload(catcher([p2], rxuxtime=1700000001), source="ais/c")
+    assert pipeline.feed_payload(catcher([p1], rxuxtime=1700000000), source="ais/c").reports == []
+    reports = pipeline.feed_payload(catcher([p2], rxuxtime=1700000001), source="ais/c").reports
     assert [(r.mmsi, r.msg_type, r.observed_at) for r in reports] == [(211000001, 5, T0)]
 
 
@@ -150,7 +150,7 @@ def test_ais_catcher_multipart_in_two_json_messages() -> None:
 )
 def test_bad_json_is_counted(payload: bytes) -> None:
     pipeline = Pipeline()
-    assert pipeline.feed_payload(payload, T0) == []
+    assert pipeline.feed_payload(payload, T0).reports == []
     assert pipeline.decoder.stats.rejects == Counter({RejectReason.BAD_JSON: 1})
 
 
@@ -166,27 +166,27 @@ def test_bad_json_is_counted(payload: bytes) -> None:
 )
 def test_json_without_nmea_lines_is_counted(doc: Any) -> None:
     pipeline = Pipeline()
-    assert pipeline.feed_payload(json.dumps(doc).encode(), T0) == []
+    assert pipeline.feed_payload(json.dumps(doc).encode(), T0).reports == []
     assert pipeline.decoder.stats.rejects == Counter({RejectReason.BAD_JSON: 1})
 
 
 def test_deeply_nested_json_is_counted_not_raised() -> None:
     pipeline = Pipeline()
-    assert pipeline.feed_payload(b"[" * 100_000, T0) == []
+    assert pipeline.feed_payload(b"[" * 100_000, T0).reports == []
     assert pipeline.decoder.stats.rejects == Counter({RejectReason.BAD_JSON: 1})
 
 
 def test_huge_integer_rxuxtime_is_ignored_not_raised() -> None:
     pipeline = Pipeline()
     payload = b'{"nmea": ["' + LINE_A + b'"], "rxuxtime": 1' + b"0" * 400 + b"}"
-    reports = pipeline.feed_payload(payload, T0)
+    reports = pipeline.feed_payload(payload, T0).reports
     assert [(r.mmsi, r.observed_at) for r in reports] == [(227006760, T0)]
 
 
 def test_implausible_rxuxtime_falls_back_to_arrival() -> None:
     pipeline = Pipeline()
     for value in (0, -5, 1e300, 12.5):
-        reports = pipeline.feed_payload(catcher([LINE_A], rxuxtime=value), T0 + timedelta(seconds=1))
+        reports = pipeline.feed_payload(catcher([LINE_A], rxuxtime=value), T0 + timedelta(seconds=1)).reports
         assert [r.observed_at for r in reports] == [T0 + timedelta(seconds=1)], value
 
 
@@ -248,7 +248,7 @@ def test_pipeline_options_reach_decoder_and_fleet() -> None:
     p1, p2 = type5()
     pipeline = Pipeline(PipelineOptions(fragment_timeout_s=5.0, max_track_points=2))
     pipeline.feed(p1, T0)
-    assert pipeline.feed(p2, T0 + timedelta(seconds=6)) == []
+    assert pipeline.feed(p2, T0 + timedelta(seconds=6)).reports == []
     assert pipeline.decoder.stats.rejects == Counter({RejectReason.ORPHAN_FRAGMENT: 1})
     for i in range(4):
         pipeline.feed(tag(f"c:{1700000000 + 60 * i}") + LINE_A)

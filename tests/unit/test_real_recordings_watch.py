@@ -26,11 +26,11 @@ def _recordings() -> list[Path]:
 
 def test_real_recordings_raise_distress_only_for_beacon_signals() -> None:
     pipeline = Pipeline(watch=Watch(load_zones(REPO / "zones")))
+    events = []
     for path in _recordings():
         for line in path.read_bytes().splitlines():
-            pipeline.feed(line)
-    pipeline.finish()
-    events = pipeline.take_events()
+            events += pipeline.feed(line).events
+    events += pipeline.finish()
     opened = [e for e in events if e.event is EventType.OPENED]
     distress = [e for e in opened if e.kind is Kind.DISTRESS]
     for e in distress:

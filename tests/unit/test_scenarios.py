@@ -108,17 +108,19 @@ def replay(name: str) -> Replay:
     watch = build_watch(ROOT / "zones", None, use_shore=True)
     pipeline = Pipeline(watch=watch)
     signals: dict[int, set[str]] = defaultdict(set)
+    events: list[AlertEvent] = []
     with (SCENARIO_DIR / f"{name}.nmea").open("rb") as log:
         for line in log:
-            for report in pipeline.feed(line.rstrip(b"\r\n")):
+            fed = pipeline.feed(line.rstrip(b"\r\n"))
+            events += fed.events
+            for report in fed.reports:
                 if report.mmsi // 1_000_000 not in BEACON_PREFIXES:
                     continue
                 if isinstance(report, PositionReport) and report.nav_status is not None:
                     signals[report.mmsi].add("test" if report.nav_status == 15 else "active")
                 elif isinstance(report, SafetyText):
                     signals[report.mmsi].add("test" if "TEST" in report.text.upper() else "active")
-    pipeline.finish()
-    events = pipeline.take_events()
+    events += pipeline.finish()
     opened: list[Opened] = []
     seen: set[str] = set()
     for ev in events:

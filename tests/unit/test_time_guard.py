@@ -31,7 +31,7 @@ def catcher(line: bytes, rxuxtime: float) -> bytes:
 # ------------------------------------------------------------------------ live
 def test_live_json_receive_time_ahead_of_arrival_is_replaced_by_arrival() -> None:
     pipeline = Pipeline()
-    reports = pipeline.feed_payload(catcher(LINE_A, Y2099), T0, "ais/catcher")
+    reports = pipeline.feed_payload(catcher(LINE_A, Y2099), T0, "ais/catcher").reports
     assert [r.observed_at for r in reports] == [T0]
     assert pipeline.now == T0
     assert pipeline.decoder.stats.warnings["time_in_future"] == 1
@@ -39,15 +39,15 @@ def test_live_json_receive_time_ahead_of_arrival_is_replaced_by_arrival() -> Non
 
 def test_live_tag_block_time_ahead_of_arrival_is_replaced_by_arrival() -> None:
     pipeline = Pipeline()
-    reports = pipeline.feed_payload(stamped(Y2099), T0, "ais/rx")
+    reports = pipeline.feed_payload(stamped(Y2099), T0, "ais/rx").reports
     assert [r.observed_at for r in reports] == [T0]
     assert pipeline.decoder.stats.warnings["time_in_future"] == 1
 
 
 def test_live_times_a_little_ahead_or_behind_arrival_are_kept() -> None:
     pipeline = Pipeline()
-    ahead = pipeline.feed_payload(catcher(LINE_A, T0.timestamp() + 60), T0, "ais/catcher")
-    behind = pipeline.feed_payload(stamped(int(T0.timestamp()) - 3600, LINE_B), T0, "ais/rx")
+    ahead = pipeline.feed_payload(catcher(LINE_A, T0.timestamp() + 60), T0, "ais/catcher").reports
+    behind = pipeline.feed_payload(stamped(int(T0.timestamp()) - 3600, LINE_B), T0, "ais/rx").reports
     assert [r.observed_at for r in ahead + behind] == [T0 + timedelta(seconds=60), T0 - timedelta(hours=1)]
     assert pipeline.decoder.stats.warnings["time_in_future"] == 0
 
@@ -58,10 +58,10 @@ def test_replay_one_line_far_from_its_feed_is_refused_and_the_rest_keep_their_ti
     base = int(T0.timestamp())
     times = []
     for i in range(40):
-        for report in pipeline.feed(stamped(base + 10 * i)):
+        for report in pipeline.feed(stamped(base + 10 * i)).reports:
             times.append(report.observed_at)
         if i == 20:
-            assert pipeline.feed(stamped(Y2099, LINE_B, station="bad")) == []
+            assert pipeline.feed(stamped(Y2099, LINE_B, station="bad")).reports == []
     pipeline.finish()
     assert len(times) == 40
     assert pipeline.now == T0 + timedelta(seconds=390)
@@ -74,8 +74,8 @@ def test_replay_one_line_far_in_the_past_is_refused_too() -> None:
     base = int(T0.timestamp())
     for i in range(10):
         pipeline.feed(stamped(base + 10 * i))
-    assert pipeline.feed(stamped(700_000_000, LINE_B)) == []
-    assert len(pipeline.feed(stamped(base + 200))) == 1
+    assert pipeline.feed(stamped(700_000_000, LINE_B)).reports == []
+    assert len(pipeline.feed(stamped(base + 200)).reports) == 1
     assert pipeline.decoder.stats.rejects[RejectReason.TIME_OUT_OF_LINE] == 1
 
 
@@ -84,7 +84,7 @@ def test_replay_a_real_jump_is_confirmed_by_the_next_line_and_nothing_is_restamp
     base = int(T0.timestamp())
     seen = []
     for epoch in [base, base + 10, base + 20, base + 3 * 3600, base + 3 * 3600 + 10, base + 3 * 3600 + 20]:
-        seen += [r.observed_at for r in pipeline.feed(stamped(epoch))]
+        seen += [r.observed_at for r in pipeline.feed(stamped(epoch)).reports]
     pipeline.finish()
     expected = [T0, T0 + timedelta(seconds=10), T0 + timedelta(seconds=20)]
     expected += [T0 + timedelta(hours=3, seconds=s) for s in (0, 10, 20)]
@@ -97,7 +97,7 @@ def test_replay_a_sparse_feed_moving_forward_loses_nothing() -> None:
     base = int(T0.timestamp())
     count = 0
     for i in range(12):  # one report every 20 minutes: every line is far from the last
-        count += len(pipeline.feed(stamped(base + 1200 * i)))
+        count += len(pipeline.feed(stamped(base + 1200 * i)).reports)
     assert count == 11  # the last waits for a line that would confirm it
     pipeline.finish()
     assert pipeline.decoder.stats.rejects[RejectReason.TIME_OUT_OF_LINE] == 1  # the end of input confirms nothing
@@ -107,7 +107,7 @@ def test_replay_json_receive_time_goes_through_the_same_guard() -> None:
     pipeline = Pipeline()
     for i in range(10):
         pipeline.feed_payload(catcher(LINE_A, T0.timestamp() + 10 * i), source="log")
-    assert pipeline.feed_payload(catcher(LINE_B, Y2099), source="log") == []
+    assert pipeline.feed_payload(catcher(LINE_B, Y2099), source="log").reports == []
     pipeline.feed_payload(catcher(LINE_A, T0.timestamp() + 200), source="log")
     assert pipeline.now == T0 + timedelta(seconds=200)
     assert pipeline.decoder.stats.rejects[RejectReason.TIME_OUT_OF_LINE] == 1
@@ -125,10 +125,8 @@ def _alerts(lines: list[bytes]) -> tuple[list[str], Pipeline]:
     pipeline = Pipeline(watch=watch)
     out: list[str] = []
     for line in lines:
-        pipeline.feed(line)
-        out += [alert_event_json(e) for e in pipeline.take_events()]
-    pipeline.finish()
-    out += [alert_event_json(e) for e in pipeline.take_events()]
+        out += [alert_event_json(e) for e in pipeline.feed(line).events]
+    out += [alert_event_json(e) for e in pipeline.finish()]
     return out, pipeline
 
 

@@ -1,0 +1,112 @@
+"""Operators' actions on the alert book, as data: the one command path into the core.
+
+The web (or any other front end) builds a command and hands it to
+:meth:`seawatch.core.pipeline.Pipeline.command`; the resulting event then goes to the
+sinks exactly like a detector's. Commands carry their own time and identifiers, since
+the core reads no clock and draws no random numbers: whoever builds the command does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from seawatch.core.alertbook import AlertBook
+from seawatch.core.alerts import AlertEvent, Finding, Kind, Severity
+from seawatch.core.zones import ZoneIndex
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledge:
+    alert_id: str
+    at: datetime
+    by: str
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    alert_id: str
+    at: datetime
+    by: str
+    to: str
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resolve:
+    alert_id: str
+    at: datetime
+    by: str
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Retract:
+    alert_id: str
+    at: datetime
+    by: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileReport:
+    """A person's sighting or distress call with a position: it opens a ``report`` alert."""
+
+    report_id: str
+    at: datetime
+    by: str
+    lat: float
+    lon: float
+    report_kind: Literal["sighting", "distress_call"] = "sighting"
+    persons_on_board: int | None = None
+    condition: str | None = None
+    text: str | None = None
+
+
+Command = Acknowledge | Assign | Resolve | Retract | FileReport
+
+
+def report_finding(report: FileReport, zones: ZoneIndex) -> Finding:
+    """The finding a report makes: a distress call is critical and escalates until acknowledged."""
+    inside = zones.at(report.lat, report.lon)
+    zone = inside[0] if inside else None
+    distress = report.report_kind == "distress_call"
+    what = "Distress call" if distress else "Sighting"
+    pob = f", {report.persons_on_board} on board" if report.persons_on_board is not None else ""
+    condition = f", {report.condition}" if report.condition else ""
+    return Finding(
+        kind=Kind.REPORT,
+        key=(report.report_id,),
+        observed_at=report.at,
+        severity=Severity.CRITICAL if distress else Severity.HIGH,
+        summary=f"{what} reported by {report.by} at {report.lat:.4f}, {report.lon:.4f}{pob}{condition}.",
+        evidence={
+            "report_id": report.report_id,
+            "report_kind": report.report_kind,
+            "persons_on_board": report.persons_on_board,
+            "condition": report.condition,
+            "text": report.text,
+            "reported_by": report.by,
+        },
+        lat=report.lat,
+        lon=report.lon,
+        zone=None if zone is None else zone.ref,
+        escalates=distress,
+    )
+
+
+def execute(book: AlertBook, zones: ZoneIndex, command: Command) -> AlertEvent | None:
+    """Apply one command; its event, or None if the alert is unknown or cannot take it in its state."""
+    match command:
+        case Acknowledge(alert_id, at, by, note):
+            return book.acknowledge(alert_id, at, by, note)
+        case Assign(alert_id, at, by, to, note):
+            return book.assign(alert_id, at, by, to, note)
+        case Resolve(alert_id, at, by, note):
+            return book.resolve(alert_id, at, by, note)
+        case Retract(alert_id, at, by, note):
+            return book.retract(alert_id, at, by, note)
+        case FileReport():
+            return book.report(report_finding(command, zones))

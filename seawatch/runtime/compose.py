@@ -1,0 +1,167 @@
+"""The composition root: the one place that turns :class:`~seawatch.config.Settings` into objects.
+
+Everything below receives what it needs as plain arguments (an :class:`MqttOptions`, a
+store, a list of subscriptions …), never the whole settings, so each part can be built
+and tested on its own and nothing reads configuration behind the reader's back.
+
+What replay and the publishing commands need (the pipeline, the MQTT options) is built
+in :mod:`seawatch.runtime.parts`, which imports none of the service's dependencies.
+
+The alert channels are listed in :func:`build_sinks`: a new channel is one new file
+(an :class:`~seawatch.adapters.sink.AlertSink`, usually a
+:class:`~seawatch.adapters.sink.QueuedSink`) and one setting that switches it on there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from seawatch.adapters.jsonl import JsonLinesSink
+from seawatch.adapters.logsink import LogSink
+from seawatch.adapters.mqtt import AlertPublisher
+from seawatch.adapters.sink import AlertSink, CallbackSink
+from seawatch.adapters.spool import EventSpool
+from seawatch.adapters.store import AlertStore
+from seawatch.adapters.webhooks import Endpoint, WebhookDispatcher
+from seawatch.config import Partner, Settings
+from seawatch.core.alerts import AlertEvent
+from seawatch.core.subscriptions import Subscription
+from seawatch.delivery import AlertDelivery
+from seawatch.runtime.ingest import Fanout, Figures, Ingest
+from seawatch.runtime.live import LiveView
+from seawatch.runtime.parts import build_pipeline, mqtt_options
+from seawatch.runtime.runtime import Runtime
+from seawatch.runtime.supervisor import Supervisor
+from seawatch.web.app import Hub
+from seawatch.web.app import create_app as create_web_app
+from seawatch.web.ports import WebOptions
+
+log = logging.getLogger(__name__)
+
+SinkLike = AlertSink | Callable[[AlertEvent], object]
+
+
+def web_options(settings: Settings) -> WebOptions:
+    return WebOptions(
+        api_read_token=settings.api_read_token.get_secret_value() if settings.api_read_token else None,
+        operator_tokens={name: token.get_secret_value() for name, token in settings.operator_tokens.items()},
+        tiles_url=settings.map_tiles_url,
+        tiles_attribution=settings.map_tiles_attribution,
+        surpic_max_range_nm=settings.surpic_max_range_nm,
+        centre_timezone=settings.centre_timezone,
+    )
+
+
+def subscription_of(partner: Partner) -> Subscription:
+    return Subscription(
+        name=partner.name,
+        kinds=frozenset(partner.kinds),
+        min_severity=partner.min_severity,
+        zones=frozenset(partner.zones),
+        include_tests=partner.include_tests,
+    )
+
+
+def endpoint_of(partner: Partner) -> Endpoint:
+    secrets = [partner.secret.get_secret_value()]
+    if partner.previous_secret is not None:
+        secrets.append(partner.previous_secret.get_secret_value())
+    return Endpoint(
+        name=partner.name,
+        url=partner.url,
+        secrets=tuple(secrets),
+        fmt=partner.format,
+        max_concurrency=partner.max_concurrency,
+        max_age_s=partner.max_age_s,
+        timeout_s=partner.timeout_s,
+    )
+
+
+def build_delivery(settings: Settings, store: AlertStore | None = None) -> AlertDelivery:
+    """The store sink: the alert store (opened here), the partners' outbox and their dispatcher, the spool."""
+    store = store or AlertStore(settings.store_url)
+    dispatcher = WebhookDispatcher(
+        store,
+        [endpoint_of(p) for p in settings.partners],
+        retry_min_s=settings.webhook_retry_min_s,
+        retry_max_s=settings.webhook_retry_max_s,
+    )
+    spool = EventSpool(settings.store_spool_file) if settings.store_spool_file is not None else None
+    return AlertDelivery(
+        store,
+        dispatcher,
+        [(subscription_of(p), p.format) for p in settings.partners],
+        spool=spool,
+        cap_sender=settings.cap_sender,
+        keep_delivered_days=settings.outbox_keep_delivered_days,
+    )
+
+
+def build_sinks(settings: Settings, *, alerts_out: Path | None = None) -> list[AlertSink]:
+    """The best-effort alert channels a setting switches on (the store sink is built apart: it is durable)."""
+    sinks: list[AlertSink] = [LogSink()]
+    if settings.alerts_topic_prefix:
+        sinks.append(AlertPublisher(mqtt_options(settings), settings.alerts_topic_prefix))
+    if alerts_out is not None:
+        sinks.append(JsonLinesSink(alerts_out))
+    return sinks
+
+
+def _as_sink(sink: SinkLike, number: int) -> AlertSink:
+    """A plain function becomes a sink with a queue and a task of its own."""
+    if isinstance(sink, AlertSink):
+        return sink
+    return CallbackSink(f"callback-{number}", sink)
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    show: Callable[[Figures], None] | None = None,
+    alerts_out: Path | None = None,
+    extra_sinks: Iterable[SinkLike] = (),
+    with_delivery: bool = True,
+    supervisor: Supervisor | None = None,
+) -> Runtime:
+    """Everything ``seawatch run`` runs, built from settings; nothing is started yet.
+
+    ``extra_sinks`` are added alert channels (a plain function gets a queue and a task of
+    its own); ``with_delivery=False`` leaves out the store (tests of ingest alone).
+    """
+    pipeline = build_pipeline(settings)
+    delivery = build_delivery(settings) if with_delivery else None
+    if delivery is not None and pipeline.watch is not None:
+        restored = pipeline.watch.book.restore(delivery.store.open_alerts())
+        if restored:
+            log.info("restored %d open alert(s) from the store", restored)
+    hub = Hub(changes=lambda: pipeline.fleet.stats.reports)
+    others = [*build_sinks(settings, alerts_out=alerts_out), hub]
+    others += [_as_sink(sink, n) for n, sink in enumerate(extra_sinks, start=1)]
+    fanout = Fanout(others, durable=[delivery] if delivery is not None else [])
+    ingest = Ingest(pipeline, mqtt_options(settings), fanout)
+    supervisor = supervisor or Supervisor()
+    view = LiveView(ingest, delivery, fanout.sinks, supervisor)
+    runtime = Runtime(
+        ingest=ingest,
+        fanout=fanout,
+        delivery=delivery,
+        supervisor=supervisor,
+        view=view,
+        http_host=settings.http_host,
+        http_port=settings.http_port,
+        tick_s=settings.watch_tick_s,
+        stats_interval_s=settings.stats_interval_s,
+        show=show,
+    )
+    runtime.app = create_web_app(view, view, hub, web_options(settings), lifespan=runtime.app_lifespan)
+    runtime.app.state.runtime = runtime
+    return runtime
+
+
+def create_app(settings: Settings, *, extra_sinks: Iterable[SinkLike] = (), with_delivery: bool = True) -> FastAPI:
+    """The service as an ASGI app whose lifespan runs it (tests, or an outside ASGI server)."""
+    return build_runtime(settings, extra_sinks=extra_sinks, with_delivery=with_delivery).app

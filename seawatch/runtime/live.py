@@ -1,0 +1,243 @@
+"""The running service as the web sees it: a read model, a command port, health and metrics.
+
+:class:`LiveView` implements :class:`seawatch.web.ports.ReadModel` and
+:class:`seawatch.web.ports.Commands` over the ingest, the store sink, the other sinks and
+the supervisor, so that the web reaches nothing else of the runtime.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from seawatch.adapters.sink import AlertSink, SinkFigures
+from seawatch.core.alertbook import AlertBook
+from seawatch.core.alerts import AlertEvent
+from seawatch.core.commands import Command
+from seawatch.core.fleet import Fleet
+from seawatch.core.serialize import iso_utc
+from seawatch.core.watch import Watch
+from seawatch.core.zones import ZoneIndex
+from seawatch.delivery import AlertDelivery
+from seawatch.runtime.ingest import Ingest
+from seawatch.runtime.supervisor import Supervisor
+
+
+class RuntimeView(Protocol):
+    def metric_lines(self) -> list[str]: ...
+
+
+def _figures(sink: AlertSink) -> SinkFigures | None:
+    figures = getattr(sink, "figures", None)
+    return figures if isinstance(figures, SinkFigures) else None
+
+
+class LiveView:
+    """Read model and command port of one running service."""
+
+    def __init__(
+        self,
+        ingest: Ingest,
+        delivery: AlertDelivery | None,
+        sinks: list[AlertSink],
+        supervisor: Supervisor,
+    ) -> None:
+        watch = ingest.pipeline.watch
+        assert watch is not None, "the live service always has a watch"
+        self.ingest = ingest
+        self.delivery = delivery
+        self.sinks = sinks
+        self.supervisor = supervisor
+        self._watch: Watch = watch
+        self.started = time.monotonic()
+
+    # ------------------------------------------------------------------ read model
+    @property
+    def fleet(self) -> Fleet:
+        return self.ingest.pipeline.fleet
+
+    @property
+    def book(self) -> AlertBook:
+        return self._watch.book
+
+    @property
+    def zones(self) -> ZoneIndex:
+        return self._watch.zones
+
+    @property
+    def now(self) -> datetime | None:
+        return self.ingest.pipeline.now
+
+    def stored_alerts(self, kind: str | None, status: str | None, limit: int) -> list[AlertEvent]:
+        if self.delivery is None:
+            return []
+        return self.delivery.store.alerts(kind=kind, status=status, limit=limit)
+
+    def history(self, alert_id: str) -> list[AlertEvent]:
+        return self.delivery.store.history(alert_id) if self.delivery is not None else []
+
+    # -------------------------------------------------------------------- commands
+    async def execute(self, command: Command) -> AlertEvent | None:
+        return await self.ingest.command(command)
+
+    # ------------------------------------------------------------ health, metrics
+    def health(self) -> tuple[int, dict[str, Any]]:
+        ingest = self.ingest
+        now = datetime.now(UTC)
+        last = ingest.health.last_message_at
+        feeds = {}
+        for name, src in self._watch.feed.sources.items():
+            feeds[name or "(untagged)"] = {
+                "last_message_event_time": iso_utc(src.last),
+                "messages": src.messages,
+                "in_outage": src.open_since is not None,
+            }
+        held = self.delivery.waiting if self.delivery is not None else 0
+        failing_tasks = [s.name for s in self.supervisor.failing]
+        failing_sinks = [s.name for s in self.sinks if (f := _figures(s)) is not None and f.failing_since is not None]
+        status = "ok" if ingest.health.connected else "broker-down"
+        if failing_tasks or failing_sinks:
+            status = "task-failing"  # a sink or worker raises and is being restarted; ingest goes on
+        if held:
+            status = "store-failing"  # alert events wait in the spool (or memory) until the store takes them
+        body = {
+            "status": status,
+            "alert_events_held": held,
+            "broker_connected": ingest.health.connected,
+            "last_message_age_s": None if last is None else round((now - last).total_seconds(), 3),
+            "event_time": iso_utc(ingest.pipeline.now),
+            "vessels": len(ingest.pipeline.fleet),
+            "alerts_open": sum(1 for _ in self._watch.book),
+            "uptime_s": round(time.monotonic() - self.started, 1),
+            "unacknowledged_messages": ingest.source.unacknowledged,
+            "topics": {topic: f.view(time.monotonic()) for topic, f in sorted(ingest.feeds.items())},
+            "feeds": feeds,
+            "failing": sorted({*failing_tasks, *failing_sinks}),
+            "tasks": {name: s.view() for name, s in sorted(self.supervisor.statuses().items())},
+            "sinks": {s.name: f.view() for s in self.sinks if (f := _figures(s)) is not None},
+        }
+        return (200 if status == "ok" else 503), body
+
+    async def metrics(self) -> str:
+        pending: dict[str, dict[str, int]] = {}
+        if self.delivery is not None:
+            pending = await asyncio.to_thread(self.delivery.store.counts)
+        return metrics_text(self.ingest, self.delivery, pending, self)
+
+    def metric_lines(self) -> list[str]:
+        """Supervised tasks and sinks, for ``/metrics``."""
+        statuses = self.supervisor.statuses()
+        lines = [
+            "# HELP seawatch_task_up 1 while a supervised task runs, 0 while it is restarting or has failed.",
+            "# TYPE seawatch_task_up gauge",
+        ]
+        lines += [f'seawatch_task_up{{task="{n}"}} {1 if s.state == "running" else 0}' for n, s in statuses.items()]
+        lines += [
+            "# HELP seawatch_task_restarts_total Restarts of a supervised task after it failed.",
+            "# TYPE seawatch_task_restarts_total counter",
+        ]
+        lines += [f'seawatch_task_restarts_total{{task="{n}"}} {s.restarts}' for n, s in statuses.items()]
+        sinks = [(s.name, f) for s in self.sinks if (f := _figures(s)) is not None]
+        for name, kind, help_text, field in (
+            ("sink_events_total", "counter", "Alert events an alert sink delivered.", "delivered"),
+            ("sink_dropped_total", "counter", "Alert events an alert sink dropped (its queue was full).", "dropped"),
+            (
+                "sink_failures_total",
+                "counter",
+                "Failed deliveries of an alert sink (retried after a restart).",
+                "failures",
+            ),
+            ("sink_queued", "gauge", "Alert events waiting in an alert sink's queue.", "queued"),
+        ):
+            lines += [f"# HELP seawatch_{name} {help_text}", f"# TYPE seawatch_{name} {kind}"]
+            lines += [f'seawatch_{name}{{sink="{n}"}} {getattr(f, field)}' for n, f in sinks]
+        lines += [
+            "# HELP seawatch_sink_failing 1 while an alert sink fails (since its last successful delivery).",
+            "# TYPE seawatch_sink_failing gauge",
+        ]
+        lines += [f'seawatch_sink_failing{{sink="{n}"}} {0 if f.failing_since is None else 1}' for n, f in sinks]
+        lines += [
+            "# HELP seawatch_unacknowledged_messages MQTT messages received and not yet acknowledged.",
+            "# TYPE seawatch_unacknowledged_messages gauge",
+            f"seawatch_unacknowledged_messages {self.ingest.source.unacknowledged}",
+        ]
+        return lines
+
+
+def metrics_text(
+    ingest: Ingest, delivery: AlertDelivery | None, pending: dict[str, dict[str, int]], runtime: RuntimeView
+) -> str:
+    """The Prometheus text; ``pending`` (outbox counts by partner) was read from the store beforehand."""
+    pipeline = ingest.pipeline
+    stats = pipeline.decoder.stats
+    lines = [
+        "# HELP seawatch_messages_total MQTT messages received.",
+        "# TYPE seawatch_messages_total counter",
+        f"seawatch_messages_total {ingest.health.messages}",
+        "# HELP seawatch_reports_total AIS reports decoded.",
+        "# TYPE seawatch_reports_total counter",
+        f"seawatch_reports_total {stats.reports}",
+        "# HELP seawatch_rejects_total Input rejected, by reason.",
+        "# TYPE seawatch_rejects_total counter",
+    ]
+    for reason, n in sorted(stats.rejects.items()):
+        lines.append(f'seawatch_rejects_total{{reason="{reason}"}} {n}')
+    lines += [
+        "# HELP seawatch_vessels Vessels in state.",
+        "# TYPE seawatch_vessels gauge",
+        f"seawatch_vessels {len(pipeline.fleet)}",
+        "# HELP seawatch_alerts_opened_total Alerts opened, by kind.",
+        "# TYPE seawatch_alerts_opened_total counter",
+    ]
+    watch = pipeline.watch
+    if watch is not None:
+        for kind, n in sorted(watch.book.counts.items()):
+            lines.append(f'seawatch_alerts_opened_total{{kind="{kind}"}} {n}')
+        lines += ["# HELP seawatch_alerts_open Alerts open or acknowledged.", "# TYPE seawatch_alerts_open gauge"]
+        lines.append(f"seawatch_alerts_open {sum(1 for _ in watch.book)}")
+    lines += [
+        "# HELP seawatch_broker_connected 1 while the MQTT link is up.",
+        "# TYPE seawatch_broker_connected gauge",
+        f"seawatch_broker_connected {1 if ingest.health.connected else 0}",
+        "# HELP seawatch_ingest_lag_seconds Wall clock minus the newest event time (receiver clock skew included).",
+        "# TYPE seawatch_ingest_lag_seconds gauge",
+    ]
+    if pipeline.now is not None:
+        lines.append(f"seawatch_ingest_lag_seconds {(datetime.now(UTC) - pipeline.now).total_seconds():.3f}")
+    last = ingest.health.last_message_at
+    lines += [
+        "# HELP seawatch_last_message_age_seconds Seconds since the last MQTT message.",
+        "# TYPE seawatch_last_message_age_seconds gauge",
+    ]
+    if last is not None:
+        lines.append(f"seawatch_last_message_age_seconds {(datetime.now(UTC) - last).total_seconds():.3f}")
+    if delivery is not None:
+        figures = delivery.dispatcher.figures.partners
+        for name, kind, help_text, value in (
+            ("deliveries_total", "counter", "Webhook deliveries accepted by the partner.", "delivered"),
+            ("failures_total", "counter", "Failed webhook attempts (retried).", "failed_attempts"),
+            ("dead_total", "counter", "Webhook events given up (dead letters).", "dead"),
+        ):
+            lines += [f"# HELP seawatch_webhook_{name} {help_text}", f"# TYPE seawatch_webhook_{name} {kind}"]
+            lines += [f'seawatch_webhook_{name}{{partner="{p}"}} {getattr(f, value)}' for p, f in figures.items()]
+        lines += [
+            "# HELP seawatch_store_errors_total Failed alert-store writes (events spooled and retried).",
+            "# TYPE seawatch_store_errors_total counter",
+            f"seawatch_store_errors_total {delivery.store_errors}",
+            "# HELP seawatch_spool_errors_total Failed spool writes (events then held in memory only).",
+            "# TYPE seawatch_spool_errors_total counter",
+            f"seawatch_spool_errors_total {delivery.spool_errors}",
+            "# HELP seawatch_alert_events_held Alert events waiting (spool and memory) for the store to come back.",
+            "# TYPE seawatch_alert_events_held gauge",
+            f"seawatch_alert_events_held {delivery.waiting}",
+        ]
+        lines += [
+            "# HELP seawatch_webhook_pending Webhook events waiting in the outbox.",
+            "# TYPE seawatch_webhook_pending gauge",
+        ]
+        for p, c in sorted(pending.items()):
+            lines.append(f'seawatch_webhook_pending{{partner="{p}"}} {c.get("pending", 0)}')
+    lines += runtime.metric_lines()
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,222 @@
+"""The running service: every task under one supervisor, started and stopped in one place.
+
+Tasks (names as ``/healthz`` shows them under ``tasks``):
+
+* ``mqtt-source`` — the MQTT source feeding ingest (policy: source);
+* ``idle-ticks`` — time-driven checks while the feed is silent;
+* ``sink-<name>`` — one per alert sink (``sink-store``, ``sink-log``, ``sink-sse``,
+  ``sink-alert-topic``, ``sink-jsonl`` …);
+* ``webhooks`` and ``outbox-retention`` — delivery from the store's outbox, and its trim;
+* ``figures`` — the figures line on the console (``seawatch run`` and ``demo``);
+* ``http`` — the web server (essential: its end is the service's end).
+
+A stop (SIGTERM, Ctrl-C, ``--duration``, a failed source) goes in order: the web server
+and the timers first; then the store writes what it holds while the source is still
+connected (so the messages behind those events are acknowledged now, not redelivered at
+the next start); then the source stops, every other sink is given time to write what it
+holds, and the rest is cancelled; the store is closed last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from seawatch.adapters.sink import AlertSink
+from seawatch.delivery import AlertDelivery
+from seawatch.runtime.ingest import Fanout, Figures, Ingest
+from seawatch.runtime.live import LiveView
+from seawatch.runtime.supervisor import Policy, Supervisor
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+log = logging.getLogger(__name__)
+
+_INPUTS = ("http", "idle-ticks", "figures", "feed")  # stopped first; the source after the store has drained
+_DRAIN_S = 10.0  # what sinks may take, at a stop, to write what they still hold
+_IDLE_AFTER_S = 30.0  # feed silence after which event time runs on with the wall clock
+
+
+class Runtime:
+    """Ingest, sinks, workers and the web server of one service, under one :class:`Supervisor`."""
+
+    app: FastAPI
+
+    def __init__(
+        self,
+        *,
+        ingest: Ingest,
+        fanout: Fanout,
+        delivery: AlertDelivery | None,
+        supervisor: Supervisor,
+        view: LiveView,
+        http_host: str = "127.0.0.1",
+        http_port: int = 8000,
+        tick_s: float = 10.0,
+        stats_interval_s: float = 2.0,
+        show: Callable[[Figures], None] | None = None,
+    ) -> None:
+        self.ingest = ingest
+        self.fanout = fanout
+        self.delivery = delivery
+        self.supervisor = supervisor
+        self.view = view
+        self.http_host = http_host
+        self.http_port = http_port
+        self.tick_s = tick_s
+        self.stats_interval_s = stats_interval_s
+        self.show = show
+        self.url: str | None = None  # where the map is, once the web server listens
+        self._server: Any = None
+        self._on_listening: Callable[[str], None] | None = None
+        self._running = False
+
+    # ------------------------------------------------------------------ lifetime
+    @asynccontextmanager
+    async def running(self, *, serve: bool = False) -> AsyncIterator[Runtime]:
+        """Start every task; on leaving, stop them in order (inputs, then sinks drained, then the rest).
+
+        A fatal error (the source gave up, the web server failed) is raised on leaving.
+        """
+        if self._running:
+            raise RuntimeError("this runtime is already running")
+        self._running = True
+        supervisor = self.supervisor
+        try:
+            async with supervisor:
+                supervisor.start("mqtt-source", self.ingest.source.run, Policy.SOURCE)
+                supervisor.start("idle-ticks", self._tick_when_idle)
+                for sink in self.fanout.sinks:
+                    supervisor.start(f"sink-{sink.name}", sink.run)
+                if self.delivery is not None:
+                    supervisor.start("webhooks", self.delivery.dispatcher.run)
+                    supervisor.start("outbox-retention", self.delivery.keep_outbox_trimmed)
+                if self.show is not None:
+                    supervisor.start("figures", self._report_figures)
+                if serve:
+                    supervisor.start("http", self._serve, Policy.ESSENTIAL)
+                try:
+                    yield self
+                finally:
+                    await self._stop_in_order()
+        finally:
+            self._close()
+            self._running = False
+        if supervisor.fatal is not None:
+            raise supervisor.fatal
+
+    async def run(
+        self,
+        *,
+        duration_s: float | None = None,
+        feed: Callable[[], Coroutine[Any, Any, object]] | None = None,
+        on_listening: Callable[[str], None] | None = None,
+    ) -> None:
+        """Serve until stopped (a signal, ``duration_s``, a fatal error).
+
+        ``feed`` runs once the source is connected (the demo's scripted feed);
+        ``on_listening`` is told the map's URL once the web server listens.
+        """
+        self._on_listening = on_listening
+        async with self.running(serve=True):
+            if feed is not None:
+
+                async def feed_when_connected() -> None:
+                    await self.ingest.source.wait_connected()
+                    await feed()
+
+                self.supervisor.start("feed", feed_when_connected)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.supervisor.stopping.wait(), timeout=duration_s)
+
+    @asynccontextmanager
+    async def app_lifespan(self, app: FastAPI) -> AsyncIterator[None]:
+        """The web app's lifespan when an outside server runs it: the whole service around it."""
+        async with self.running(serve=False):
+            yield
+
+    async def _stop_in_order(self) -> None:
+        supervisor = self.supervisor
+        if self.show is not None:
+            self.show(self.figures())  # the last figures line: the run as it stood when the stop came
+        if self._server is not None:
+            self._server.should_exit = True
+        await supervisor.stop([n for n in _INPUTS if n in supervisor.tasks])
+        # The durable sinks first, while the source is still connected: the messages behind
+        # their events are then acknowledged now, rather than delivered again at the next start.
+        await self._drain(self.fanout.durable)
+        await supervisor.stop(["mqtt-source"])
+        await self._drain(self.fanout.sinks)
+        await supervisor.stop()
+
+    async def _drain(self, sinks: list[AlertSink]) -> None:
+        drains = [drain(_DRAIN_S) for sink in sinks if (drain := getattr(sink, "drain", None))]
+        if drains and not all(await asyncio.gather(*drains)):
+            log.warning("stopping with alert events still queued in a sink (see the sinks' figures)")
+
+    def _close(self) -> None:
+        for sink in self.fanout.sinks:
+            close = getattr(sink, "close", None)
+            if close is not None:
+                close()
+        if self.delivery is not None:
+            self.delivery.store.close()
+
+    # --------------------------------------------------------------------- tasks
+    async def _tick_when_idle(self) -> None:
+        """Time-driven checks while the feed is silent: a dead feed must still raise its outage."""
+        while True:
+            await asyncio.sleep(self.tick_s)
+            self.ingest.tick_if_idle(_IDLE_AFTER_S)
+
+    async def _report_figures(self) -> None:
+        assert self.show is not None
+        while True:
+            await asyncio.sleep(self.stats_interval_s)
+            self.show(self.figures())
+
+    async def _serve(self) -> None:
+        """The web server; a graceful stop lets it finish what is in flight."""
+        import uvicorn
+
+        config = uvicorn.Config(
+            self.app,
+            host=self.http_host,
+            port=self.http_port,
+            log_level="warning",
+            lifespan="off",  # the runtime is the lifespan
+            access_log=False,
+        )
+        server = self._server = uvicorn.Server(config)
+        serving = asyncio.create_task(server.serve(), name="http-server")
+        try:
+            while not server.started:
+                if serving.done():
+                    await serving  # raises what stopped it (a busy port …)
+                    raise OSError(f"cannot listen on {self.http_host}:{self.http_port}")
+                await asyncio.sleep(0.05)
+            port = server.servers[0].sockets[0].getsockname()[1] if server.servers else self.http_port
+            self.url = f"http://{self.http_host}:{port}/"
+            if self._on_listening is not None:
+                self._on_listening(self.url)
+            await asyncio.shield(serving)
+        finally:
+            server.should_exit = True
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(asyncio.shield(serving), timeout=20)
+
+    # ------------------------------------------------------------------- figures
+    def figures(self) -> Figures:
+        webhooks = ""
+        if self.delivery is not None and self.delivery.partners:
+            parts = []
+            for name, f in self.delivery.dispatcher.figures.partners.items():
+                state = " DISABLED" if f.disabled else ""
+                parts.append(f"{name} {f.delivered} ok/{f.failed_attempts} failed/{f.dead} dead{state}")
+            webhooks = " | webhooks " + ", ".join(parts)
+        return self.ingest.figures(webhooks)
