@@ -109,7 +109,7 @@ class Partner(BaseModel):
 
 
 class Settings(BaseSettings):
-    """Seawatch configuration. See ``docs`` and the README for a tour."""
+    """Seawatch configuration. See the README for a tour and ``docs/`` for the reference."""
 
     # hide_input_in_errors: a mistyped key must not echo a password into a terminal or log.
     model_config = SettingsConfigDict(

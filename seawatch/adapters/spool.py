@@ -8,7 +8,7 @@ it. With one, every such event is appended here and fsynced first; the next star
 the next successful write, puts the spooled events into the store (duplicates are
 ignored there) and empties the file.
 
-One JSON object per line, the alert event contract (README, "The alert event"), so an operator can
+One JSON object per line, the alert event contract (docs/alerts.md, "The alert event"), so an operator can
 read it with any tool. A torn last line (a crash in mid-write) is skipped and counted.
 """
 

@@ -1,4 +1,4 @@
-"""The durable alert store and webhook outbox (README, "Alert delivery").
+"""The durable alert store and webhook outbox (docs/delivery.md).
 
 Alerts must survive restarts, and a partner that is down, or a crash mid-delivery,
 must lose nothing. So every alert event is written here — the alert's current state,

@@ -3,7 +3,7 @@
 A detector emits :class:`Finding` (a condition holds, with its evidence) and
 :class:`Clearance` (it no longer holds, and why). The alert book turns those into
 :class:`AlertEvent` — the one record that replay writes, webhooks carry and the map
-shows (the alert event contract: README, "The alert event").
+shows (the alert event contract: docs/alerts.md, "The alert event").
 """
 
 from __future__ import annotations

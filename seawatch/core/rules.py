@@ -32,7 +32,7 @@ def setting(
 
 
 VESSEL_GROUPS = ("all", "small", "unidentified", "fishing", "unknown_type")
-# Vessels of interest (README, "Vessels of interest"): unidentified, of no declared type, or fishing.
+# Vessels of interest (docs/detection.md, "Vessels of interest"): unidentified, of no declared type, or fishing.
 INTEREST = ("unidentified", "unknown_type", "fishing")
 _INTEREST_WHY = (
     "Boats that carry people across these seas are unidentified, of no declared type or fishing boats; "

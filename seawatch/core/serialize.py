@@ -1,4 +1,4 @@
-"""Reports as plain dicts: the ``seawatch decode`` output contract (README, "seawatch decode").
+"""Reports as plain dicts: the ``seawatch decode`` output contract (docs/decoding.md).
 
 Keys appear only where they apply to the report's kind, with "not available"
 values as ``None`` (JSON ``null``). Times are ISO 8601 UTC with a ``Z``.
@@ -100,7 +100,7 @@ def _coordinate(value: float | None) -> float | None:
 
 
 def alert_event_to_dict(ev: AlertEvent) -> dict[str, Any]:
-    """The alert event contract (README, "The alert event"): replay lines, webhook bodies and API items."""
+    """The alert event contract (docs/alerts.md, "The alert event"): replay lines, webhook bodies and API items."""
     return {
         "id": ev.id,
         "event": ev.event.value,

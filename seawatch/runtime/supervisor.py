@@ -1,6 +1,6 @@
 """Supervised tasks: every long-running task named, watched, restarted, and visible in health.
 
-Policy (README, "Supervision"):
+Policy (docs/delivery.md, "Alert channels and supervision"):
 
 * A **worker** (a sink, the webhook dispatcher, the idle ticker, the figures line …)
   that raises is logged, marked ``restarting`` with its error, and started again after

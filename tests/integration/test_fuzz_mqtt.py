@@ -13,7 +13,7 @@ import uuid
 
 from seawatch.core.lines import MAX_SOURCE_CHARS
 from seawatch.core.model import RejectReason
-from seawatch.service import Ingest
+from seawatch.runtime import Ingest, build_pipeline, mqtt_options
 from tests.hostile import KINDS, hostile_payload, valid_payload
 from tests.integration.mosquitto import Mosquitto
 from tests.integration.test_mqtt_ingest import Publisher, _settings, _start, _stop, _until
@@ -30,7 +30,8 @@ async def test_hostile_payloads_over_a_real_broker(mosquitto: Mosquitto, topic: 
         payloads.append(message)
         valid.append(mmsi)
     payloads.append(hostile_payload("huge", 1))  # 2 MB
-    ingest = Ingest(_settings(mosquitto, topic))
+    settings = _settings(mosquitto, topic)
+    ingest = Ingest(build_pipeline(settings), mqtt_options(settings))
     task = await _start(ingest)
     publisher = Publisher(mosquitto, f"pub-{uuid.uuid4().hex[:8]}")
     long_topic = f"{topic}/{'t' * 5000}"

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from seawatch.config import Settings
 from seawatch.core.lines import tag_block
-from seawatch.web.app import create_app
+from seawatch.runtime import create_app
 from seawatch.web.guard import MAX_BODY_BYTES
 from tests.integration.mosquitto import Mosquitto
 
@@ -190,8 +190,8 @@ def _until(predicate: Callable[[], bool], timeout_s: float) -> bool:
 
 
 def test_healthz_stays_small_after_megabyte_station_names(client: TestClient, mosquitto: Mosquitto, topic: str) -> None:
-    live = client.app.state.live  # type: ignore[attr-defined]
-    assert _until(lambda: live.ingest.health.connected, 10), "the ingest did not connect"
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    assert _until(lambda: runtime.ingest.health.connected, 10), "the ingest did not connect"
     sentence = b"!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0*23"
     now = int(time.time())
     payloads = [tag_block(f"s:{'N' * MB}{i},c:{now}") + sentence for i in range(20)]
@@ -204,6 +204,6 @@ def test_healthz_stays_small_after_megabyte_station_names(client: TestClient, mo
     finally:
         publisher.loop_stop()
         publisher.disconnect()
-    assert _until(lambda: live.ingest.health.messages >= len(payloads), 30)
+    assert _until(lambda: runtime.ingest.health.messages >= len(payloads), 30)
     body = client.get("/healthz").content
     assert len(body) < 10_000, len(body)  # it was 20 MB: every name, whole

@@ -249,7 +249,7 @@ async def test_ingester_restart_loses_nothing(mosquitto: Mosquitto, topic: str) 
         await _stop(task)  # Seawatch goes away; its persistent session stays with the broker
         received_before = len(seen)
         # A first fragment already acknowledged but still waiting for its sibling is the
-        # one thing a restart can lose (README, "Delivery guarantees").
+        # one thing a restart can lose (docs/delivery.md, "Delivery guarantees over MQTT").
         stranded = first.pipeline.decoder.pending_fragments
         await asyncio.sleep(1.0)
         second = RecordingIngest(settings, seen, completed)  # same client id: picks up the queued messages
