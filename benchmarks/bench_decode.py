@@ -120,7 +120,7 @@ def run_pipeline(lines: Sequence[bytes], repeat: int) -> Run:
     start = time.perf_counter()
     for _ in range(repeat):
         for line in lines:
-            n += len(feed(line))
+            n += len(feed(line).reports)
     elapsed = time.perf_counter() - start
     stats = pipeline.fleet.stats
     return Run(

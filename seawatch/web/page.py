@@ -21,6 +21,7 @@ import html
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import folium
 from branca.element import Element, MacroElement
@@ -293,7 +294,10 @@ def render_map(
     # After Leaflet's own styles, so ours win at equal specificity.
     m.default_css.append(("seawatch_css", f"{SEAWATCH_URL}/map.css?v={_asset_version('map.css')}"))
     if tiles_url:
-        folium.TileLayer(tiles_url, attr=tiles_attribution, name="Base map", max_zoom=18).add_to(m)
+        # Leaflet (and folium) refuse a custom tile layer without an attribution: name the tile server
+        # rather than fail the page when map_tiles_attribution was left empty
+        attribution = tiles_attribution or f"Tiles: {urlsplit(tiles_url).netloc or tiles_url}"
+        folium.TileLayer(tiles_url, attr=attribution, name="Base map", max_zoom=18).add_to(m)
 
     zone_layer = folium.GeoJson(
         zones_geojson(zones),
