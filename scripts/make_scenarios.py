@@ -654,6 +654,21 @@ def merchant(
     return Vessel(mmsi, "A", plan, rx, f"{name}: {_type_name(ship_type)}, {length_m} m", on=t, static=static), plan
 
 
+Passing = tuple[int, LatLon, float, float, float, str, int, int, str, str]
+"""A merchant ship passing through a story: MMSI, start, course, speed (kn), start time (s), name,
+ship type, length (m), destination, call sign."""
+
+
+def passing_ships(rng: random.Random, rx: str, end: float, ships: Sequence[Passing]) -> list[Vessel]:
+    """Merchant ships with full static data on a steady course from their start time to the story's end."""
+    vessels = []
+    for mmsi, start, course, speed, t, name, ship_type, length, dest, call in ships:
+        v, plan = merchant(rng, mmsi, rx, start, name, ship_type, length, dest, call, t=t)
+        plan.sail(course, speed, end - t)
+        vessels.append(v)
+    return vessels
+
+
 def _type_name(ship_type: int) -> str:
     return {
         FISHING: "fishing vessel",
@@ -843,14 +858,16 @@ def adrift_andaman(rng: random.Random, world: World) -> Scenario:
             noise_m=4.0,
         )
     ]
-    for mmsi, start, course, speed, t, name, ship_type, length, dest, call in [
-        (533180566, (10.55, 95.75), 340, 13.5, 0, "MERAK JAYA", CARGO, 190, "YANGON", "9MJY5"),
-        (563071993, (11.95, 95.55), 160, 12.0, 30 * MIN, "EASTERN PEARL", TANKER, 245, "SINGAPORE", "9V8812"),
-        (419000512, (10.30, 95.05), 345, 14.5, 70 * MIN, "JAG LAXMI", 72, 229, "KOLKATA", "AVLM"),
-    ]:
-        v, plan = merchant(rng, mmsi, rx, start, name, ship_type, length, dest, call, t=t)
-        plan.sail(course, speed, end - t)
-        vessels.append(v)
+    vessels += passing_ships(
+        rng,
+        rx,
+        end,
+        [
+            (533180566, (10.55, 95.75), 340, 13.5, 0, "MERAK JAYA", CARGO, 190, "YANGON", "9MJY5"),
+            (563071993, (11.95, 95.55), 160, 12.0, 30 * MIN, "EASTERN PEARL", TANKER, 245, "SINGAPORE", "9V8812"),
+            (419000512, (10.30, 95.05), 345, 14.5, 70 * MIN, "JAG LAXMI", 72, 229, "KOLKATA", "AVLM"),
+        ],
+    )
     return Scenario(
         name="adrift_andaman",
         title="A small boat adrift in the Andaman Sea",
@@ -892,13 +909,15 @@ def loitering_craft(rng: random.Random, world: World) -> Scenario:
     end = int(arrived) + 2 * HOUR + 15 * MIN
     plan.circle(end - plan.t, radius_m=60, speed_kn=0.8, swing_kn=0.4, wander_m=100)
     vessels = [Vessel(craft, "B", plan, rx, "small craft, class B, no static data, idling in circles", noise_m=4.0)]
-    for mmsi, start, course, speed, t, name, ship_type, length, dest, call in [
-        (503000457, (-11.20, 123.30), 120, 12.5, 0, "TIMOR TRADER", CARGO, 118, "DARWIN", "VJTT"),
-        (564391822, (-12.30, 124.20), 290, 13.5, 40 * MIN, "KIRANA SATU", TANKER, 176, "SINGAPORE", "9V3318"),
-    ]:
-        v, mplan = merchant(rng, mmsi, rx, start, name, ship_type, length, dest, call, t=t)
-        mplan.sail(course, speed, end - t)
-        vessels.append(v)
+    vessels += passing_ships(
+        rng,
+        rx,
+        end,
+        [
+            (503000457, (-11.20, 123.30), 120, 12.5, 0, "TIMOR TRADER", CARGO, 118, "DARWIN", "VJTT"),
+            (564391822, (-12.30, 124.20), 290, 13.5, 40 * MIN, "KIRANA SATU", TANKER, 176, "SINGAPORE", "9V3318"),
+        ],
+    )
     return Scenario(
         name="loitering_craft",
         title="A small craft loitering in the Timor Sea",
@@ -952,13 +971,15 @@ def mothership_transfer(rng: random.Random, world: World) -> Scenario:
         plan.follow(mplan, side, gap_m, alongside_s, wander_m=15).sail(side + 10, 7.0, end - plan.t)
         role = "small boat, class B, " + (f"fishing, {static.length_m} m" if static else "no static data")
         vessels.append(Vessel(mmsi, "B", plan, rx, role, on=on, static=static, noise_m=4.0))
-    for mmsi, start, course, speed, t, name, ship_type, length, dest, call in [
-        (533180977, (8.20, 96.95), 330, 13.0, 0, "NUSANTARA BAHTERA", CARGO, 160, "YANGON", "9MNB2"),
-        (477301944, (9.70, 96.30), 165, 14.0, 100 * MIN, "OCEAN TREASURE", CONTAINER, 262, "PORT KLANG", "VRQT4"),
-    ]:
-        v, plan = merchant(rng, mmsi, rx, start, name, ship_type, length, dest, call, t=t)
-        plan.sail(course, speed, end - t)
-        vessels.append(v)
+    vessels += passing_ships(
+        rng,
+        rx,
+        end,
+        [
+            (533180977, (8.20, 96.95), 330, 13.0, 0, "NUSANTARA BAHTERA", CARGO, 160, "YANGON", "9MNB2"),
+            (477301944, (9.70, 96.30), 165, 14.0, 100 * MIN, "OCEAN TREASURE", CONTAINER, 262, "PORT KLANG", "VRQT4"),
+        ],
+    )
     a, b, c = (boat[0] for boat in boats)
     why_r = "within {gap} m of the stopped mother ship, both < 2 kn, for {mins} min (>= 30 min) at sea"
     return Scenario(
@@ -1013,14 +1034,16 @@ def dark_timor(rng: random.Random, world: World) -> Scenario:
     while pplan.t < end:
         pplan.route(loop, 10.0)
     vessels.append(patrol)
-    for mmsi, start, course, speed, t, name, ship_type, length, dest, call in [
-        (503000457, (-11.25, 123.10), 115, 12.5, 0, "TIMOR TRADER", CARGO, 118, "DARWIN", "VJTT"),
-        (538007712, (-12.40, 124.40), 292, 13.5, 60 * MIN, "ARAFURA STAR", 81, 183, "SINGAPORE", "V7WQ3"),
-        (525011870, (-11.05, 124.30), 250, 11.0, 150 * MIN, "MERATUS KUPANG", CONTAINER, 148, "KUPANG", "PKRL"),
-    ]:
-        v, plan = merchant(rng, mmsi, rx, start, name, ship_type, length, dest, call, t=t)
-        plan.sail(course, speed, end - t)
-        vessels.append(v)
+    vessels += passing_ships(
+        rng,
+        rx,
+        end,
+        [
+            (503000457, (-11.25, 123.10), 115, 12.5, 0, "TIMOR TRADER", CARGO, 118, "DARWIN", "VJTT"),
+            (538007712, (-12.40, 124.40), 292, 13.5, 60 * MIN, "ARAFURA STAR", 81, 183, "SINGAPORE", "V7WQ3"),
+            (525011870, (-11.05, 124.30), 250, 11.0, 150 * MIN, "MERATUS KUPANG", CONTAINER, 148, "KUPANG", "PKRL"),
+        ],
+    )
     return Scenario(
         name="dark_timor",
         title="A fishing boat goes dark near Ashmore Reef",
@@ -1071,14 +1094,16 @@ def feed_outage(rng: random.Random, world: World) -> Scenario:
             noise_m=4.0,
         ),
     ]
-    for mmsi, start, course, speed, name, ship_type, length, dest, call in [
-        (503000198, (-9.05, 106.20), 200, 13.5, "PILBARA DAWN", 72, 250, "PORT HEDLAND", "VJQF"),
-        (563092417, (-10.10, 105.20), 20, 12.0, "GOLDEN ORCHID", TANKER, 190, "SINGAPORE", "9V4410"),
-        (525019332, (-9.60, 106.30), 290, 11.5, "MERATUS BATAM", CONTAINER, 148, "JAKARTA", "PKRB"),
-    ]:
-        v, plan = merchant(rng, mmsi, rx, start, name, ship_type, length, dest, call)
-        plan.sail(course, speed, end)
-        vessels.append(v)
+    vessels += passing_ships(
+        rng,
+        rx,
+        end,
+        [
+            (503000198, (-9.05, 106.20), 200, 13.5, 0, "PILBARA DAWN", 72, 250, "PORT HEDLAND", "VJQF"),
+            (563092417, (-10.10, 105.20), 20, 12.0, 0, "GOLDEN ORCHID", TANKER, 190, "SINGAPORE", "9V4410"),
+            (525019332, (-9.60, 106.30), 290, 11.5, 0, "MERATUS BATAM", CONTAINER, 148, "JAKARTA", "PKRB"),
+        ],
+    )
     return Scenario(
         name="feed_outage",
         title="The receiver goes silent for two hours",
@@ -1562,13 +1587,15 @@ def fishing_ground(rng: random.Random, world: World) -> Scenario:
             Vessel(mmsi, "A", plan, rx, "pair trawler, class A, 24 m, nav status 7", static=static,
                    status=((0.0, FISHING_STATUS),), static_delay_s=delay, noise_m=4.0)
         )  # fmt: skip
-    for mmsi, start, course, speed, name, ship_type, length, dest, call in [
-        (477220913, (7.20, 97.20), 20, 13.0, "ORIENT DAWN", CONTAINER, 220, "YANGON", "VRQJ8"),
-        (533180412, (8.10, 97.95), 200, 12.0, "MUTIARA TIMUR", CARGO, 140, "PENANG", "9MMT4"),
-    ]:
-        v, mplan = merchant(rng, mmsi, rx, start, name, ship_type, length, dest, call)
-        mplan.sail(course, speed, end)
-        vessels.append(v)
+    vessels += passing_ships(
+        rng,
+        rx,
+        end,
+        [
+            (477220913, (7.20, 97.20), 20, 13.0, 0, "ORIENT DAWN", CONTAINER, 220, "YANGON", "VRQJ8"),
+            (533180412, (8.10, 97.95), 200, 12.0, 0, "MUTIARA TIMUR", CARGO, 140, "PENANG", "9MMT4"),
+        ],
+    )
     fishers = [v.mmsi for v in vessels if v.static is not None and v.static.ship_type == FISHING]
     return Scenario(
         name="fishing_ground",
@@ -1902,14 +1929,16 @@ def fishing_adrift(rng: random.Random, world: World) -> Scenario:
             noise_m=3.0,
         )
     ]
-    for mmsi, start, course, speed, t, name, ship_type, length, dest, call in [
-        (419000877, (15.60, 90.80), 35, 13.0, 0, "JAG ARNAV", 72, 229, "CHATTOGRAM", "AVTP"),
-        (477118320, (17.20, 91.80), 215, 14.0, 4 * HOUR, "GOLDEN VOYAGER", CONTAINER, 260, "COLOMBO", "VRLK2"),
-        (563091774, (15.90, 91.90), 320, 12.5, 8 * HOUR, "SEA JEWEL", TANKER, 180, "CHATTOGRAM", "9V5530"),
-    ]:
-        v, mplan = merchant(rng, mmsi, rx, start, name, ship_type, length, dest, call, t=t)
-        mplan.sail(course, speed, end - t)
-        vessels.append(v)
+    vessels += passing_ships(
+        rng,
+        rx,
+        end,
+        [
+            (419000877, (15.60, 90.80), 35, 13.0, 0, "JAG ARNAV", 72, 229, "CHATTOGRAM", "AVTP"),
+            (477118320, (17.20, 91.80), 215, 14.0, 4 * HOUR, "GOLDEN VOYAGER", CONTAINER, 260, "COLOMBO", "VRLK2"),
+            (563091774, (15.90, 91.90), 320, 12.5, 8 * HOUR, "SEA JEWEL", TANKER, 180, "CHATTOGRAM", "9V5530"),
+        ],
+    )
     return Scenario(
         name="fishing_adrift",
         title="A fishing vessel adrift far out in the Bay of Bengal",
