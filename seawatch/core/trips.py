@@ -76,7 +76,7 @@ class Trips:
         stopped = fix.sog is not None and fix.sog < _STOPPED_KN
         if trip is None or (fix.t - trip.last_t).total_seconds() > rules.trip_gap_s:
             near = self._near_land(fix, rules)
-            near_home = self._near_home(fix, rules, rules.home_radius_m)
+            near_home = self._near_home(fix, rules.home_radius_m)
             before = None if trip is None else (trip.lat, trip.lon)
             trip = self._trips[mmsi] = _Trip(
                 first_t=fix.t,
@@ -125,9 +125,9 @@ class Trips:
             return
         if trip.moored_since is None:
             trip.moored_since = fix.t
-        at_home = self._near_home(fix, rules, rules.coast_offshore_m)
+        at_home = self._near_home(fix, rules.coast_offshore_m)
         if not at_home and (fix.t - trip.moored_since).total_seconds() >= rules.home_min_stop_s:
-            self._learn_home(mmsi, fix, rules)  # a night moored here: this is where it lives
+            self._learn_home(mmsi, fix)  # a night moored here: this is where it lives
             at_home = True
         if at_home:
             trip.home = trip.local = True
@@ -163,7 +163,7 @@ class Trips:
         """The fleet forgot the vessel: its trip goes, its home stays (it may come back tomorrow)."""
         self._trips.pop(mmsi, None)
 
-    def _near_home(self, fix: Fix, rules: LocalRules, radius_m: float) -> bool:
+    def _near_home(self, fix: Fix, radius_m: float) -> bool:
         home = self._homes.get(fix.vessel.mmsi)
         return home is not None and fast_distance_m(fix.lat, fix.lon, *home) <= radius_m
 
@@ -174,7 +174,7 @@ class Trips:
         offshore = fix.offshore_m
         return offshore is not None and offshore <= rules.coast_offshore_m
 
-    def _learn_home(self, mmsi: int, fix: Fix, rules: LocalRules) -> None:
+    def _learn_home(self, mmsi: int, fix: Fix) -> None:
         homes = self._homes
         homes[mmsi] = (fix.lat, fix.lon)
         homes.move_to_end(mmsi)

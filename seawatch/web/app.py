@@ -40,6 +40,7 @@ from seawatch.core.alertbook import AlertBook
 from seawatch.core.alerts import AlertEvent, Severity, Status
 from seawatch.core.commands import Acknowledge, Assign, Command, FileReport, Resolve, Retract
 from seawatch.core.fleet import Vessel
+from seawatch.core.mmsi import is_beacon
 from seawatch.core.serialize import alert_event_to_dict, iso_utc
 from seawatch.core.surpic import surpic
 from seawatch.web.guard import RequestGuard, page_csp, validation_error
@@ -50,7 +51,6 @@ from seawatch.web.search import search_router
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-_BEACON_PREFIXES = (970, 972, 974)
 _MAX_VESSELS = 5000  # features in one /api/vessels answer unless ?limit= says otherwise
 
 
@@ -193,10 +193,6 @@ class ReportBody(BaseModel):
     text: str | None = Field(None, max_length=4000, description="What was seen or said.")
 
 
-def _is_beacon(mmsi: int) -> bool:
-    return mmsi // 1_000_000 in _BEACON_PREFIXES
-
-
 def _risk_by_mmsi(book: AlertBook) -> tuple[dict[int, Severity], dict[int, int]]:
     worst: dict[int, Severity] = {}
     count: dict[int, int] = {}
@@ -227,7 +223,7 @@ def vessel_properties(vessel: Vessel, risk: Severity | None = None, alerts: int 
         "heading_deg": None if p is None else p.heading_deg,
         "nav_status": None if p is None else p.nav_status,
         "last_seen": iso_utc(vessel.last_seen),
-        "beacon": _is_beacon(vessel.mmsi),
+        "beacon": is_beacon(vessel.mmsi),
         "risk": None if risk is None else risk.value,
         "alerts": alerts,
     }
@@ -342,7 +338,7 @@ def _routes(app: FastAPI, options: WebOptions) -> None:
         truncated = False
         # Beacons and vessels with open alerts first: a crowded view that must be cut never loses them.
         first = [v for m in sorted(set(worst)) if (v := fleet.get(m)) is not None]
-        first += [v for v in fleet if _is_beacon(v.mmsi) and v.mmsi not in worst]
+        first += [v for v in fleet if is_beacon(v.mmsi) and v.mmsi not in worst]
         chosen = {v.mmsi for v in first}
         for vessel in itertools.chain(first, (v for v in fleet if v.mmsi not in chosen)):
             p = vessel.last_position

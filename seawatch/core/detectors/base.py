@@ -234,12 +234,9 @@ class SignalDetector(Detector, Protocol):
 SMALL, UNIDENTIFIED, FISHING, UNKNOWN_TYPE = "small", "unidentified", "fishing", "unknown_type"
 
 
-# The groups that make a vessel one this service is about, by default (docs/detection.md,
-# "Vessels of interest"): boats that carry people across these seas are unidentified, of no
-# declared type (small craft whose transponder says nothing of them) or fishing boats.
-# Identified pleasure craft, passenger ships, tugs, pilot, SAR and law-enforcement vessels and
-# large identified ships are not, unless something comes alongside them (:meth:`Context.interest`).
-OF_INTEREST = ("unidentified", "unknown_type", "fishing")
+# Which groups each detector concerns is its rules' ``vessels`` (by default the craft of interest,
+# ``rules.INTEREST``; docs/detection.md, "Vessels of interest").
+FISHING_TYPE = 30  # AIS ship type "fishing" (ITU-R M.1371 table 53)
 OTHER_TYPES = range(90, 100)  # "other type" (ITU-R M.1371 table 53): says nothing of a small craft
 
 
@@ -279,7 +276,7 @@ def vessel_groups(vessel: Vessel, now: datetime, rules: VesselRules) -> frozense
             groups.add(UNKNOWN_TYPE)
     elif ship_type in OTHER_TYPES and not sized:
         groups.add(UNKNOWN_TYPE)  # "other type" says nothing of a small craft
-    elif ship_type == 30:
+    elif ship_type == FISHING_TYPE:
         groups.add(FISHING)
     last = vessel.last_position
     if last is not None and last.nav_status == ENGAGED_IN_FISHING:

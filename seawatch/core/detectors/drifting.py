@@ -21,6 +21,8 @@ factor is judged over the last ten fixes, so one noisy heading does not flap it.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +31,7 @@ from seawatch.core.alerts import Clearance, Finding, Kind, Severity
 from seawatch.core.detectors.base import (
     ANCHORED,
     ENGAGED_IN_FISHING,
+    FISHING_TYPE,
     NOT_UNDER_COMMAND,
     SMALL,
     UNIDENTIFIED,
@@ -57,7 +60,6 @@ _STEADY_MIN_SPAN_S = 900.0  # the steady-drift sign needs a quarter of an hour o
 _STEADY_STRAIGHTNESS = 0.6  # net displacement / path length above which the motion is a drift, not a wander
 _STEADY_MIN_SOG_KN = 0.3  # slower than this the hull is stopped, not carried
 _STEADY_MAX_SOG_KN = 2.0  # surface currents here rarely exceed 2 kn; faster steady motion is a vessel making way
-FISHING = 30
 
 
 @dataclass(slots=True)
@@ -131,7 +133,7 @@ class DriftingDetector:
         if st.since is None:
             st.since = fix.t
         duration = (fix.t - st.since).total_seconds()
-        working = fix.vessel.ship_type == FISHING or self.ctx.local(mmsi, fix.t)
+        working = fix.vessel.ship_type == FISHING_TYPE or self.ctx.local(mmsi, fix.t)
         if working and not self.ctx.book.alongside(mmsi):
             min_duration = rules.working_min_duration_s
             working = duration < min_duration  # past it, every sign counts
@@ -230,24 +232,10 @@ class DriftingDetector:
         self._state.pop(mmsi, None)
 
 
-_WEIGHTS = tuple(
-    f"w_{name}"
-    for name in (
-        "not_under_command",
-        "slow_in_open_water",
-        "course_heading_mismatch",
-        "steady_drift",
-        "small_craft",
-        "unidentified",
-        "in_risk_zone",
-        "far_from_shore",
-    )
-)
-
-
+@functools.lru_cache(maxsize=64)  # one per zone's rules at most
 def _total_weight(rules: DriftingRules) -> float:
-    """The weight of all factors: the score's denominator (1 with the default weights)."""
-    total = sum(getattr(rules, name) for name in _WEIGHTS)
+    """The weight of all factors (every ``w_`` setting): the score's denominator, 1 with the defaults."""
+    total = sum(getattr(rules, f.name) for f in dataclasses.fields(rules) if f.name.startswith("w_"))
     return total if total > 0 else 1.0
 
 

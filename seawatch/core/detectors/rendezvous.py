@@ -24,6 +24,7 @@ from seawatch.core.alerts import Clearance, Finding, Kind, Severity
 from seawatch.core.detectors.base import (
     ANCHORED,
     FISHING,
+    FISHING_TYPE,
     SMALL,
     UNIDENTIFIED,
     Context,
@@ -43,7 +44,6 @@ from seawatch.core.geo import fast_distance_m
 from seawatch.core.rules import RendezvousRules
 
 _CELL_DEG = 0.01
-FISHING_TYPE = 30  # AIS ship type "fishing" (ITU-R M.1371 table 53)
 _EVAL_EVERY_S = 20.0  # a transfer lasts tens of minutes; three looks a minute suffice
 
 
