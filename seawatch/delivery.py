@@ -57,32 +57,33 @@ class AlertDelivery(QueuedSink):
         self.store = store
         self.dispatcher = dispatcher
         self.subscriptions = list(subscriptions)  # (partner's filter, body format "json" | "cap")
-        self.partners = [subscription.name for subscription, _ in self.subscriptions]
         self.cap_sender = cap_sender
         self.keep_delivered_days = keep_delivered_days
         self.retry_every_s = retry_every_s
         self._held: list[AlertEvent] = []  # events whose store write failed, retried with the next ones
         self.store_errors = 0
         self.spool_errors = 0
-        self.recorded = 0
         self._spooled = 0  # events appended to the spool since it was last emptied
         self._unspooled: list[AlertEvent] = []  # refused by the store and by the spool: memory only
         self.spool = spool
         self._writing = asyncio.Lock()
         self._drain_spool()  # what an earlier run left goes into the store before anything reads it
 
-    def outbox_items(self, event: AlertEvent, body_json: str) -> list[OutboxItem]:
+    def outbox_items(self, event: AlertEvent) -> list[OutboxItem]:
+        """One row per partner that wants the event, its body in the partner's format (each made once)."""
         items: list[OutboxItem] = []
+        bodies: dict[str, str] = {}
         for subscription, fmt in self.subscriptions:
             if not subscription.wants(event):
                 continue
-            body = body_json if fmt == "json" else to_cap(event, sender=self.cap_sender)
-            items.append(OutboxItem(subscription.name, event.id, event.sequence, event.kind.value, fmt, body))
+            if fmt not in bodies:
+                bodies[fmt] = alert_event_json(event) if fmt == "json" else to_cap(event, sender=self.cap_sender)
+            items.append(OutboxItem(subscription.name, event.id, event.sequence, event.kind.value, fmt, bodies[fmt]))
         return items
 
-    def _record(self, batch: Sequence[AlertEvent], bodies: dict[int, str]) -> bool:
+    def _record(self, batch: Sequence[AlertEvent]) -> bool:
         """One transaction: the events and every partner's outbox rows. False if the store refused."""
-        items = [item for e in batch for item in self.outbox_items(e, bodies[id(e)])]
+        items = [item for e in batch for item in self.outbox_items(e)]
         try:
             self.store.record(batch, items, datetime.now(UTC))
         except Exception:
@@ -119,15 +120,13 @@ class AlertDelivery(QueuedSink):
         batch = [*self._held, *events]
         if not batch and not self._spooled:
             return False
-        bodies = {id(e): alert_event_json(e) for e in batch}
-        if not self._record(batch, bodies):
+        if not self._record(batch):
             self._hold(batch, events)
             return False
         self._held = []
         self._unspooled = []  # they were in the batch just stored (or beyond the memory cap)
         if self._spooled:
             self._drain_spool()
-        self.recorded += len(batch)
         return True
 
     def _drain_spool(self) -> None:
@@ -144,11 +143,10 @@ class AlertDelivery(QueuedSink):
             return
         if left:
             log.warning("storing %d alert event(s) from the spool %s", len(left), self.spool.path)
-        if left and not self._record(left, {id(e): alert_event_json(e) for e in left}):
+        if left and not self._record(left):
             log.error("the %d spooled alert event(s) stay in %s until the store takes them", len(left), self.spool.path)
             self._spooled = len(left)
             return
-        self.recorded += len(left)
         self.spool.clear()
         self._spooled = 0
 
@@ -193,10 +191,6 @@ class AlertDelivery(QueuedSink):
     def held(self) -> list[AlertEvent]:
         """Events not yet in the store (it failed): they exist only in memory until the next write succeeds."""
         return self._held
-
-    def retry_held(self) -> None:
-        if self._held or self._spooled:
-            self.handle([])
 
     async def purge_delivered_once(self, now: datetime) -> int:
         """Drop delivered outbox rows older than the retention, in short transactions.

@@ -9,9 +9,9 @@ geopandas and pyarrow are large and only this export needs them, so they are imp
 when a GeoParquet file is asked for, and their absence is an :class:`ExportError`
 naming the install command rather than an ``ImportError`` at start-up.
 
-Names come from AIS and are written exactly as received: a file that changes them
-would no longer match the log it came from. Whoever opens the CSV in a spreadsheet must
-treat its cells as text.
+Names come from AIS and are written as received, except that the CSV goes through
+:mod:`seawatch.csvsafe`: a text cell a spreadsheet would run as a formula (``=…``, ``+…``)
+gets a leading ``'``.
 """
 
 from __future__ import annotations

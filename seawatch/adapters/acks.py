@@ -53,7 +53,6 @@ class AckLedger:
     def __init__(self) -> None:
         self._pending: deque[Receipt] = deque()
         self._closed = False
-        self.acked = 0
 
     def accept(self, ack: Ack | None) -> Receipt:
         """Register a message (``ack`` sends its acknowledgement; None for QoS 0). Release it when handled."""
@@ -73,7 +72,6 @@ class AckLedger:
             ack = pending.popleft()._ack
             if ack is not None:
                 ack()
-                self.acked += 1
 
     @property
     def waiting(self) -> int:

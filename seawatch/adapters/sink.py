@@ -141,7 +141,7 @@ class QueuedSink:
         figures = self.figures
         figures.failures += 1
         figures.queued = len(self._queue)
-        figures.last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        figures.last_error = describe_error(exc)
         if figures.failing_since is None:
             figures.failing_since = datetime.now(UTC)
 
@@ -187,3 +187,10 @@ class CallbackSink(QueuedSink):
     async def deliver(self, events: list[AlertEvent]) -> None:
         for event in events:
             self._callback(event)
+
+
+def describe_error(exc: BaseException) -> str:
+    """``Type: message`` of what failed, for health; a task group's single failure rather than the group."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

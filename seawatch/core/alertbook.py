@@ -86,6 +86,10 @@ class AlertBook:
     def __iter__(self) -> Iterator[Alert]:
         return iter(self._open.values())
 
+    def __len__(self) -> int:
+        """Open (and acknowledged) alerts."""
+        return len(self._open)
+
     def get(self, alert_id: str) -> Alert | None:
         return self._by_id.get(alert_id)
 

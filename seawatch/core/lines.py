@@ -35,7 +35,8 @@ MAX_SOURCE_CHARS = 256
 
 
 def station_name(value: str) -> str | None:
-    """``value`` if it is fit to be kept as a receiver's name, else None."""
+    """``value`` if it is fit to be kept as a receiver's name, else None (only its head is looked at)."""
+    value = value[: MAX_STATION_CHARS + 1]  # one over the limit is enough to refuse it
     return value if len(value) <= MAX_STATION_CHARS and value.isprintable() else None
 
 
@@ -171,7 +172,7 @@ def parse_tag_block(tag: bytes) -> TagBlock:
             except (ValueError, OverflowError):
                 bad_time = True
         elif key == b"s":
-            name = station_name(value[: MAX_STATION_CHARS + 1].decode("ascii", "replace"))
+            name = station_name(value[: MAX_STATION_CHARS + 1].decode("ascii", "replace"))  # decode the head only
             source = name or ""
             bad_source = name is None
         elif key == b"g":

@@ -17,7 +17,7 @@ from seawatch.core.alerts import AlertEvent
 from seawatch.core.commands import Command, execute
 from seawatch.core.decode import Decoder
 from seawatch.core.fleet import Fleet
-from seawatch.core.lines import MAX_STATION_CHARS, epoch_to_datetime, station_name
+from seawatch.core.lines import epoch_to_datetime, station_name
 from seawatch.core.model import RejectReason, Report
 from seawatch.core.watch import Watch
 
@@ -128,7 +128,7 @@ class Pipeline:
             station = item.get("station_id") or item.get("device")
             src = source
             if isinstance(station, str | int) and not isinstance(station, bool):
-                name = station_name(str(station)[: MAX_STATION_CHARS + 1])
+                name = station_name(str(station))
                 if name is None:
                     self.decoder.stats.warnings["bad_station_name"] += 1
                 else:

@@ -39,8 +39,7 @@ MAX_SOURCES = 1024  # replay: feeds tracked (a feed is a file or a topic, not a 
 
 @dataclass(slots=True)
 class _Feed(Generic[T]):
-    recent: deque[datetime]
-    last: datetime
+    recent: deque[datetime]  # accepted times, the newest last
     held: list[tuple[datetime, T]] = field(default_factory=list)
 
 
@@ -79,7 +78,7 @@ class TimeGuard(Generic[T]):
         if state is None:
             if len(self._feeds) >= self._max_sources:
                 del self._feeds[next(iter(self._feeds))]
-            self._feeds[feed] = _Feed(deque([when], maxlen=self._window), when)
+            self._feeds[feed] = _Feed(deque([when], maxlen=self._window))
             return [(when, item)], 0
         if self._near(state, when):
             refused = len(state.held)
@@ -110,13 +109,9 @@ class TimeGuard(Generic[T]):
             state.held.clear()
         return refused
 
-    @property
-    def held(self) -> int:
-        return sum(len(state.held) for state in self._feeds.values())
-
     # ----------------------------------------------------------------- internals
     def _near(self, state: _Feed[T], when: datetime) -> bool:
-        if abs(when - state.last) <= self._max_jump:
+        if abs(when - state.recent[-1]) <= self._max_jump:
             return True
         return abs(when - self._median(state)) <= self._max_jump
 
@@ -128,4 +123,3 @@ class TimeGuard(Generic[T]):
     @staticmethod
     def _accept(state: _Feed[T], when: datetime) -> None:
         state.recent.append(when)
-        state.last = when

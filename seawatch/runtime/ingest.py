@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from seawatch.adapters.acks import AckLedger, Receipt
-from seawatch.adapters.mqtt import MqttOptions, MqttSource, SourceHealth
+from seawatch.adapters.mqtt import MqttOptions, MqttSource
 from seawatch.adapters.sink import AlertSink
 from seawatch.core.alerts import AlertEvent
 from seawatch.core.commands import Command
@@ -96,7 +96,6 @@ class Fanout:
     def __init__(self, sinks: Sequence[AlertSink] = (), durable: Sequence[AlertSink] = ()) -> None:
         self.durable = list(durable)
         self.others = list(sinks)
-        self.submit_errors: dict[str, int] = {}
 
     @property
     def sinks(self) -> list[AlertSink]:
@@ -117,8 +116,8 @@ class Fanout:
             except Exception:  # noqa: BLE001 - as above
                 self._failed(sink)
 
-    def _failed(self, sink: AlertSink) -> None:
-        self.submit_errors[sink.name] = self.submit_errors.get(sink.name, 0) + 1
+    @staticmethod
+    def _failed(sink: AlertSink) -> None:
         log.exception("alert sink %s refused events", sink.name)
 
 
@@ -128,8 +127,8 @@ class Ingest:
     def __init__(self, pipeline: Pipeline, source: MqttOptions, fanout: Fanout | None = None) -> None:
         self.pipeline = pipeline
         self.fanout = fanout or Fanout()
-        self.health = SourceHealth(name=f"mqtt {source.url}")
-        self.source = MqttSource(source, self._on_payload, self.health)
+        self.source = MqttSource(source, self._on_payload)
+        self.health = self.source.health
         self.alert_events = 0
         self.feeds: dict[str, FeedFigures] = {}
         self._last_count = 0
@@ -211,7 +210,7 @@ class Ingest:
             connected=self.health.connected,
             broker_dropped=self.health.broker_dropped,
             event_time=self.pipeline.now,
-            alerts_open=sum(1 for _ in self.pipeline.watch.book) if self.pipeline.watch else 0,
+            alerts_open=len(self.pipeline.watch.book) if self.pipeline.watch else 0,
             alert_events=self.alert_events,
             webhooks=webhooks,
             extra={"handler_errors": self.health.handler_errors},

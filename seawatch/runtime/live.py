@@ -109,7 +109,7 @@ class LiveView:
             "last_message_age_s": None if last is None else round((now - last).total_seconds(), 3),
             "event_time": iso_utc(ingest.pipeline.now),
             "vessels": len(ingest.pipeline.fleet),
-            "alerts_open": sum(1 for _ in self._watch.book),
+            "alerts_open": len(self._watch.book),
             "uptime_s": round(time.monotonic() - self.started, 1),
             "unacknowledged_messages": ingest.source.unacknowledged,
             "topics": {topic: f.view(time.monotonic()) for topic, f in sorted(ingest.feeds.items())},
@@ -196,7 +196,7 @@ def metrics_text(
         for kind, n in sorted(watch.book.counts.items()):
             lines.append(f'seawatch_alerts_opened_total{{kind="{kind}"}} {n}')
         lines += ["# HELP seawatch_alerts_open Alerts open or acknowledged.", "# TYPE seawatch_alerts_open gauge"]
-        lines.append(f"seawatch_alerts_open {sum(1 for _ in watch.book)}")
+        lines.append(f"seawatch_alerts_open {len(watch.book)}")
     lines += [
         "# HELP seawatch_broker_connected 1 while the MQTT link is up.",
         "# TYPE seawatch_broker_connected gauge",

@@ -213,7 +213,7 @@ class Runtime:
     # ------------------------------------------------------------------- figures
     def figures(self) -> Figures:
         webhooks = ""
-        if self.delivery is not None and self.delivery.partners:
+        if self.delivery is not None and self.delivery.subscriptions:
             parts = []
             for name, f in self.delivery.dispatcher.figures.partners.items():
                 state = " DISABLED" if f.disabled else ""

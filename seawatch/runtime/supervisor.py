@@ -33,6 +33,7 @@ from enum import StrEnum
 from typing import Any
 
 from seawatch.adapters.mqtt import Backoff
+from seawatch.adapters.sink import describe_error
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ class Supervisor:
                     status.failures_in_row = 0
                     backoff.reset()
                 status.failures_in_row += 1
-                status.last_error = _describe(exc)
+                status.last_error = describe_error(exc)
                 if status.failing_since is None:
                     status.failing_since = datetime.now(UTC)
                 if status.policy is Policy.ESSENTIAL:
@@ -204,10 +205,3 @@ class Supervisor:
         if error is not None and self.fatal is None:
             self.fatal = error
         self.stopping.set()
-
-
-def _describe(exc: BaseException) -> str:
-    """``Type: message`` of what failed; a task group's single failure rather than the group around it."""
-    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
-        exc = exc.exceptions[0]
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -43,7 +43,7 @@ from seawatch.core.fleet import Vessel
 from seawatch.core.mmsi import is_beacon
 from seawatch.core.serialize import alert_event_to_dict, iso_utc
 from seawatch.core.surpic import surpic
-from seawatch.web.guard import RequestGuard, page_csp, validation_error
+from seawatch.web.guard import RequestGuard, bearer_token, page_csp, validation_error
 from seawatch.web.ports import Commands, ReadModel, WebOptions
 from seawatch.web.received import ReceivedTimes, received_router
 from seawatch.web.search import search_router
@@ -122,12 +122,6 @@ class Live:
 
 
 # ---------------------------------------------------------------------------------- auth
-def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
 def _operator_of(options: WebOptions, token: str | None) -> str | None:
     if token is None:
         return None
@@ -152,7 +146,7 @@ async def reader(request: Request) -> Live:
     required = live.options.api_read_token
     if required is None:
         return live
-    token = _bearer(request)
+    token = bearer_token(request.headers)
     ok = token is not None and hmac.compare_digest(required.encode(), token.encode())
     if not ok and _operator_of(live.options, token) is None:
         raise _unauthorized("a read token (or an operator token) is required")
@@ -160,7 +154,7 @@ async def reader(request: Request) -> Live:
 
 
 async def operator(request: Request) -> str:
-    name = _operator_of(live_state(request).options, _bearer(request))
+    name = _operator_of(live_state(request).options, bearer_token(request.headers))
     if name is None:
         raise _unauthorized("an operator token is required for this action")
     return name
@@ -294,36 +288,39 @@ def _mount_static(app: FastAPI) -> None:
 
 
 def _routes(app: FastAPI, options: WebOptions) -> None:
-    page: list[str] = []  # the rendered map page and its CSP: zones and settings do not change while the app runs
+    # Both pages, with the CSP hashes of their inline scripts, are made once: zones and settings do
+    # not change while the app runs. The map is rendered on first request (Folium takes a moment).
+    pages: dict[str, tuple[str, str]] = {}
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def map_page(request: Request) -> HTMLResponse:
         from seawatch.web.page import render_map
 
-        live = live_state(request)
-        if not page:
-            page.append(
-                render_map(
-                    live.read.zones,
-                    tiles_url=options.tiles_url,
-                    tiles_attribution=options.tiles_attribution,
-                    timezone=options.centre_timezone,
-                )
+        if "map" not in pages:
+            html = render_map(
+                live_state(request).read.zones,
+                tiles_url=options.tiles_url,
+                tiles_attribution=options.tiles_attribution,
+                timezone=options.centre_timezone,
             )
-            page.append(page_csp(page[0], options.tiles_url))
-        return HTMLResponse(page[0], headers={"Cache-Control": "no-store", "Content-Security-Policy": page[1]})
+            pages["map"] = (html, page_csp(html, options.tiles_url))
+        html, csp = pages["map"]
+        return HTMLResponse(html, headers={"Cache-Control": "no-store", "Content-Security-Policy": csp})
 
     @app.get("/docs", include_in_schema=False)
     async def api_docs() -> HTMLResponse:
-        docs = get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="Seawatch API",
-            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
-            swagger_css_url="/static/swagger/swagger-ui.css",
-            swagger_favicon_url="/static/swagger/favicon-32x32.png",
-        )
-        html = bytes(docs.body).decode()
-        return HTMLResponse(html, headers={"Content-Security-Policy": page_csp(html)})
+        if "docs" not in pages:
+            docs = get_swagger_ui_html(
+                openapi_url="/openapi.json",
+                title="Seawatch API",
+                swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                swagger_css_url="/static/swagger/swagger-ui.css",
+                swagger_favicon_url="/static/swagger/favicon-32x32.png",
+            )
+            html = bytes(docs.body).decode()
+            pages["docs"] = (html, page_csp(html))
+        html, csp = pages["docs"]
+        return HTMLResponse(html, headers={"Content-Security-Policy": csp})
 
     @app.get("/api/vessels", summary="Vessels as GeoJSON, optionally within a bounding box")
     async def vessels(

@@ -52,11 +52,8 @@ class ReceivedTimes:
         else:
             self._alerts.move_to_end(event.id)
         events.setdefault(event.sequence, self._clock())
-        if len(events) > MAX_EVENTS_PER_ALERT:
-            first = min(events)
-            for sequence in sorted(events)[1 : len(events) - MAX_EVENTS_PER_ALERT + 1]:
-                if sequence != first:
-                    del events[sequence]
+        if len(events) > MAX_EVENTS_PER_ALERT:  # one over: drop the oldest after the first (opened)
+            del events[sorted(events)[1]]
 
     def of(self, alert_id: str) -> dict[int, datetime]:
         return dict(self._alerts.get(alert_id, {}))

@@ -93,7 +93,7 @@ def test_the_spool_empties_when_the_store_takes_the_next_write(pg_url: str, tmp_
         delivery.handle([make_event("distress-a", 1)])
         assert spool.exists() and len(delivery.held) == 1
         set_reachable(pg_url, True)
-        delivery.retry_held()  # what the idle ticker does
+        delivery.handle([])  # a write with nothing new: what the store sink does every retry_every_s
         assert delivery.held == [] and not spool.exists()
         assert [e.sequence for e in delivery.store.history("distress-a")] == [1]
     finally:
@@ -109,7 +109,7 @@ def test_an_unwritable_spool_falls_back_to_memory_and_is_counted(pg_url: str, tm
         delivery.handle([make_event("distress-a", 1)])
         assert (delivery.store_errors, delivery.spool_errors, len(delivery.held)) == (1, 1, 1)
         set_reachable(pg_url, True)
-        delivery.retry_held()
+        delivery.handle([])
         assert delivery.held == [] and [e.sequence for e in delivery.store.history("distress-a")] == [1]
     finally:
         delivery.store.close()
@@ -146,7 +146,7 @@ def test_a_long_outage_beyond_the_memory_cap_loses_nothing(
             delivery.handle([make_event(f"drifting-{n}", 1)])
         assert len(delivery.held) == 2 and delivery.waiting == 4
         set_reachable(pg_url, True)
-        delivery.retry_held()
+        delivery.handle([])
         assert delivery.waiting == 0 and not spool.exists()
         assert [len(delivery.store.history(f"drifting-{n}")) for n in range(4)] == [1, 1, 1, 1]
     finally:
@@ -166,7 +166,7 @@ def test_events_the_spool_could_not_take_go_with_its_next_write(pg_url: str, tmp
         delivery.handle([make_event("distress-a", 2)])
         assert [e.sequence for e in EventSpool(spool).load()] == [1, 2]  # the earlier one too
         set_reachable(pg_url, True)
-        delivery.retry_held()
+        delivery.handle([])
         assert delivery.waiting == 0 and not spool.exists()  # health is ok again
         assert [e.sequence for e in delivery.store.history("distress-a")] == [1, 2]
     finally:
