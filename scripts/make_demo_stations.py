@@ -22,7 +22,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -34,11 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere: the seawatch package sits next to scripts/
     sys.path.insert(0, str(ROOT))
 
-from seawatch.config import DEMO_SCENARIOS  # noqa: E402
-from seawatch.core.lines import tag_block  # noqa: E402
+from seawatch.config import DEMO_SCENARIOS, DEMO_STATIONS, SCENARIO_DIR  # noqa: E402
+from seawatch.core.lines import parse_tag_block, tag_block  # noqa: E402
 
-OUT = ROOT / "replay_data" / "demo_stations.nmea"
-SCENARIO_DIR = ROOT / "replay_data" / "scenarios"
+OUT = ROOT / DEMO_STATIONS
 INTERVAL_S = 60  # one base-station report a minute: far inside the 10 min outage gap, small on disk
 
 # Receiver -> (base station MMSI, lat, lon). Base station MMSIs are 00 + MID + 4 digits (ITU-R M.585);
@@ -53,11 +51,8 @@ STATIONS: dict[str, tuple[int, float, float]] = {
     "rx-timor": (5_250_002, -10.1700, 123.5800),  # Kupang, West Timor, Indonesia
 }
 
-_TAG = re.compile(rb"\\s:([^,*\\]+),c:(\d+)")
-
-
 def scenario_paths(names: Sequence[str] = DEMO_SCENARIOS) -> list[Path]:
-    return [SCENARIO_DIR / f"{name}.nmea" for name in names]
+    return [ROOT / SCENARIO_DIR / f"{name}.nmea" for name in names]
 
 
 def receivers_and_span(paths: Iterable[Path]) -> tuple[set[str], int, int]:
@@ -66,11 +61,12 @@ def receivers_and_span(paths: Iterable[Path]) -> tuple[set[str], int, int]:
     first, last = None, None
     for path in paths:
         for line in path.read_bytes().splitlines():
-            m = _TAG.match(line)
-            if m is None:
+            end = line.find(b"\\", 1) if line[:1] == b"\\" else -1
+            tag = parse_tag_block(line[1:end]) if end > 0 else None
+            if tag is None or tag.when is None or not tag.source:
                 continue
-            receivers.add(m.group(1).decode())
-            t = int(m.group(2))
+            receivers.add(tag.source)
+            t = int(tag.when.timestamp())
             first = t if first is None or t < first else first
             last = t if last is None or t > last else last
     if first is None or last is None:

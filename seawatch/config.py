@@ -42,6 +42,7 @@ DEMO_SCENARIOS = (
 # The demo receivers' base stations, heard all lap long (scripts/make_demo_stations.py): without them a
 # receiver whose scenario ends early falls silent, and the demo reports a feed outage that is not one.
 DEMO_STATIONS = Path("replay_data/demo_stations.nmea")
+SCENARIO_DIR = Path("replay_data/scenarios")  # the scripted scenarios, relative to the repository
 
 
 class Partner(BaseModel):
@@ -219,7 +220,7 @@ class Settings(BaseSettings):
     # --- demo and figures --------------------------------------------------------------
     demo_broker_port: int = Field(18830, ge=1, le=65535, description="Port of the demo's embedded broker.")
     demo_feed: list[Path] = Field(
-        [DEMO_STATIONS, *(Path(f"replay_data/scenarios/{name}.nmea") for name in DEMO_SCENARIOS)],
+        [DEMO_STATIONS, *(SCENARIO_DIR / f"{name}.nmea" for name in DEMO_SCENARIOS)],
         description="Logs the demo publishes over MQTT, merged in event time and looped.",
     )
     demo_speed: float = Field(20.0, gt=0, description="Demo replay speed factor (1 = real time).")
