@@ -15,11 +15,11 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -63,56 +63,47 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
-def _non_negative_days(text: str) -> float:
-    """An argparse type: a number of days, zero or more (fractions allowed)."""
-    try:
-        days = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
-    if not 0 <= days <= 36_500:  # also refuses nan and inf
-        raise argparse.ArgumentTypeError("days must be between 0 and 36500")
-    return days
+N = TypeVar("N", int, float)
 
 
-def _positive(text: str) -> float:
-    """An argparse type: a finite number above zero (a speed factor, a duration)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value < float("inf"):  # also refuses nan
-        raise argparse.ArgumentTypeError(f"must be a number above 0 (got {text!r})")
-    return value
+def _number(
+    convert: Callable[[str], N], noun: str, within: Callable[[N], bool], out_of_range: str
+) -> Callable[[str], N]:
+    """An argparse type: ``convert`` the text ("… is not a {noun}" if it cannot), then check ``within``
+    (``out_of_range``, with ``{text}`` for the argument, if not; a NaN is never within anything)."""
 
-
-def _degrees(limit: float) -> Any:
-    """An argparse type: a latitude (limit 90) or longitude (limit 180) in degrees."""
-
-    def parse(text: str) -> float:
+    def parse(text: str) -> N:
         try:
-            value = float(text)
+            value = convert(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number of degrees") from None
-        if not -limit <= value <= limit:  # also refuses nan
-            raise argparse.ArgumentTypeError(f"must be between {-limit:g} and {limit:g} degrees (got {text!r})")
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {noun}") from None
+        if not within(value):
+            raise argparse.ArgumentTypeError(out_of_range.format(text=repr(text)))
         return value
 
     return parse
 
 
-def _whole(low: int, high: int, what: str) -> Any:
-    """An argparse type: a whole number from ``low`` to ``high``."""
+# a number of days, zero or more (fractions allowed); a finite number above zero (a speed, a duration)
+_non_negative_days = _number(float, "number of days", lambda d: 0 <= d <= 36_500, "days must be between 0 and 36500")
+_positive = _number(float, "number", lambda v: 0 < v < float("inf"), "must be a number above 0 (got {text})")
 
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{what} must be from {low} to {high} (got {text!r})")
-        return value
 
-    return parse
+def _degrees(limit: float) -> Callable[[str], float]:
+    """A latitude (limit 90) or longitude (limit 180) in degrees."""
+    return _number(
+        float,
+        "number of degrees",
+        lambda v: -limit <= v <= limit,
+        f"must be between {-limit:g} and {limit:g} degrees (got {{text}})",
+    )
+
+
+def _whole(low: int, high: int, what: str) -> Callable[[str], int]:
+    """A whole number from ``low`` to ``high``."""
+    return _number(
+        int, "whole number", lambda v: low <= v <= high, f"{what} must be from {low} to {high} (got {{text}})"
+    )
 
 
 def _mmsi_list(text: str) -> str:
