@@ -51,6 +51,7 @@ STATIONS: dict[str, tuple[int, float, float]] = {
     "rx-timor": (5_250_002, -10.1700, 123.5800),  # Kupang, West Timor, Indonesia
 }
 
+
 def scenario_paths(names: Sequence[str] = DEMO_SCENARIOS) -> list[Path]:
     return [ROOT / SCENARIO_DIR / f"{name}.nmea" for name in names]
 
