@@ -12,18 +12,27 @@ If the store refuses a write, the events go to the spool file (fsynced) or, fail
 that, stay in memory, and the message is acknowledged all the same: holding the feed
 back would blind the watch. They are written with the next batch, or by the sink's
 own retry while the feed is quiet.
+
+The store may be away at start too: the service then starts without it (one line says
+so), and :meth:`AlertDelivery.watch_store` pings it until it answers. That probe is also
+what ``/healthz`` reads (``store``): health never waits on the database itself, so it
+answers at once during an outage. When the store comes back, what waits is written at
+once and the webhook dispatcher is woken.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from seawatch.adapters.sink import QueuedSink
+from sqlalchemy.exc import SQLAlchemyError
+
+from seawatch.adapters.sink import QueuedSink, describe_error
 from seawatch.adapters.spool import EventSpool, SpoolError
-from seawatch.adapters.store import AlertStore, OutboxItem
+from seawatch.adapters.store import AlertStore, OutboxItem, StoreError
 from seawatch.adapters.webhooks import WebhookDispatcher
 from seawatch.core.alerts import AlertEvent
 from seawatch.core.cap import to_cap
@@ -36,6 +45,46 @@ _MAX_HELD = 100_000  # events kept in memory while the store is unreachable
 _PURGE_EVERY_S = 3600.0  # delivered rows age by days: an hourly trim keeps the outbox small
 _PURGE_BATCH = 2000  # rows per purge transaction, so ingest's writes are never held up for long
 _RETRY_EVERY_S = 10.0  # held events are tried again this often while no new ones come
+_PROBE_EVERY_S = 2.0  # how often the store is pinged: health knows of an outage within this
+_PROBE_TIMEOUT_S = 5.0  # a ping without an answer by then counts as a failure
+
+
+@dataclass(slots=True)
+class StoreHealth:
+    """What the service knows of its store, from pings and writes (health never asks the database itself)."""
+
+    up: bool = False  # the last ping or write succeeded
+    checked_at: datetime | None = None
+    failing_since: datetime | None = None  # the first failure since it was last up (or since start)
+    last_error: str | None = None
+    outages: int = 0  # times it went from up to failing
+
+    def succeeded(self) -> bool:
+        """Note a success; True if the store was not up before (it came back, or answered for the first time)."""
+        came_back = not self.up
+        self.up = True
+        self.checked_at = datetime.now(UTC)
+        self.failing_since = None
+        return came_back
+
+    def failed(self, error: str) -> None:
+        now = datetime.now(UTC)
+        if self.up:
+            self.outages += 1
+        if self.up or self.failing_since is None:
+            self.failing_since = now
+        self.up = False
+        self.checked_at = now
+        self.last_error = error
+
+    def view(self) -> dict[str, object]:
+        return {
+            "up": self.up,
+            "checked_at": None if self.checked_at is None else self.checked_at.isoformat(),
+            "failing_since": None if self.failing_since is None else self.failing_since.isoformat(),
+            "last_error": self.last_error,
+            "outages": self.outages,
+        }
 
 
 class AlertDelivery(QueuedSink):
@@ -66,8 +115,26 @@ class AlertDelivery(QueuedSink):
         self._spooled = 0  # events appended to the spool since it was last emptied
         self._unspooled: list[AlertEvent] = []  # refused by the store and by the spool: memory only
         self.spool = spool
+        self.health = StoreHealth()
         self._writing = asyncio.Lock()
-        self._drain_spool()  # what an earlier run left goes into the store before anything reads it
+        self._probing: asyncio.Future[None] | None = None
+        self._when_up: list[Callable[[AlertStore], None]] = []
+        if store.ready:
+            self.health.succeeded()
+            self._drain_spool()  # what an earlier run left goes into the store before anything reads it
+        elif self.spool is not None:
+            self._spooled = len(self.spool.load())  # stored once the store answers; counted as waiting now
+
+    def when_up(self, action: Callable[[AlertStore], None]) -> None:
+        """Run ``action`` (on the event loop) once the store answers: now if it does, else when it first does.
+
+        For what a start does with the store (bring back its open alerts) when the service
+        had to start without it.
+        """
+        if self.store.ready:
+            action(self.store)
+        else:
+            self._when_up.append(action)
 
     def outbox_items(self, event: AlertEvent) -> list[OutboxItem]:
         """One row per partner that wants the event, its body in the partner's format (each made once)."""
@@ -83,13 +150,26 @@ class AlertDelivery(QueuedSink):
 
     def _record(self, batch: Sequence[AlertEvent]) -> bool:
         """One transaction: the events and every partner's outbox rows. False if the store refused."""
+        if not batch:
+            return True
         items = [item for e in batch for item in self.outbox_items(e)]
         try:
             self.store.record(batch, items, datetime.now(UTC))
-        except Exception:
+        except Exception as exc:
             self.store_errors += 1
-            log.exception("alert store write of %d alert event(s) failed", len(batch))
+            # Why, once per outage (with the traceback if it looks like a bug rather than an
+            # outage); while it lasts, _hold's one line per batch says where the events wait.
+            first = self.health.up or self.health.last_error is None
+            self.health.failed(self.store.unreachable(exc))
+            log.log(
+                logging.ERROR if first else logging.DEBUG,
+                "alert store write of %d alert event(s) failed: %s",
+                len(batch),
+                self.health.last_error,
+                exc_info=exc if first and not isinstance(exc, (StoreError, SQLAlchemyError)) else None,
+            )
             return False
+        self.health.succeeded()
         return True
 
     def handle(self, events: Sequence[AlertEvent]) -> None:
@@ -109,8 +189,57 @@ class AlertDelivery(QueuedSink):
             tasks.create_task(super().run(), name=f"{self.name}-writer")
             while True:
                 await asyncio.sleep(self.retry_every_s)
-                if self.waiting and not self.figures.queued:
+                if self.waiting and not self.figures.queued and self.store.ready:
                     await self.deliver([])
+
+    async def watch_store(self, every_s: float = _PROBE_EVERY_S, timeout_s: float = _PROBE_TIMEOUT_S) -> None:
+        """Ping the store every ``every_s``: keeps :attr:`health` current and acts when the store comes back.
+
+        A ping runs in a worker thread; one that has not answered within ``timeout_s`` counts
+        as a failure, and no second ping starts while it hangs (a database behind a dead link
+        can take its connect timeout to fail). When the store answers after an outage (or
+        for the first time), the actions of :meth:`when_up` run, what waits is written, and
+        the webhook dispatcher is woken.
+        """
+        while True:
+            await self.probe(timeout_s)
+            await asyncio.sleep(every_s)
+
+    async def probe(self, timeout_s: float = _PROBE_TIMEOUT_S) -> bool:
+        """One ping (see :meth:`watch_store`); True if the store answered."""
+        if self._probing is None or self._probing.done():
+            self._probing = asyncio.ensure_future(asyncio.to_thread(self.store.ping))
+        try:
+            await asyncio.wait_for(asyncio.shield(self._probing), timeout=timeout_s)
+        except TimeoutError:
+            self._store_failed(f"the alert store at {self.store.url} did not answer within {timeout_s:g} s")
+            return False
+        except Exception as exc:  # noqa: BLE001 - any failure to reach the store is an outage to show
+            self._store_failed(self.store.unreachable(exc) if isinstance(exc, StoreError) else describe_error(exc))
+            return False
+        if self.health.succeeded():
+            await self._store_is_back()
+        return True
+
+    def _store_failed(self, error: str) -> None:
+        was_up = self.health.up
+        self.health.failed(error)
+        if was_up:
+            log.error("alert store unreachable: %s; alert events are spooled until it is back", error)
+
+    async def _store_is_back(self) -> None:
+        actions, self._when_up = self._when_up, []
+        for action in actions:
+            try:
+                action(self.store)
+            except Exception:
+                log.exception("start-up work with the alert store failed")
+        if self.waiting:
+            log.warning("alert store back at %s: writing %d waiting alert event(s)", self.store.url, self.waiting)
+        else:
+            log.info("alert store reachable at %s", self.store.url)
+        await self.deliver([])  # the held events, then the spool file
+        self.dispatcher.notify()
 
     def write(self, events: Sequence[AlertEvent]) -> bool:
         """Store events (and the held ones before them); True if anything new reached the outbox.

@@ -89,6 +89,7 @@ class SourceHealth:
     last_message_at: datetime | None = None  # wall clock of arrival
     last_error: str | None = None
     broker_dropped: int | None = None  # the broker's own counter, when it publishes one
+    broker_dropped_rose_at: datetime | None = None  # when that counter last went up (not its first reading)
     handler_errors: int = 0
 
 
@@ -264,9 +265,22 @@ class MqttSource:
     def _sys(self, topic: str, payload: bytes) -> None:
         if topic == SYS_DROPPED_TOPIC:
             try:
-                self.health.broker_dropped = int(payload.strip() or b"0")
+                dropped = int(payload.strip() or b"0")
             except ValueError:
                 log.debug("unexpected %s payload %r", topic, payload)
+                return
+            health = self.health
+            before = health.broker_dropped
+            if before is not None and dropped > before:
+                # The counter is the broker's since it started: only a rise says messages are being lost now.
+                health.broker_dropped_rose_at = datetime.now(UTC)
+                log.warning(
+                    "the broker dropped %d message(s) since its last report (%d in all): raise its queue limits "
+                    '(docs/delivery.md, "Queue limits")',
+                    dropped - before,
+                    dropped,
+                )
+            health.broker_dropped = dropped
 
 
 class AlertPublisher(QueuedSink):

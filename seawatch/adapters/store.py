@@ -36,6 +36,7 @@ import json
 import logging
 import re
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -485,7 +486,12 @@ class AlertStore:
     are timezone-aware UTC (a naive time is refused with ValueError).
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, connect: bool = True) -> None:
+        """Parse ``url`` and, with ``connect``, open the database at once (raising :class:`StoreError`).
+
+        ``connect=False`` is for the running service, which must start and watch while the
+        database is away: nothing is opened until :meth:`connect` (or the first use) succeeds.
+        """
         try:
             parsed = make_url(url)
         except (ArgumentError, ValueError):  # ValueError: a port that is not a number
@@ -495,20 +501,54 @@ class AlertStore:
             ) from None
         self.url: Final = parsed.render_as_string(hide_password=True)
         """The store's URL, safe to log (password hidden)."""
+        self._password = parsed.password
         try:
             self._engine = _create_engine(parsed)
         except (SQLAlchemyError, ImportError, ValueError, OSError) as exc:
             raise StoreError(f"cannot open the alert store at {self.url}: {_reason(exc, parsed.password)}") from None
         self._postgres = self._engine.dialect.name == "postgresql"
-        try:
-            self._migrate()
-        except StoreError:
-            self._engine.dispose()
-            raise
-        except SQLAlchemyError as exc:
-            self._engine.dispose()
-            raise StoreError(f"cannot open the alert store at {self.url}: {_reason(exc, parsed.password)}") from None
+        self._ready = False
+        self._ready_lock = threading.Lock()
+        if connect:
+            try:
+                self.connect()
+            except StoreError:
+                self._engine.dispose()
+                raise
+
+    @property
+    def ready(self) -> bool:
+        """True once the database answered and its schema is current (it may have gone away since)."""
+        return self._ready
+
+    def connect(self) -> None:
+        """Reach the database and bring its schema up to date, once; raises :class:`StoreError` saying why."""
+        if self._ready:
+            return
+        with self._ready_lock:
+            if self._ready:
+                return
+            try:
+                self._migrate()
+            except SQLAlchemyError as exc:
+                raise StoreError(f"cannot open the alert store at {self.url}: {_reason(exc, self._password)}") from None
+            self._ready = True
         log.info("alert store open at %s (schema version %d)", self.url, SCHEMA_VERSION)
+
+    def unreachable(self, exc: BaseException) -> str:
+        """One line on why the store failed: the driver's words, never the password."""
+        if isinstance(exc, StoreError):
+            return str(exc)
+        return f"the alert store at {self.url} failed: {_reason(exc, self._password)}"
+
+    def ping(self) -> None:
+        """One round trip to the database (opening it first if it never was); raises :class:`StoreError`."""
+        self.connect()
+        try:
+            with self._engine.connect() as conn:
+                conn.execute(select(1))
+        except SQLAlchemyError as exc:
+            raise StoreError(self.unreachable(exc)) from None
 
     def close(self) -> None:
         """Close every pooled connection (the store cannot be used after)."""
@@ -518,6 +558,13 @@ class AlertStore:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
+        if not self._ready:
+            self.connect()
+        with self._write_transaction() as conn:
+            yield conn
+
+    @contextmanager
+    def _write_transaction(self) -> Iterator[Connection]:
         with self._engine.connect() as conn:
             conn.execution_options(**{_WRITE_OPTION: True})
             with conn.begin():
@@ -525,6 +572,8 @@ class AlertStore:
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
+        if not self._ready:
+            self.connect()
         with self._engine.connect() as conn, conn.begin():
             yield conn
 
@@ -533,7 +582,7 @@ class AlertStore:
         return postgresql.insert(table) if self._postgres else sqlite.insert(table)
 
     def _migrate(self) -> None:
-        with self._write() as conn:
+        with self._write_transaction() as conn:
             if self._postgres:
                 # Two services starting at once: the second waits here, then finds the work done.
                 conn.execute(select(func.pg_advisory_xact_lock(_MIGRATION_LOCK_ID)))

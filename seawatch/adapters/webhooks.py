@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from sqlalchemy.exc import SQLAlchemyError
 from standardwebhooks import Webhook
 
-from seawatch.adapters.store import AlertStore, Delivery
+from seawatch.adapters.store import AlertStore, Delivery, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -119,18 +120,33 @@ class WebhookDispatcher:
         limit = asyncio.Semaphore(endpoint.max_concurrency)
         inflight: set[asyncio.Task[None]] = set()
         figures = self.figures.partners[endpoint.name]
+        store_away = False
         try:
             while True:
                 wake.clear()
-                disabled = await asyncio.to_thread(self.store.disabled_partners)
-                figures.disabled = endpoint.name in disabled
-                due: list[Delivery] = []
-                if not figures.disabled:
-                    now = datetime.now(UTC)
-                    due = await asyncio.to_thread(self.store.due, endpoint.name, now, endpoint.max_concurrency * 8)
-                if not due:
-                    await self._sleep(wake, endpoint, figures.disabled)
+                try:
+                    disabled = await asyncio.to_thread(self.store.disabled_partners)
+                    figures.disabled = endpoint.name in disabled
+                    due: list[Delivery] = []
+                    if not figures.disabled:
+                        now = datetime.now(UTC)
+                        due = await asyncio.to_thread(self.store.due, endpoint.name, now, endpoint.max_concurrency * 8)
+                    if not due:
+                        await self._sleep(wake, endpoint, figures.disabled)
+                        continue
+                except (SQLAlchemyError, StoreError) as exc:
+                    # The outbox is in the store: nothing to send until it is back. Waiting here
+                    # (woken when the store returns) keeps the worker, and its partner's order, alive.
+                    figures.last_error = self.store.unreachable(exc)
+                    if not store_away:
+                        log.warning("webhooks %s: waiting for the alert store (%s)", endpoint.name, figures.last_error)
+                    store_away = True
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), timeout=self.poll_s)
                     continue
+                if store_away:
+                    log.info("webhooks %s: alert store back, delivering", endpoint.name)
+                    store_away = False
                 for delivery in due:
                     await limit.acquire()
                     task = asyncio.create_task(self._deliver_one(client, endpoint, delivery, limit))
@@ -160,6 +176,14 @@ class WebhookDispatcher:
     ) -> None:
         try:
             await self._deliver(client, endpoint, delivery)
+        except (SQLAlchemyError, StoreError) as exc:
+            log.warning(
+                "webhooks %s: cannot record the outcome of %s (%s); it stays pending and may be sent again "
+                "with the same webhook-id",
+                endpoint.name,
+                delivery.webhook_id,
+                self.store.unreachable(exc),
+            )
         except Exception:  # a bug must not kill the partner's worker; the row stays pending
             log.exception("webhooks %s: delivery %s failed unexpectedly", endpoint.name, delivery.webhook_id)
         finally:

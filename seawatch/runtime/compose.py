@@ -25,7 +25,7 @@ from seawatch.adapters.logsink import LogSink
 from seawatch.adapters.mqtt import AlertPublisher
 from seawatch.adapters.sink import AlertSink, CallbackSink
 from seawatch.adapters.spool import EventSpool
-from seawatch.adapters.store import AlertStore
+from seawatch.adapters.store import AlertStore, StoreError
 from seawatch.adapters.webhooks import Endpoint, WebhookDispatcher
 from seawatch.config import Partner, Settings
 from seawatch.core.alerts import AlertEvent
@@ -82,8 +82,19 @@ def endpoint_of(partner: Partner) -> Endpoint:
 
 
 def build_delivery(settings: Settings, store: AlertStore | None = None) -> AlertDelivery:
-    """The store sink: the alert store (opened here), the partners' outbox and their dispatcher, the spool."""
-    store = store or AlertStore(settings.store_url)
+    """The store sink: the alert store, the partners' outbox and their dispatcher, the spool.
+
+    The service starts without its store if it must (a database still starting, a network
+    down): alert events are then spooled, and the store is opened when it first answers.
+    A URL that cannot be a store (a typo, an unknown database) still fails here, at once.
+    """
+    if store is None:
+        store = AlertStore(settings.store_url, connect=False)
+        try:
+            store.connect()
+        except StoreError as exc:
+            where = f"spooled to {settings.store_spool_file}" if settings.store_spool_file else "held in memory"
+            log.error("%s; starting without it: alert events are %s until it answers (retrying)", exc, where)
     dispatcher = WebhookDispatcher(
         store,
         [endpoint_of(p) for p in settings.partners],
@@ -135,9 +146,14 @@ def build_runtime(
     pipeline = build_pipeline(settings)
     delivery = build_delivery(settings) if with_delivery else None
     if delivery is not None and pipeline.watch is not None:
-        restored = pipeline.watch.book.restore(delivery.store.open_alerts())
-        if restored:
-            log.info("restored %d open alert(s) from the store", restored)
+        book = pipeline.watch.book
+
+        def restore_open_alerts(store: AlertStore) -> None:
+            restored = book.restore(store.open_alerts())
+            if restored:
+                log.info("restored %d open alert(s) from the store", restored)
+
+        delivery.when_up(restore_open_alerts)
     hub = Hub(changes=lambda: pipeline.fleet.stats.reports)
     others = [*build_sinks(settings, alerts_out=alerts_out), hub]
     others += [_as_sink(sink, n) for n, sink in enumerate(extra_sinks, start=1)]

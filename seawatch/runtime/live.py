@@ -8,11 +8,17 @@ the supervisor, so that the web reaches nothing else of the runtime.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from seawatch.adapters.sink import AlertSink, SinkFigures
+from sqlalchemy.exc import SQLAlchemyError
+
+from seawatch.adapters.sink import AlertSink, SinkFigures, describe_error
+from seawatch.adapters.store import StoreError
 from seawatch.core.alertbook import AlertBook
 from seawatch.core.alerts import AlertEvent
 from seawatch.core.commands import Command
@@ -23,6 +29,23 @@ from seawatch.core.zones import ZoneIndex
 from seawatch.delivery import AlertDelivery
 from seawatch.runtime.ingest import Ingest
 from seawatch.runtime.supervisor import Supervisor
+from seawatch.web.ports import StoreUnavailableError
+
+log = logging.getLogger(__name__)
+
+
+HEALTHY = ("ok", "broker-dropping")
+"""Statuses answered with 200: a broker dropping messages is degraded, not down (nothing to restart)."""
+
+BROKER_DROPPING_FOR_S = 300.0
+"""How long after the broker's dropped counter last rose health still says ``broker-dropping``."""
+
+_COUNTS_TIMEOUT_S = 0.5  # what /metrics waits for the outbox counts before serving the last ones
+
+
+def _label(text: str) -> str:
+    """A Prometheus label value: backslash, quote and newline escaped."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 class RuntimeView(Protocol):
@@ -52,6 +75,9 @@ class LiveView:
         self.supervisor = supervisor
         self._watch: Watch = watch
         self.started = time.monotonic()
+        self._pending: dict[str, dict[str, int]] = {}  # outbox counts by partner, as last read
+        self._pending_at: float | None = None
+        self._counting: asyncio.Future[dict[str, dict[str, int]]] | None = None
 
     # ------------------------------------------------------------------ read model
     @property
@@ -73,10 +99,23 @@ class LiveView:
     def stored_alerts(self, kind: str | None, status: str | None, limit: int) -> list[AlertEvent]:
         if self.delivery is None:
             return []
-        return self.delivery.store.alerts(kind=kind, status=status, limit=limit)
+        with self._store_answer():
+            return self.delivery.store.alerts(kind=kind, status=status, limit=limit)
 
     def history(self, alert_id: str) -> list[AlertEvent]:
-        return self.delivery.store.history(alert_id) if self.delivery is not None else []
+        if self.delivery is None:
+            return []
+        with self._store_answer():
+            return self.delivery.store.history(alert_id)
+
+    @contextmanager
+    def _store_answer(self) -> Iterator[None]:
+        """A store read that fails becomes :class:`StoreUnavailableError`: the web answers 503, not 500."""
+        assert self.delivery is not None
+        try:
+            yield
+        except (StoreError, SQLAlchemyError) as exc:
+            raise StoreUnavailableError(self.delivery.store.unreachable(exc)) from None
 
     # -------------------------------------------------------------------- commands
     async def execute(self, command: Command) -> AlertEvent | None:
@@ -84,6 +123,14 @@ class LiveView:
 
     # ------------------------------------------------------------ health, metrics
     def health(self) -> tuple[int, dict[str, Any]]:
+        """Status and figures, from memory only: it answers at once whatever is down, and never raises."""
+        try:
+            return self._health()
+        except Exception as exc:
+            log.exception("health check failed")
+            return 503, {"status": "health-error", "error": describe_error(exc)}
+
+    def _health(self) -> tuple[int, dict[str, Any]]:
         ingest = self.ingest
         now = datetime.now(UTC)
         last = ingest.health.last_message_at
@@ -94,18 +141,29 @@ class LiveView:
                 "messages": src.messages,
                 "in_outage": src.open_since is not None,
             }
-        held = self.delivery.waiting if self.delivery is not None else 0
+        delivery = self.delivery
+        held = delivery.waiting if delivery is not None else 0
+        store_up = delivery is None or delivery.health.up
         failing_tasks = [s.name for s in self.supervisor.failing]
         failing_sinks = [s.name for s in self.sinks if (f := _figures(s)) is not None and f.failing_since is not None]
-        status = "ok" if ingest.health.connected else "broker-down"
+        source = ingest.health
+        dropping = source.broker_dropped_rose_at is not None and (
+            (now - source.broker_dropped_rose_at).total_seconds() < BROKER_DROPPING_FOR_S
+        )
+        status = "ok" if source.connected else "broker-down"
+        if dropping and status == "ok":
+            status = "broker-dropping"  # degraded, not down: answered with 200 (see docs/operations.md)
         if failing_tasks or failing_sinks:
             status = "task-failing"  # a sink or worker raises and is being restarted; ingest goes on
-        if held:
+        if held or not store_up:
             status = "store-failing"  # alert events wait in the spool (or memory) until the store takes them
         body = {
             "status": status,
             "alert_events_held": held,
-            "broker_connected": ingest.health.connected,
+            "store": None if delivery is None else {"url": delivery.store.url, **delivery.health.view()},
+            "broker_connected": source.connected,
+            "broker_dropped_messages": source.broker_dropped,
+            "broker_dropped_rose_at": iso_utc(source.broker_dropped_rose_at),
             "last_message_age_s": None if last is None else round((now - last).total_seconds(), 3),
             "event_time": iso_utc(ingest.pipeline.now),
             "vessels": len(ingest.pipeline.fleet),
@@ -118,13 +176,35 @@ class LiveView:
             "tasks": {name: s.view() for name, s in sorted(self.supervisor.statuses().items())},
             "sinks": {s.name: f.view() for s in self.sinks if (f := _figures(s)) is not None},
         }
-        return (200 if status == "ok" else 503), body
+        return (200 if status in HEALTHY else 503), body
 
     async def metrics(self) -> str:
-        pending: dict[str, dict[str, int]] = {}
-        if self.delivery is not None:
-            pending = await asyncio.to_thread(self.delivery.store.counts)
-        return metrics_text(self.ingest, self.delivery, pending, self)
+        """The Prometheus text, always: figures that need the store come from its last answer.
+
+        The outbox counts are read from the store at most ``_COUNTS_TIMEOUT_S`` per scrape;
+        during an outage the last counts are served, with their age
+        (``seawatch_webhook_pending_age_seconds``), rather than an error.
+        """
+        try:
+            if self.delivery is not None and self.delivery.health.up:
+                await self._read_counts(self.delivery)
+            return metrics_text(self.ingest, self.delivery, self._pending, self)
+        except Exception as exc:
+            log.exception("metrics failed")
+            return (
+                "# HELP seawatch_metrics_error 1 when building the metrics failed (see the log).\n"
+                "# TYPE seawatch_metrics_error gauge\n"
+                f'seawatch_metrics_error{{error="{_label(describe_error(exc))}"}} 1\n'
+            )
+
+    async def _read_counts(self, delivery: AlertDelivery) -> None:
+        if self._counting is None or self._counting.done():
+            self._counting = asyncio.ensure_future(asyncio.to_thread(delivery.store.counts))
+        try:
+            self._pending = await asyncio.wait_for(asyncio.shield(self._counting), timeout=_COUNTS_TIMEOUT_S)
+            self._pending_at = time.monotonic()
+        except Exception:
+            log.debug("outbox counts not read for /metrics", exc_info=True)
 
     def metric_lines(self) -> list[str]:
         """Supervised tasks and sinks, for ``/metrics``."""
@@ -163,6 +243,29 @@ class LiveView:
             "# TYPE seawatch_unacknowledged_messages gauge",
             f"seawatch_unacknowledged_messages {self.ingest.source.unacknowledged}",
         ]
+        dropped = self.ingest.health.broker_dropped
+        if dropped is not None:
+            lines += [
+                "# HELP seawatch_broker_dropped_messages Messages the broker dropped since it started ($SYS).",
+                "# TYPE seawatch_broker_dropped_messages gauge",
+                f"seawatch_broker_dropped_messages {dropped}",
+            ]
+        if self.delivery is not None:
+            health = self.delivery.health
+            lines += [
+                "# HELP seawatch_store_up 1 while the alert store answers (its last ping or write succeeded).",
+                "# TYPE seawatch_store_up gauge",
+                f"seawatch_store_up {1 if health.up else 0}",
+                "# HELP seawatch_store_outages_total Times the alert store went from answering to failing.",
+                "# TYPE seawatch_store_outages_total counter",
+                f"seawatch_store_outages_total {health.outages}",
+            ]
+            if self._pending_at is not None:
+                lines += [
+                    "# HELP seawatch_webhook_pending_age_seconds Age of the outbox counts (stale during an outage).",
+                    "# TYPE seawatch_webhook_pending_age_seconds gauge",
+                    f"seawatch_webhook_pending_age_seconds {time.monotonic() - self._pending_at:.3f}",
+                ]
         return lines
 
 

@@ -6,6 +6,7 @@ Tasks (names as ``/healthz`` shows them under ``tasks``):
 * ``idle-ticks`` — time-driven checks while the feed is silent;
 * ``sink-<name>`` — one per alert sink (``sink-store``, ``sink-log``, ``sink-sse``,
   ``sink-alert-topic``, ``sink-jsonl`` …);
+* ``store-probe`` — pings the alert store, for health and to act when it comes back;
 * ``webhooks`` and ``outbox-retention`` — delivery from the store's outbox, and its trim;
 * ``figures`` — the figures line on the console (``seawatch run`` and ``demo``);
 * ``http`` — the web server (essential: its end is the service's end).
@@ -94,6 +95,7 @@ class Runtime:
                 for sink in self.fanout.sinks:
                     supervisor.start(f"sink-{sink.name}", sink.run)
                 if self.delivery is not None:
+                    supervisor.start("store-probe", self.delivery.watch_store)
                     supervisor.start("webhooks", self.delivery.dispatcher.run)
                     supervisor.start("outbox-retention", self.delivery.keep_outbox_trimmed)
                 if self.show is not None:

@@ -43,8 +43,8 @@ from seawatch.core.fleet import Vessel
 from seawatch.core.mmsi import is_beacon
 from seawatch.core.serialize import alert_event_to_dict, iso_utc
 from seawatch.core.surpic import surpic
-from seawatch.web.guard import RequestGuard, bearer_token, page_csp, validation_error
-from seawatch.web.ports import Commands, ReadModel, WebOptions
+from seawatch.web.guard import RequestGuard, bearer_token, page_csp, store_unavailable, validation_error
+from seawatch.web.ports import Commands, ReadModel, StoreUnavailableError, WebOptions
 from seawatch.web.received import ReceivedTimes, received_router
 from seawatch.web.search import search_router
 
@@ -270,6 +270,7 @@ def create_app(
     # Writes: the token, then the body's size, checked before FastAPI reads the body.
     app.add_middleware(RequestGuard, authorized=lambda token: _operator_of(options, token) is not None)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StoreUnavailableError, store_unavailable)
     _mount_static(app)
     _routes(app, options)
     app.include_router(received_router(hub.received, reader, lambda live: live.read.now))

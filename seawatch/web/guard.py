@@ -172,3 +172,9 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     """422 for every invalid request, whatever numbers it held (FastAPI's own handler fails on NaN)."""
     errors = exc.errors() if isinstance(exc, RequestValidationError) else []
     return JSONResponse({"detail": _finite(jsonable_encoder(errors))}, status_code=422)
+
+
+async def store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """503 with why, for a read that needs the alert store while it is away (live state is still served)."""
+    detail = f"{exc}; live alerts and vessels are still served, stored history is not until the store is back"
+    return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "10"})

@@ -19,6 +19,10 @@ from seawatch.core.fleet import Fleet
 from seawatch.core.zones import ZoneIndex
 
 
+class StoreUnavailableError(RuntimeError):
+    """What the read model raises when a read needs the alert store and it does not answer (HTTP 503)."""
+
+
 @dataclass(frozen=True, slots=True)
 class WebOptions:
     """The web's own settings: tokens (plain text here, never logged), map tiles, SURPIC range."""
