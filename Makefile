@@ -41,6 +41,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_shore.py
 	$(BIN)/python benchmarks/bench_alert_latency.py
 	$(BIN)/python benchmarks/bench_big_replay.py
+	bash scripts/ensure-postgres.sh
+	$(BIN)/python benchmarks/bench_outage.py
 	bash scripts/ensure-chromium.sh
 	$(BIN)/python benchmarks/bench_map.py
 

@@ -246,9 +246,9 @@ class LiveView:
         dropped = self.ingest.health.broker_dropped
         if dropped is not None:
             lines += [
-                "# HELP seawatch_broker_dropped_messages Messages the broker dropped since it started ($SYS).",
-                "# TYPE seawatch_broker_dropped_messages gauge",
-                f"seawatch_broker_dropped_messages {dropped}",
+                "# HELP seawatch_broker_dropped_messages_total Messages the broker dropped since it started ($SYS).",
+                "# TYPE seawatch_broker_dropped_messages_total counter",
+                f"seawatch_broker_dropped_messages_total {dropped}",
             ]
         if self.delivery is not None:
             health = self.delivery.health

@@ -26,7 +26,7 @@ persistence_location {data}/
 persistence_file mosquitto.db
 autosave_interval 60
 # Queue limits, set on purpose (the defaults drop messages for a slow subscriber).
-max_queued_messages 2000000
+max_queued_messages {max_queued}
 max_queued_bytes 0
 max_inflight_messages 1000
 persistent_client_expiration 1d
@@ -52,7 +52,8 @@ def free_port() -> int:
 class Mosquitto:
     """One broker process; ``stop()`` + ``start()`` keep the port and persistence file."""
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    def __init__(self, workdir: Path, port: int | None = None, max_queued_messages: int = 2_000_000) -> None:
+        """``max_queued_messages``: lower it to make the broker drop messages, as a stock one does."""
         self.binary = find_mosquitto()
         if self.binary is None:
             raise RuntimeError("mosquitto binary not found (scripts/ensure-mosquitto.sh installs it)")
@@ -60,7 +61,11 @@ class Mosquitto:
         self.data = workdir
         self.data.mkdir(parents=True, exist_ok=True)
         self.conf = self.data / "mosquitto.conf"
-        self.conf.write_text(MOSQUITTO_CONF.format(port=self.port, data=self.data, user=getpass.getuser()))
+        self.conf.write_text(
+            MOSQUITTO_CONF.format(
+                port=self.port, data=self.data, user=getpass.getuser(), max_queued=max_queued_messages
+            )
+        )
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
