@@ -215,10 +215,12 @@ class Runtime:
     # ------------------------------------------------------------------- figures
     def figures(self) -> Figures:
         webhooks = ""
+        if self.delivery is not None and not self.delivery.health.up:
+            webhooks = f" | store DOWN ({self.delivery.waiting} events waiting)"
         if self.delivery is not None and self.delivery.subscriptions:
             parts = []
             for name, f in self.delivery.dispatcher.figures.partners.items():
                 state = " DISABLED" if f.disabled else ""
                 parts.append(f"{name} {f.delivered} ok/{f.failed_attempts} failed/{f.dead} dead{state}")
-            webhooks = " | webhooks " + ", ".join(parts)
+            webhooks += " | webhooks " + ", ".join(parts)
         return self.ingest.figures(webhooks)

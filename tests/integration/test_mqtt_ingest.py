@@ -172,7 +172,8 @@ async def _until(predicate: object, timeout_s: float) -> bool:
 
 async def _start(ingest: Ingest) -> asyncio.Task[None]:
     task = asyncio.create_task(ingest.source.run(), name="mqtt-source")
-    await asyncio.wait_for(ingest.source.wait_connected(), 10)
+    # generous: a persistent session may hand over a large backlog before the subscription is confirmed
+    await asyncio.wait_for(ingest.source.wait_connected(), 120)
     return task
 
 

@@ -229,6 +229,12 @@ def test_a_postgres_outage_with_a_partner_stops_nothing_and_loses_no_beacon(
                 during.append(mmsi)
             until(lambda: (service.health() or (0, {}))[1].get("alert_events_held", 0) >= 2, "events held")
             assert not set(during) & opened_at_partner(receiver)
+            # the live state is still served; what needs the store says why it cannot be, with 503
+            active = httpx.get(f"{service.http}/api/alerts", timeout=5)
+            assert active.status_code == 200
+            assert {a["mmsi"] for a in active.json()["alerts"]} >= {before, *during}
+            stored = httpx.get(f"{service.http}/api/alerts", params={"status": "all"}, timeout=5)
+            assert stored.status_code == 503 and "alert store" in stored.json()["detail"], stored.text
 
             proxy.restore()
             until(lambda: service.status() == "ok", "/healthz back to ok after the outage")

@@ -177,8 +177,10 @@ class DistressDetector:
         for (mmsi, test), beacon in list(self._beacons.items()):
             if now - beacon.last_heard < silence and not (test and now - beacon.last_heard >= _TEST_SILENCE):
                 continue
-            still_open = self.ctx.book.open_for(Kind.DISTRESS, (mmsi,))
-            if not any(a.key[3] == test for a in still_open):
+            # Any open distress alert of the beacon, whatever its test flag: the watch makes a
+            # drill's real-looking beacon a test alert, and that alert must clear itself too
+            # (the watch marks this clearance a test the same way).
+            if not self.ctx.book.open_for(Kind.DISTRESS, (mmsi,)):
                 del self._beacons[(mmsi, test)]
                 continue
             out.append(
