@@ -13,16 +13,19 @@ the map falls back to event time for them. The core stays free of clocks: nothin
 into detection or into the alert events that partners and replays see.
 """
 
-# No `from __future__ import annotations`: FastAPI must see the route's dependency, made in the factory.
+from __future__ import annotations
+
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Response
 
 from seawatch.core.alerts import AlertEvent
 from seawatch.core.serialize import iso_utc
+from seawatch.web.access import Reader
+from seawatch.web.schemas import AlertReceived, ReceivedTimesOut, json_answer
 
 MAX_ALERTS = 5000
 """Alerts whose receive times are kept (least recently updated forgotten first)."""
@@ -72,27 +75,29 @@ class ReceivedTimes:
         return out
 
 
-def received_router(
-    times: ReceivedTimes,
-    read: Callable[..., Any],
-    event_time_of: Callable[[Any], datetime | None],
-) -> APIRouter:
-    """Routes for the map: ``read`` is the app's read-access dependency (it returns the app's state,
-    which ``event_time_of`` turns into the newest event time the service has seen)."""
-    router = APIRouter()
-    State = Annotated[Any, Depends(read)]
+router = APIRouter()
 
-    @router.get("/api/received", summary="When each recent alert event was received (wall clock), with the clocks")
-    async def received(state: State) -> dict[str, Any]:
-        return {
+
+@router.get(
+    "/api/received",
+    summary="When each recent alert event was received (wall clock), with the clocks",
+    responses={200: {"model": ReceivedTimesOut}},
+)
+async def received(live: Reader) -> Response:
+    return json_answer(
+        {
             "now": iso_utc(_wall_clock()),
-            "event_time": iso_utc(event_time_of(state)),
-            "alerts": times.summary(),
+            "event_time": iso_utc(live.read.now),
+            "alerts": live.hub.received.summary(),
         }
+    )
 
-    @router.get("/api/alerts/{alert_id}/received", summary="When each event of one alert was received (wall clock)")
-    async def alert_received(alert_id: str, state: State) -> dict[str, Any]:
-        events = times.of(alert_id)  # none for an alert older than this run: the map shows event times only
-        return {"id": alert_id, "events": {str(seq): iso_utc(at) for seq, at in sorted(events.items())}}
 
-    return router
+@router.get(
+    "/api/alerts/{alert_id}/received",
+    summary="When each event of one alert was received (wall clock)",
+    responses={200: {"model": AlertReceived}},
+)
+async def alert_received(alert_id: str, live: Reader) -> Response:
+    events = live.hub.received.of(alert_id)  # none for an alert older than this run: the map shows event times only
+    return json_answer({"id": alert_id, "events": {str(seq): iso_utc(at) for seq, at in sorted(events.items())}})

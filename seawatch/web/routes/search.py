@@ -11,14 +11,17 @@ recently heard first. Names and call signs are untrusted AIS text: they are retu
 the page shows them with ``textContent``.
 """
 
-# No `from __future__ import annotations`: FastAPI must see the route's dependency, made in the factory.
-from collections.abc import Callable, Iterable
+from __future__ import annotations
+
+from collections.abc import Iterable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query, Response
 
 from seawatch.core.fleet import Vessel
 from seawatch.core.serialize import iso_utc
+from seawatch.web.access import Reader
+from seawatch.web.schemas import SearchAnswer, json_answer
 
 MAX_RESULTS = 50
 
@@ -80,17 +83,17 @@ def search_vessels(fleet: Iterable[Vessel], query: str, limit: int = 20) -> list
     return out
 
 
-def search_router(read: Callable[..., Any], fleet_of: Callable[[Any], Iterable[Vessel]]) -> APIRouter:
-    """``read`` is the app's read-access dependency; ``fleet_of`` turns what it returns into the fleet."""
-    router = APIRouter()
-    State = Annotated[Any, Depends(read)]
+router = APIRouter()
 
-    @router.get("/api/search", summary="Vessels by name, MMSI, call sign or IMO number, best match first")
-    async def search(
-        state: State,
-        q: Annotated[str, Query(min_length=1, max_length=100, description="name, MMSI, call sign or IMO")],
-        limit: Annotated[int, Query(ge=1, le=MAX_RESULTS)] = 20,
-    ) -> dict[str, Any]:
-        return {"query": q, "vessels": search_vessels(fleet_of(state), q, limit)}
 
-    return router
+@router.get(
+    "/api/search",
+    summary="Vessels by name, MMSI, call sign or IMO number, best match first",
+    responses={200: {"model": SearchAnswer}},
+)
+async def search(
+    live: Reader,
+    q: Annotated[str, Query(min_length=1, max_length=100, description="name, MMSI, call sign or IMO")],
+    limit: Annotated[int, Query(ge=1, le=MAX_RESULTS)] = 20,
+) -> Response:
+    return json_answer({"query": q, "vessels": search_vessels(live.read.fleet, q, limit)})
