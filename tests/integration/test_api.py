@@ -12,17 +12,22 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as paho
 import pyais
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr, ValidationError
+from starlette.routing import Match
 
 from seawatch.config import Settings
 from seawatch.core.lines import tag_block
 from seawatch.core.model import PositionReport
 from seawatch.runtime import create_app
+from seawatch.web.app import ROUTERS
+from seawatch.web.schemas import VesselWithTrack
 from tests.integration.mosquitto import Mosquitto
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -249,3 +254,85 @@ def test_twenty_thousand_vessels_answer_in_bounded_time(client: TestClient) -> N
         f"\n/api/vessels with 20,000 vessels: whole region {whole[1]:,} features in {whole[0] * 1000:.0f} ms; "
         f"viewport {viewport[1]:,} features in {viewport[0] * 1000:.0f} ms"
     )
+
+
+def _documented(method: str, path: str) -> tuple[int, type[BaseModel]]:
+    """The status and model the route that answers ``method path`` documents in OpenAPI."""
+    scope = {"type": "http", "method": method, "path": path.split("?")[0]}
+    for router in ROUTERS:
+        for route in router.routes:
+            if isinstance(route, APIRoute) and route.matches(scope)[0] is Match.FULL:
+                model = route.responses[route.status_code or 200]["model"]
+                return route.status_code or 200, model
+    raise AssertionError(f"no route for {method} {path}")
+
+
+def test_every_json_answer_matches_its_documented_schema(client: TestClient, mosquitto: Mosquitto, topic: str) -> None:
+    """Real answers of the running service against the models /docs shows (no key missing, none extra)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    static = {"msg_type": 5, "mmsi": SHIP, "shipname": "KM BAHARI", "callsign": "9MAB1", "ship_type": 70}
+    payloads = line(static, now - timedelta(seconds=30))
+    payloads += line({"msg_type": 1, "mmsi": SHIP, "lat": 6.4, "lon": 96.3, "speed": 12.0, "course": 80.0}, now)
+    payloads += line({"msg_type": 1, "mmsi": SART, "lat": 6.5, "lon": 96.5, "status": 14, "speed": 0.2}, now)
+    publish(mosquitto, f"{topic}/rx", payloads)
+    assert wait(lambda: client.get("/api/alerts").json()["alerts"])
+    alert_id = client.get("/api/alerts").json()["alerts"][0]["id"]
+    report = {"lat": 5.9, "lon": 95.4, "kind": "distress_call", "persons_on_board": 40, "text": "engine failed"}
+    calls: list[tuple[str, str, dict[str, Any] | None]] = [
+        ("GET", "/api/vessels", None),
+        ("GET", "/api/vessels?bbox=96,6,97,7&limit=1", None),
+        ("GET", f"/api/vessels/{SHIP}", None),
+        ("GET", f"/api/vessels/{SART}", None),
+        ("GET", "/api/alerts", None),
+        ("GET", f"/api/alerts/{alert_id}", None),
+        ("GET", f"/api/alerts/{alert_id}/surpic", None),
+        ("GET", "/api/zones", None),
+        ("GET", "/api/search?q=bahari", None),
+        ("GET", "/api/received", None),
+        ("GET", f"/api/alerts/{alert_id}/received", None),
+        ("GET", "/healthz", None),
+        ("POST", f"/api/alerts/{alert_id}/acknowledge", {"note": "calling MRCC"}),
+        ("POST", f"/api/alerts/{alert_id}/assign", {"to": "KN SAR 101"}),
+        ("POST", f"/api/alerts/{alert_id}/resolve", {"note": "all rescued"}),
+        ("POST", "/api/reports", report),
+        ("GET", "/api/alerts?status=all", None),
+        ("GET", f"/api/alerts/{alert_id}", None),
+    ]
+    seen: dict[str, Any] = {}
+    for method, path, body in calls:
+        answer = client.request(method, path, json=body, headers=auth() if method == "POST" else None)
+        status, model = _documented(method, path)
+        assert answer.status_code == status, (path, answer.text)
+        model.model_validate_json(answer.content)  # raises on a missing, extra or mistyped key
+        seen.setdefault(path, answer.json())
+    made = client.get("/api/alerts").json()["alerts"][0]
+    retracted = client.post(f"/api/alerts/{made['id']}/retract", json={"note": "a buoy"}, headers=auth())
+    _documented("POST", f"/api/alerts/{made['id']}/retract")[1].model_validate_json(retracted.content)
+    vessel = seen[f"/api/vessels/{SART}"]
+    (sart_alert,) = vessel["alerts"]  # the nested models were exercised with values, not only nulls
+    assert sart_alert["vessel"]["mmsi"] == SART and sart_alert["zone"] is not None and vessel["track"]
+    assert seen[f"/api/alerts/{alert_id}/surpic"]["vessels"] and seen["/api/search?q=bahari"]["vessels"]
+    assert seen["/api/received"]["alerts"] and seen[f"/api/alerts/{alert_id}/received"]["events"]
+    vessel["vessel"]["unexpected"] = 1
+    with pytest.raises(ValidationError):  # and they are strict
+        VesselWithTrack.model_validate(vessel)
+
+
+def test_openapi_shows_a_schema_for_every_json_route(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    components = spec["components"]["schemas"]
+    json_routes = set()
+    for path, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            for status, response in operation["responses"].items():
+                schema = response.get("content", {}).get("application/json", {}).get("schema")
+                if not status.startswith("2") or schema is None:
+                    continue
+                json_routes.add((method.upper(), path))
+                assert schema.get("$ref", "").startswith("#/components/schemas/"), (path, schema)
+                shown = components[schema["$ref"].rsplit("/", 1)[1]]
+                assert shown["properties"] and shown["additionalProperties"] is False, path
+    every = {(m.upper(), p) for p, methods in spec["paths"].items() for m in methods}
+    assert every - json_routes == {("GET", "/api/stream"), ("GET", "/metrics")}
+    stream = spec["paths"]["/api/stream"]["get"]["responses"]["200"]["content"]
+    assert list(stream) == ["text/event-stream"]
