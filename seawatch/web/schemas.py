@@ -57,7 +57,7 @@ class ReportBody(BaseModel):
 class Answer(BaseModel):
     """An answer's documented shape: every key is always present (null where unknown), no other key."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 class Point(Answer):
@@ -95,7 +95,7 @@ class VesselCollection(Answer):
 
     type: Literal["FeatureCollection"]
     features: list[VesselFeature]
-    truncated: bool = Field(description="True when ``limit`` left vessels of the view out.")
+    truncated: bool = Field(description="True when `limit` left vessels of the view out.")
     total: int = Field(description="Vessels in state, in view or not.")
 
 
@@ -135,7 +135,7 @@ class AlertEventOut(Answer):
     lat: float | None
     lon: float | None
     zone: ZoneRefOut | None = Field(description="The most specific risk zone the alert is in.")
-    zones: list[ZoneRefOut] = Field(description="Every zone the alert is in, ``zone`` first.")
+    zones: list[ZoneRefOut] = Field(description="Every zone the alert is in, `zone` first.")
     observed_at: str = Field(description="ISO 8601 UTC event time of the observation behind the event.")
     opened_at: str
     summary: str = Field(description="One sentence; untrusted text from AIS may be in it.")

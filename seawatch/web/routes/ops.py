@@ -16,7 +16,7 @@ router = APIRouter()
     summary="Feed health: broker link, last message, per-source figures, task and sink states",
     responses={
         200: {"model": Health},
-        503: {"model": Health | HealthError, "description": "Unhealthy (see ``status``), or the check failed."},
+        503: {"model": Health | HealthError, "description": "Unhealthy (see `status`), or the check failed."},
     },
 )
 async def healthz(request: Request) -> JSONResponse:
