@@ -15,12 +15,13 @@ import os
 import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, NoReturn, TypeVar
 
 from pydantic import ValidationError
 
@@ -32,6 +33,12 @@ INTERRUPTED = 130  # the shell's convention for a program stopped by Ctrl-C (128
 TERMINATED = 143  # 128 + SIGTERM: a stop forced by a second SIGTERM
 
 
+STOP_DEADLINE_S = 60.0
+"""Longest an ordered stop may take after a signal before the process ends anyway (the ordered
+stop bounds each of its steps, but a worker thread blocked on a store that does not answer
+would hold the interpreter's exit for as long as it blocks)."""
+
+
 class _StopSignals:
     """SIGTERM and SIGINT for a long-running command: the first stops it in order, a second at once.
 
@@ -40,12 +47,14 @@ class _StopSignals:
     failure, or inside uvicorn, which keeps the signals to itself while it serves. A signal
     could then be lost, and the process needed SIGKILL. Here the handler only asks the event
     loop to cancel the command's main task, which unwinds the runtime through its ordered
-    stop. A second signal while it stops ends the process there and then, with one line
-    saying so: nothing more runs, not a drain, not a worker thread waiting on a connect.
+    stop. A second signal while it stops, or ``STOP_DEADLINE_S`` without an end, ends the
+    process there and then, with one line saying so: nothing more runs, not a drain, not a
+    worker thread waiting on a connect.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, deadline_s: float = STOP_DEADLINE_S) -> None:
         self.received: int | None = None
+        self.deadline_s = deadline_s
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[Any] | None = None
 
@@ -58,18 +67,25 @@ class _StopSignals:
             signal.signal(sig, handler)
 
     def _on_signal(self, signum: int, frame: Any) -> None:
+        # os.write, not print: the main thread may be inside a write to sys.stderr right now
         name = signal.Signals(signum).name
         if self.received is not None:
-            # os.write and os._exit: no buffered stream (the main thread may be inside one), no cleanup
-            os.write(2, f"seawatch: stop forced ({name} while stopping)\n".encode())
-            os._exit(INTERRUPTED if signum == signal.SIGINT else TERMINATED)
+            self._force(f"{name} while stopping", signum)
         self.received = signum
+        os.write(2, f"seawatch: stopping ({name}); a second signal stops at once\n".encode())
+        timer = threading.Timer(self.deadline_s, self._force, (f"still stopping {self.deadline_s:g} s after {name}",))
+        timer.daemon = True
+        timer.start()
         if self._loop is not None:
             with contextlib.suppress(RuntimeError):  # the loop has just closed: the process is ending anyway
-                self._loop.call_soon_threadsafe(self._stop, name)
+                self._loop.call_soon_threadsafe(self._cancel)
 
-    def _stop(self, name: str) -> None:
-        print(f"seawatch: stopping ({name}); a second signal stops at once", file=sys.stderr, flush=True)
+    def _force(self, why: str, signum: int | None = None) -> NoReturn:
+        """End the process now: no cleanup, no waiting for any thread (the store keeps what it committed)."""
+        os.write(2, f"seawatch: stop forced ({why})\n".encode())
+        os._exit(INTERRUPTED if (signum or self.received) == signal.SIGINT else TERMINATED)
+
+    def _cancel(self) -> None:
         if self._task is not None:
             self._task.cancel()
 
@@ -91,7 +107,8 @@ def _serving(job: Coroutine[Any, Any, object]) -> int:
 
     The first SIGTERM or SIGINT stops the service in order (in-flight webhook deliveries finish,
     the store is closed, the instance lock released), so a service manager sees a clean stop; a
-    second one while it stops ends the process at once, 143 (SIGTERM) or 130 (SIGINT).
+    second one while it stops (or a stop still going after ``STOP_DEADLINE_S``) ends the process
+    at once, 143 (SIGTERM) or 130 (SIGINT).
     """
     with _StopSignals() as signals:
         asyncio.run(signals.run(job))
