@@ -560,6 +560,8 @@ def _listening(url: str) -> None:
 async def _run(settings: Settings, duration_s: float | None, alerts_out: Path | None = None) -> None:
     from seawatch.runtime import build_runtime
 
+    # said once the signals are ours (see _serving): from this line on, SIGTERM is a clean stop
+    print(f"seawatch run: ingesting {settings.mqtt_topics} from {settings.mqtt_url}", file=sys.stderr)
     runtime = build_runtime(settings, show=_show, alerts_out=alerts_out)
     await runtime.run(duration_s=duration_s, on_listening=_listening)
 
@@ -574,7 +576,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.http_port is not None:
         overrides["http_port"] = args.http_port
     settings = _settings(args, **overrides)
-    print(f"seawatch run: ingesting {settings.mqtt_topics} from {settings.mqtt_url}", file=sys.stderr)
     alerts_out = Path(args.alerts_out) if args.alerts_out else None
     try:
         return _serving(_run(settings, args.duration, alerts_out))
