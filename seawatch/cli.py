@@ -57,14 +57,21 @@ class _StopSignals:
         self.deadline_s = deadline_s
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[Any] | None = None
+        self._signalled = threading.Event()
+        self._finished = threading.Event()
 
     def __enter__(self) -> _StopSignals:
+        # The deadline's thread is started here, not in the handler: a handler that starts a
+        # thread could interrupt the main thread while it holds threading's own locks.
+        threading.Thread(target=self._watch, name="stop-deadline", daemon=True).start()
         self._previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         return self
 
     def __exit__(self, *exc: object) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
+        self._finished.set()
+        self._signalled.set()
 
     def _on_signal(self, signum: int, frame: Any) -> None:
         # os.write, not print: the main thread may be inside a write to sys.stderr right now
@@ -73,12 +80,15 @@ class _StopSignals:
             self._force(f"{name} while stopping", signum)
         self.received = signum
         os.write(2, f"seawatch: stopping ({name}); a second signal stops at once\n".encode())
-        timer = threading.Timer(self.deadline_s, self._force, (f"still stopping {self.deadline_s:g} s after {name}",))
-        timer.daemon = True
-        timer.start()
+        self._signalled.set()
         if self._loop is not None:
             with contextlib.suppress(RuntimeError):  # the loop has just closed: the process is ending anyway
                 self._loop.call_soon_threadsafe(self._cancel)
+
+    def _watch(self) -> None:
+        self._signalled.wait()
+        if not self._finished.wait(self.deadline_s) and self.received is not None:
+            self._force(f"still stopping {self.deadline_s:g} s after {signal.Signals(self.received).name}")
 
     def _force(self, why: str, signum: int | None = None) -> NoReturn:
         """End the process now: no cleanup, no waiting for any thread (the store keeps what it committed)."""

@@ -338,3 +338,32 @@ def test_on_postgresql_the_lock_lost_in_a_store_outage_is_taken_again_and_sigter
         assert code == 0, service.stderr[-3000:]
         assert "seawatch: stopped (SIGTERM)" in service.stderr
         print(f"SIGTERM during the store outage: the process ended in {took_s:.2f} s")
+
+
+STUCK = """
+import asyncio, sys, threading
+from seawatch.cli import _StopSignals
+
+async def job() -> None:
+    print("blocked", file=sys.stderr, flush=True)
+    await asyncio.to_thread(threading.Event().wait)  # a worker thread that never returns, like a hung connect
+
+with _StopSignals(deadline_s=1.0) as signals:
+    asyncio.run(signals.run(job()))
+"""
+
+
+def test_a_stop_held_by_a_worker_thread_that_never_returns_ends_at_the_deadline(tmp_path: Path) -> None:
+    """asyncio.run waits for its worker threads before it returns: without the deadline, for ever."""
+    log = tmp_path / "stuck.log"
+    with log.open("w", encoding="utf-8") as stderr:
+        proc = subprocess.Popen([sys.executable, "-c", STUCK], cwd=ROOT, stderr=stderr, text=True)
+    deadline = time.monotonic() + 60
+    while "blocked" not in log.read_text(encoding="utf-8"):
+        assert proc.poll() is None and time.monotonic() < deadline, log.read_text(encoding="utf-8")
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(30) == 143
+    assert log.read_text(encoding="utf-8").strip().splitlines()[-1] == (
+        "seawatch: stop forced (still stopping 1 s after SIGTERM)"
+    )
