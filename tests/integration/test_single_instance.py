@@ -11,10 +11,8 @@ import base64
 import contextlib
 import re
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -26,6 +24,7 @@ import pytest
 
 from tests.integration.mosquitto import Mosquitto, free_port
 from tests.integration.receiver import Receiver
+from tests.integration.tcpproxy import TcpProxy
 from tests.integration.test_api import publish
 from tests.integration.test_store import fresh_postgres_database
 from tests.integration.test_supervision import sart
@@ -105,6 +104,17 @@ def _config(tmp_path: Path, name: str, mqtt_url: str, client_id: str, topic: str
     return path
 
 
+def _run_to_the_end(config: Path) -> subprocess.CompletedProcess[str]:
+    """`seawatch run` with ``config``, to its end (a refused second instance ends by itself)."""
+    return subprocess.run(
+        [sys.executable, "-m", "seawatch.cli", "--config", str(config), "run", "--http-port", "0"],
+        cwd=config.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def _connections(broker: Mosquitto, client_id: str) -> int:
     """Connections the broker accepted under ``client_id``, from its own log."""
     log = (broker.data / "mosquitto.log").read_text(encoding="utf-8", errors="replace")
@@ -126,13 +136,7 @@ def test_a_second_instance_with_the_same_store_and_client_id_is_refused_before_i
         assert _connections(mosquitto, client_id) == 1
 
         started = time.monotonic()
-        second = subprocess.run(
-            [sys.executable, "-m", "seawatch.cli", "--config", str(tmp_path / "first.toml"), "run", "--http-port", "0"],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        second = _run_to_the_end(tmp_path / "first.toml")
         took_s = time.monotonic() - started
         assert second.returncode == 5, second.stderr
         last = second.stderr.strip().splitlines()[-1]
@@ -235,49 +239,6 @@ def test_a_second_signal_while_stopping_ends_the_process_at_once(
     print(f"forced stop ended the process {forced_s * 1000:.0f} ms after the second {name}")
 
 
-class Cable:
-    """A TCP forwarder to PostgreSQL that a test can cut (every connection dropped, the port closed) and mend."""
-
-    def __init__(self, upstream: tuple[str, int]) -> None:
-        self.upstream = upstream
-        self.port = free_port()
-        self._sockets: list[socket.socket] = []
-        self._listener: socket.socket | None = None
-        self.mend()
-
-    def mend(self) -> None:
-        listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
-        self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def cut(self) -> None:
-        listener, self._listener = self._listener, None
-        for sock in [*self._sockets, *([listener] if listener else [])]:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-        self._sockets.clear()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return  # cut
-            server = socket.create_connection(self.upstream)
-            self._sockets += [client, server]
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                sink.sendall(data)
-        with contextlib.suppress(OSError):
-            sink.shutdown(socket.SHUT_WR)
-
-
 def _pg_config(tmp_path: Path, name: str, store_url: str, mqtt_url: str, client_id: str, topic: str) -> Path:
     path = _config(tmp_path, name, mqtt_url, client_id, topic)
     text = path.read_text(encoding="utf-8")
@@ -294,13 +255,7 @@ def test_on_postgresql_a_second_instance_is_refused_and_names_the_first(
         try:
             health = first.wait_healthy()
             assert health["instance_lock"]["key"].startswith("pg_advisory_lock(")
-            second = subprocess.run(
-                [sys.executable, "-m", "seawatch.cli", "--config", str(config), "run", "--http-port", "0"],
-                cwd=tmp_path,
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
+            second = _run_to_the_end(config)
             assert second.returncode == 5, second.stderr
             last = second.stderr.strip().splitlines()[-1]
             assert last.startswith(f"seawatch: another Seawatch instance (pid {first.proc.pid} on host "), last
@@ -314,7 +269,7 @@ def test_on_postgresql_the_lock_lost_in_a_store_outage_is_taken_again_and_sigter
     mosquitto: Mosquitto, topic: str, client_id: str, tmp_path: Path
 ) -> None:
     with fresh_postgres_database() as store_url:
-        cable = Cable(("127.0.0.1", 5432))
+        cable = TcpProxy("127.0.0.1", 5432).start()
         proxied = store_url.replace("@127.0.0.1:5432/", f"@127.0.0.1:{cable.port}/")
         service = Service(_pg_config(tmp_path, "pg", proxied, mosquitto.url, client_id, topic), "pg")
         try:
@@ -323,7 +278,7 @@ def test_on_postgresql_the_lock_lost_in_a_store_outage_is_taken_again_and_sigter
             while service.health()["instance_lock"]["state"] != "lost":
                 assert service.proc.poll() is None, service.stderr[-3000:]
                 time.sleep(0.05)
-            cable.mend()
+            cable.restore()
             service.wait_for("taken (it was lost)")
             assert service.health()["instance_lock"]["state"] == "held"
 
