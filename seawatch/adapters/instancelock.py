@@ -14,14 +14,18 @@ Where the lock lives:
   process ends, however it ends; the file itself stays (removing it would let two
   processes lock two different files of the same name).
 * **PostgreSQL**: a session-level advisory lock, ``pg_try_advisory_lock(key)``, on a
-  connection of its own whose ``application_name`` is ``seawatch <pid>@<host> <client id>``.
+  connection of its own whose ``application_name`` is ``seawatch <pid>@<host>#<token> <client id>``.
   ``key`` is the first eight bytes of SHA-256 of ``seawatch.instance-lock`` NUL client id,
   as a signed 64-bit integer (:func:`advisory_key`); the store's migration lock
   (0x5EAA7C4, taken inside transactions) is never that key. The server releases the lock
   when that connection ends, so a store outage loses it: :meth:`InstanceLock.keep`, a
   supervised task, checks it every few seconds and takes it again when the store answers.
   If another instance took it meanwhile, this one must not go on beside it: ``keep``
-  raises :class:`InstanceLockedError` and the service stops.
+  raises :class:`InstanceLockedError` and the service stops. A network cut can leave the
+  server holding a session whose client is gone: the lock's session sets
+  ``idle_session_timeout`` (30 s; the keeper's checks keep a live one busy), and a session
+  that is surely stale (this lock's own earlier one, or one of a process on this host that
+  has ended) is ended at once with ``pg_terminate_backend``.
 
 A store that cannot be reached when the service starts does not stop it (alert events
 wait in the spool): the lock is then *waiting*, and ``keep`` takes it when it can.
@@ -37,6 +41,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import socket
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime
@@ -58,6 +63,9 @@ CHECK_INTERVAL_S: Final = 5.0
 RETRY_MIN_S: Final = 1.0
 RETRY_MAX_S: Final = 30.0
 """Backoff between attempts to take a waiting or lost lock (full jitter, doubling)."""
+
+IDLE_SESSION_TIMEOUT_S: Final = 30.0
+"""PostgreSQL ends the lock's session after this long without a check (a holder gone behind a network cut)."""
 
 POSTGRES_TIMEOUT_S: Final = 5.0
 """Longest a connect or a query of the lock connection may take before the store counts as unreachable."""
@@ -187,7 +195,8 @@ class InstanceLock(ABC):
                 await asyncio.sleep(backoff.next_delay_s())
                 continue
             if holder is not None:
-                error = InstanceLockedError(holder, self.client_id, self.store, while_running=True)
+                lost = self.state is LockState.LOST  # else waiting: never held since the start
+                error = InstanceLockedError(holder, self.client_id, self.store, while_running=lost)
                 log.critical("stopping: %s", error)
                 raise error
             previous = self.state
@@ -307,9 +316,10 @@ class PostgresInstanceLock(InstanceLock):
         self.advisory_key = advisory_key(client_id)
         unsigned = self.advisory_key & 0xFFFF_FFFF_FFFF_FFFF  # pg_locks splits the key in two unsigned halves
         self._halves = {"high": unsigned >> 32, "low": unsigned & 0xFFFF_FFFF}
-        self.application_name = _application_name(f"seawatch {os.getpid()}@{socket.gethostname()}", client_id)
+        # unique to this lock (a token beside pid and host): its own earlier sessions are told by it
+        who = f"seawatch {os.getpid()}@{socket.gethostname()}#{secrets.token_hex(2)}"
+        self.application_name = _application_name(who, client_id)
         self._conn: psycopg.AsyncConnection[Any] | None = None
-        self._old_backends: set[int] = set()  # server pids of this lock's earlier connections
 
     @property
     def key(self) -> str:
@@ -320,29 +330,62 @@ class PostgresInstanceLock(InstanceLock):
             options: dict[str, Any] = {"autocommit": True, "application_name": self.application_name}
             if self._connect_timeout:
                 options["connect_timeout"] = int(POSTGRES_TIMEOUT_S)
-            self._conn = await psycopg.AsyncConnection.connect(self._conninfo, **options)
+            conn = self._conn = await psycopg.AsyncConnection.connect(self._conninfo, **options)
+            try:
+                # A lease on the server's side: the keeper asks every few seconds, so only a
+                # holder that stopped asking (gone behind a network cut) sits idle this long,
+                # and the server then ends its session, and the lock with it. PostgreSQL 14+.
+                await conn.execute(f"SET idle_session_timeout = '{int(IDLE_SESSION_TIMEOUT_S * 1000)}ms'")
+            except psycopg.errors.UndefinedObject:
+                log.debug(
+                    "this PostgreSQL has no idle_session_timeout: a holder gone behind a network cut "
+                    "keeps the lock until the server notices its connection is dead"
+                )
         return self._conn
 
     async def _try(self) -> str | None:
         try:
-            async with asyncio.timeout(POSTGRES_TIMEOUT_S * 2):
+            async with asyncio.timeout(POSTGRES_TIMEOUT_S * 3):
                 conn = await self._connection()
-                taken = await (await conn.execute("SELECT pg_try_advisory_lock(%s)", (self.advisory_key,))).fetchone()
-                if taken is not None and taken[0]:
+                if await self._lock(conn):
                     return None
                 row = await (await conn.execute(_HOLDER_SQL, self._halves)).fetchone()
-                if row is not None and row[0] in self._old_backends and row[1] == self.application_name:
-                    # This lock's own earlier connection, which the server has not yet noticed
-                    # is dead (a network cut): end it, and try again at the next attempt.
+                if row is not None and self._stale(row[1]):
+                    # A session the server has not yet noticed is dead (a network cut): this
+                    # lock's own earlier one, or one of a process on this host that has ended.
                     await conn.execute("SELECT pg_terminate_backend(%s)", (row[0],))
-                    raise LockUnavailableError("the store still holds the lock on this instance's old connection")
+                    for _ in range(30):  # the backend ends, and lets go, a moment later
+                        await asyncio.sleep(0.1)
+                        if await self._lock(conn):
+                            log.warning("ended the stale session (%s) that held the instance lock", row[1])
+                            return None
+                    raise LockUnavailableError(f"a stale session ({row[1]}) still holds the lock")
         except (psycopg.Error, OSError, TimeoutError) as exc:
             await self._drop()
             raise LockUnavailableError(self._scrub(exc)) from None
         await self._drop()  # refused: nothing to keep a connection for
-        if row is None:
-            return "holder not known: it let go just now"
+        if row is None:  # the holder let go between the two queries: try again
+            raise LockUnavailableError("the lock was held a moment ago and is free now")
         return _describe_backend(*row)
+
+    async def _lock(self, conn: psycopg.AsyncConnection[Any]) -> bool:
+        row = await (await conn.execute("SELECT pg_try_advisory_lock(%s)", (self.advisory_key,))).fetchone()
+        return bool(row and row[0])
+
+    def _stale(self, application: str | None) -> bool:
+        """Whether the holder is surely gone: this lock's own earlier session, or a Seawatch here that has ended."""
+        if application == self.application_name:
+            return True
+        ours = _OURS.match(application or "")
+        if ours is None or ours[2] != socket.gethostname() or int(ours[1]) == os.getpid():
+            return False  # elsewhere, or this very process (another lock of it): it may well be running
+        try:
+            os.kill(int(ours[1]), 0)
+        except ProcessLookupError:
+            return True
+        except OSError:
+            return False  # alive, another user's
+        return False
 
     async def _still_held(self) -> bool:
         conn = self._conn
@@ -358,8 +401,6 @@ class PostgresInstanceLock(InstanceLock):
     async def _drop(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            with contextlib.suppress(psycopg.Error):
-                self._old_backends.add(conn.info.backend_pid)
             with contextlib.suppress(psycopg.Error, OSError):
                 await conn.close()  # the server releases a session's advisory locks when it ends
 
@@ -370,7 +411,7 @@ class PostgresInstanceLock(InstanceLock):
         return text.replace(self._password, "***") if self._password else text
 
 
-_OURS: Final = re.compile(r"seawatch (\d+)@(\S+) ")
+_OURS: Final = re.compile(r"seawatch (\d+)@([^#\s]+)#[0-9a-f]+ ")
 
 
 def _describe_backend(backend_pid: int, application: str | None, address: str | None, started: datetime | None) -> str:
@@ -383,7 +424,7 @@ def _describe_backend(backend_pid: int, application: str | None, address: str | 
 
 
 def _application_name(who: str, client_id: str) -> str:
-    """``seawatch <pid>@<host> <client id>``, cut to what PostgreSQL keeps (the client id goes first)."""
+    """``seawatch <pid>@<host>#<token> <client id>``, cut to what PostgreSQL keeps (the client id goes first)."""
     name = f"{who} {client_id}"
     return name.encode()[:_MAX_APPLICATION_NAME].decode(errors="ignore")
 
