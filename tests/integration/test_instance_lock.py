@@ -12,6 +12,8 @@ import contextlib
 import os
 import re
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 
@@ -26,6 +28,7 @@ from seawatch.adapters.instancelock import (
     instance_lock,
 )
 from tests.integration.mosquitto import free_port
+from tests.integration.tcpproxy import TcpProxy
 from tests.integration.test_store import fresh_postgres_database
 
 
@@ -76,6 +79,8 @@ async def test_a_second_lock_is_refused_with_the_holder_and_free_again_once_rele
         with _admin(url) as admin:
             row = admin.execute("SELECT application_name FROM pg_stat_activity WHERE pid = %s", (backend,)).fetchone()
         assert row == (first.application_name,)
+        assert first._conn is not None  # the server's own lease on the lock's session
+        assert await (await first._conn.execute("SHOW idle_session_timeout")).fetchone() == ("30s",)
         who = rf"seawatch {os.getpid()}@{re.escape(socket.gethostname())}#[0-9a-f]{{4}}"
         assert re.fullmatch(who + " seawatch-ingest", first.application_name)
 
@@ -168,3 +173,47 @@ async def test_a_store_unreachable_at_start_leaves_the_lock_waiting_until_it_ans
         finally:
             keeper.cancel()
             await reachable.release()
+
+
+HOLD = """
+import asyncio, sys
+from seawatch.adapters.instancelock import instance_lock
+
+async def hold() -> None:
+    lock = instance_lock(sys.argv[1], "seawatch-ingest")
+    await lock.take()
+    print(lock.state.value, flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(hold())
+"""
+
+
+def _hold_then_vanish(url: str) -> None:
+    """Another process takes the lock through a proxy; the proxy is cut, and the process killed."""
+    proxy = TcpProxy("127.0.0.1", 5432).start()
+    proxied = url.replace("@127.0.0.1:5432/", f"@127.0.0.1:{proxy.port}/")
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, proxied], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        proxy.cut()
+    finally:
+        holder.kill()
+        holder.wait(10)
+        proxy.stop()
+
+
+async def test_the_session_of_a_process_here_that_ended_behind_a_network_cut_is_ended_and_the_lock_taken(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The cut leaves the server holding the session (nothing reaches it); its process is gone (SIGKILL)."""
+    with fresh_postgres_database() as url:
+        _hold_then_vanish(url)
+        stale = _backend_holding(url, advisory_key("seawatch-ingest"))
+        lock = _lock(url)
+        await lock.take()
+        assert lock.state is LockState.HELD
+        if stale is not None:  # the server had not noticed: the session was ended for it
+            assert "ended the stale session" in caplog.text
+            assert _backend_holding(url, advisory_key("seawatch-ingest")) != stale
+        await lock.release()
