@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import signal
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, NoReturn, TypeVar
 
 from pydantic import ValidationError
 
@@ -28,33 +30,103 @@ from seawatch.config import ConfigFileError, Settings, load_settings
 log = logging.getLogger("seawatch")
 
 INTERRUPTED = 130  # the shell's convention for a program stopped by Ctrl-C (128 + SIGINT)
+TERMINATED = 143  # 128 + SIGTERM: a stop forced by a second SIGTERM
 
 
-class _Terminated(Exception):
-    """SIGTERM: a service manager (systemd, docker stop) asked for a stop."""
+STOP_DEADLINE_S = 60.0
+"""Longest an ordered stop may take after a signal before the process ends anyway (the ordered
+stop bounds each of its steps, but a worker thread blocked on a store that does not answer
+would hold the interpreter's exit for as long as it blocks)."""
 
 
-def _on_sigterm(signum: int, frame: Any) -> None:
-    raise _Terminated
+class _StopSignals:
+    """SIGTERM and SIGINT for a long-running command: the first stops it in order, a second at once.
 
-
-def _serving(job: Any) -> int:
-    """Run a long-lived command (run, demo) until it ends, Ctrl-C (130) or SIGTERM (0).
-
-    While the web server runs, it takes SIGTERM itself and stops gracefully (in-flight webhook
-    deliveries finish, the store is closed), then hands the signal back; it ends here as a clean
-    stop rather than a kill, so a service manager sees exit status 0.
+    Python's own handling (KeyboardInterrupt, or an exception raised from a handler) lands
+    wherever the main thread happens to be: inside a task that the supervisor restarts as a
+    failure, or inside uvicorn, which keeps the signals to itself while it serves. A signal
+    could then be lost, and the process needed SIGKILL. Here the handler only asks the event
+    loop to cancel the command's main task, which unwinds the runtime through its ordered
+    stop. A second signal while it stops, or ``STOP_DEADLINE_S`` without an end, ends the
+    process there and then, with one line saying so: nothing more runs, not a drain, not a
+    worker thread waiting on a connect.
     """
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    try:
+
+    def __init__(self, deadline_s: float = STOP_DEADLINE_S) -> None:
+        self.received: int | None = None
+        self.deadline_s = deadline_s
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._signalled = threading.Event()
+        self._finished = threading.Event()
+
+    def __enter__(self) -> _StopSignals:
+        # The deadline's thread is started here, not in the handler: a handler that starts a
+        # thread could interrupt the main thread while it holds threading's own locks.
+        threading.Thread(target=self._watch, name="stop-deadline", daemon=True).start()
+        self._previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._finished.set()
+        self._signalled.set()
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        # os.write, not print: the main thread may be inside a write to sys.stderr right now
+        name = signal.Signals(signum).name
+        if self.received is not None:
+            self._force(f"{name} while stopping", signum)
+        self.received = signum
+        os.write(2, f"seawatch: stopping ({name}); a second signal stops at once\n".encode())
+        self._signalled.set()
+        if self._loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has just closed: the process is ending anyway
+                self._loop.call_soon_threadsafe(self._cancel)
+
+    def _watch(self) -> None:
+        self._signalled.wait()
+        if not self._finished.wait(self.deadline_s) and self.received is not None:
+            self._force(f"still stopping {self.deadline_s:g} s after {signal.Signals(self.received).name}")
+
+    def _force(self, why: str, signum: int | None = None) -> NoReturn:
+        """End the process now: no cleanup, no waiting for any thread (the store keeps what it committed)."""
+        os.write(2, f"seawatch: stop forced ({why})\n".encode())
+        os._exit(INTERRUPTED if (signum or self.received) == signal.SIGINT else TERMINATED)
+
+    def _cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def run(self, job: Coroutine[Any, Any, object]) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        if self.received is not None:  # signalled before the loop ran
+            job.close()
+            return
         try:
-            asyncio.run(job)
-        except* _Terminated:  # by itself, or out of a task group (the demo's); anything else goes on up
-            print("seawatch: stopped (SIGTERM)", file=sys.stderr)
-    except KeyboardInterrupt:
+            await job
+        except asyncio.CancelledError:
+            if self.received is None:
+                raise
+
+
+def _serving(job: Coroutine[Any, Any, object]) -> int:
+    """Run a long-lived command (run, demo) until it ends, or a signal stops it: 0 after SIGTERM, 130 after Ctrl-C.
+
+    The first SIGTERM or SIGINT stops the service in order (in-flight webhook deliveries finish,
+    the store is closed, the instance lock released), so a service manager sees a clean stop; a
+    second one while it stops (or a stop still going after ``STOP_DEADLINE_S``) ends the process
+    at once, 143 (SIGTERM) or 130 (SIGINT).
+    """
+    with _StopSignals() as signals:
+        asyncio.run(signals.run(job))
+    if signals.received == signal.SIGINT:
+        print("seawatch: stopped (SIGINT)", file=sys.stderr)
         return INTERRUPTED
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    if signals.received == signal.SIGTERM:
+        print("seawatch: stopped (SIGTERM)", file=sys.stderr)
     return 0
 
 
@@ -498,25 +570,29 @@ def _listening(url: str) -> None:
 async def _run(settings: Settings, duration_s: float | None, alerts_out: Path | None = None) -> None:
     from seawatch.runtime import build_runtime
 
+    # said once the signals are ours (see _serving): from this line on, SIGTERM is a clean stop
+    print(f"seawatch run: ingesting {settings.mqtt_topics} from {settings.mqtt_url}", file=sys.stderr)
     runtime = build_runtime(settings, show=_show, alerts_out=alerts_out)
     await runtime.run(duration_s=duration_s, on_listening=_listening)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from seawatch.adapters.instancelock import InstanceLockedError
     from seawatch.adapters.store import StoreError
-    from seawatch.runtime import SOURCE_FAILED_EXIT, SourceFailedError
+    from seawatch.runtime import INSTANCE_LOCKED_EXIT, SOURCE_FAILED_EXIT, SourceFailedError
     from seawatch.watchconfig import ConfigError
 
     overrides: dict[str, Any] = {}
     if args.http_port is not None:
         overrides["http_port"] = args.http_port
     settings = _settings(args, **overrides)
-    print(f"seawatch run: ingesting {settings.mqtt_topics} from {settings.mqtt_url}", file=sys.stderr)
     alerts_out = Path(args.alerts_out) if args.alerts_out else None
     try:
         return _serving(_run(settings, args.duration, alerts_out))
     except SourceFailedError as exc:
         return _fail(str(exc), SOURCE_FAILED_EXIT)
+    except InstanceLockedError as exc:
+        return _fail(str(exc), INSTANCE_LOCKED_EXIT)
     except (ConfigError, StoreError, OSError) as exc:
         return _fail(str(exc))
 
@@ -572,14 +648,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     missing = [str(p) for p in settings.demo_feed if not p.is_file()]
     if missing:
         return _fail(f"demo feed {missing[0]!r} not found (run from the repository root)")
+    from seawatch.adapters.instancelock import InstanceLockedError
     from seawatch.adapters.store import StoreError
-    from seawatch.runtime import SOURCE_FAILED_EXIT, SourceFailedError
+    from seawatch.runtime import INSTANCE_LOCKED_EXIT, SOURCE_FAILED_EXIT, SourceFailedError
     from seawatch.watchconfig import ConfigError
 
     try:
         return _serving(_demo(settings, args.duration))
     except SourceFailedError as exc:
         return _fail(str(exc), SOURCE_FAILED_EXIT)
+    except InstanceLockedError as exc:
+        return _fail(str(exc), INSTANCE_LOCKED_EXIT)
     except (OSError, ConfigError, StoreError) as exc:
         return _fail(str(exc))
 

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 SOURCE_FAILED_EXIT = 4
 """Exit status of ``seawatch run`` / ``demo`` when the source failed too many times in a row."""
 
+INSTANCE_LOCKED_EXIT = 5
+"""Exit status of ``seawatch run`` / ``demo`` when another instance holds the lock on the same store and
+MQTT client id: refused at start, or stopped because that instance took the lock while this one's was lost."""
+
 _WHERE = {
     "build_delivery": "compose",
     "build_runtime": "compose",
@@ -51,6 +55,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "INSTANCE_LOCKED_EXIT",
     "SOURCE_FAILED_EXIT",
     "Fanout",
     "FeedFigures",

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from seawatch.adapters.instancelock import instance_lock
 from seawatch.adapters.jsonl import JsonLinesSink
 from seawatch.adapters.logsink import LogSink
 from seawatch.adapters.mqtt import AlertPublisher
@@ -160,7 +161,9 @@ def build_runtime(
     fanout = Fanout(others, durable=[delivery] if delivery is not None else [])
     ingest = Ingest(pipeline, mqtt_options(settings), fanout)
     supervisor = supervisor or Supervisor()
-    view = LiveView(ingest, delivery, fanout.sinks, supervisor)
+    # taken when the runtime starts, not here: tests build runtimes they never run
+    lock = instance_lock(settings.store_url, settings.mqtt_client_id) if delivery is not None else None
+    view = LiveView(ingest, delivery, fanout.sinks, supervisor, lock)
     runtime = Runtime(
         ingest=ingest,
         fanout=fanout,
@@ -172,6 +175,7 @@ def build_runtime(
         tick_s=settings.watch_tick_s,
         stats_interval_s=settings.stats_interval_s,
         show=show,
+        lock=lock,
     )
     runtime.app = create_web_app(view, view, hub, web_options(settings), lifespan=runtime.app_lifespan)
     runtime.app.state.runtime = runtime

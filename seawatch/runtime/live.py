@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from seawatch.adapters.instancelock import InstanceLock, LockState
 from seawatch.adapters.sink import AlertSink, SinkFigures, describe_error
 from seawatch.adapters.store import StoreError
 from seawatch.core.alertbook import AlertBook
@@ -66,6 +67,7 @@ class LiveView:
         delivery: AlertDelivery | None,
         sinks: list[AlertSink],
         supervisor: Supervisor,
+        lock: InstanceLock | None = None,
     ) -> None:
         watch = ingest.pipeline.watch
         assert watch is not None, "the live service always has a watch"
@@ -73,6 +75,7 @@ class LiveView:
         self.delivery = delivery
         self.sinks = sinks
         self.supervisor = supervisor
+        self.lock = lock
         self._watch: Watch = watch
         self.started = time.monotonic()
         self._pending: dict[str, dict[str, int]] = {}  # outbox counts by partner, as last read
@@ -175,6 +178,7 @@ class LiveView:
             "failing": sorted({*failing_tasks, *failing_sinks}),
             "tasks": {name: s.view() for name, s in sorted(self.supervisor.statuses().items())},
             "sinks": {s.name: f.view() for s in self.sinks if (f := _figures(s)) is not None},
+            "instance_lock": None if self.lock is None else self.lock.view(),
         }
         return (200 if status in HEALTHY else 503), body
 
@@ -238,6 +242,12 @@ class LiveView:
             "# TYPE seawatch_sink_failing gauge",
         ]
         lines += [f'seawatch_sink_failing{{sink="{n}"}} {0 if f.failing_since is None else 1}' for n, f in sinks]
+        if self.lock is not None:
+            lines += [
+                "# HELP seawatch_instance_lock_held 1 while this instance holds its lock on the store and client id.",
+                "# TYPE seawatch_instance_lock_held gauge",
+                f"seawatch_instance_lock_held {1 if self.lock.state is LockState.HELD else 0}",
+            ]
         lines += [
             "# HELP seawatch_unacknowledged_messages MQTT messages received and not yet acknowledged.",
             "# TYPE seawatch_unacknowledged_messages gauge",

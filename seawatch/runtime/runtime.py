@@ -9,6 +9,8 @@ Tasks (names as ``/healthz`` shows them under ``tasks``):
 * ``store-probe`` — pings the alert store, for health and to act when it comes back;
 * ``webhooks`` and ``outbox-retention`` — delivery from the store's outbox, and its trim;
 * ``figures`` — the figures line on the console (``seawatch run`` and ``demo``);
+* ``instance-lock`` — keeps the lock on the store and client id (essential: another instance
+  taking it stops this one; see :mod:`seawatch.adapters.instancelock`);
 * ``http`` — the web server (essential: its end is the service's end).
 
 A stop (SIGTERM, Ctrl-C, ``--duration``, a failed source) goes in order: the web server
@@ -23,10 +25,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+from seawatch.adapters.instancelock import InstanceLock
 from seawatch.adapters.sink import AlertSink
 from seawatch.delivery import AlertDelivery
 from seawatch.runtime.ingest import Fanout, Figures, Ingest
@@ -61,6 +64,7 @@ class Runtime:
         tick_s: float = 10.0,
         stats_interval_s: float = 2.0,
         show: Callable[[Figures], None] | None = None,
+        lock: InstanceLock | None = None,
     ) -> None:
         self.ingest = ingest
         self.fanout = fanout
@@ -72,6 +76,7 @@ class Runtime:
         self.tick_s = tick_s
         self.stats_interval_s = stats_interval_s
         self.show = show
+        self.lock = lock
         self.url: str | None = None  # where the map is, once the web server listens
         self._server: Any = None
         self._on_listening: Callable[[str], None] | None = None
@@ -89,7 +94,12 @@ class Runtime:
         self._running = True
         supervisor = self.supervisor
         try:
+            if self.lock is not None:
+                # Before the source: a second instance must never connect with the first one's client id.
+                await self.lock.take()
             async with supervisor:
+                if self.lock is not None:
+                    supervisor.start("instance-lock", self.lock.keep, Policy.ESSENTIAL)
                 supervisor.start("mqtt-source", self.ingest.source.run, Policy.SOURCE)
                 supervisor.start("idle-ticks", self._tick_when_idle)
                 for sink in self.fanout.sinks:
@@ -108,6 +118,8 @@ class Runtime:
                     await self._stop_in_order()
         finally:
             self._close()
+            if self.lock is not None:
+                await self.lock.release()  # last: the source has disconnected
             self._running = False
         if supervisor.fatal is not None:
             raise supervisor.fatal
@@ -186,6 +198,19 @@ class Runtime:
         """The web server; a graceful stop lets it finish what is in flight."""
         import uvicorn
 
+        class _Server(uvicorn.Server):
+            """uvicorn, leaving the process's signals alone.
+
+            uvicorn takes SIGTERM and SIGINT to itself while it serves and raises them again
+            once it has stopped; a signal then lands wherever the process happens to be. The
+            command that runs the service handles them instead (``seawatch.cli``), and stops
+            the web server through the runtime like everything else.
+            """
+
+            @contextlib.contextmanager
+            def capture_signals(self) -> Iterator[None]:
+                yield
+
         config = uvicorn.Config(
             self.app,
             host=self.http_host,
@@ -194,7 +219,7 @@ class Runtime:
             lifespan="off",  # the runtime is the lifespan
             access_log=False,
         )
-        server = self._server = uvicorn.Server(config)
+        server = self._server = _Server(config)
         serving = asyncio.create_task(server.serve(), name="http-server")
         try:
             while not server.started:
