@@ -259,7 +259,7 @@ class Health(Answer):
     alert_events_held: int
     store: dict[str, Any] | None
     broker_connected: bool
-    broker_dropped_messages: int
+    broker_dropped_messages: int | None = Field(description="The broker's own dropped counter; null until it reports.")
     broker_dropped_rose_at: str | None
     last_message_age_s: float | None
     event_time: str | None
@@ -272,6 +272,7 @@ class Health(Answer):
     failing: list[str]
     tasks: dict[str, dict[str, Any]]
     sinks: dict[str, dict[str, Any]]
+    instance_lock: dict[str, Any] | None = Field(description="This instance's lock on its store and client id.")
 
 
 class HealthError(Answer):
