@@ -183,6 +183,7 @@ class MqttSource:
         self._connected = asyncio.Event()
         self._ledger = AckLedger()
         self._client: aiomqtt.Client | None = None
+        self.redelivered = False  # the broker's DUP flag on the message being handled
 
     async def wait_connected(self) -> None:
         await self._connected.wait()
@@ -199,6 +200,15 @@ class MqttSource:
         client = self._client = make_client(options, queue_type=_inline_queue(self._on_message))
         # aiomqtt 2.x offers no manual acknowledgement; paho underneath does (see the module docstring).
         client._client.manual_ack_set(True)
+        # Nor does aiomqtt's Message keep the DUP flag; paho's message has it. A handler reads it
+        # as ``redelivered`` (a restart tells a journalled message sent again from a new one by it).
+        to_aiomqtt = client._client.on_message
+
+        def note_dup(paho: object, userdata: object, message: object) -> None:
+            self.redelivered = bool(getattr(message, "dup", False))
+            to_aiomqtt(paho, userdata, message)
+
+        client._client.on_message = note_dup
         topics = [(topic, options.qos) for topic in options.topics]
         if options.sys_topics:
             topics.append((SYS_DROPPED_TOPIC, 0))
