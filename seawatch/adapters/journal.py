@@ -217,7 +217,7 @@ def read_chunk(ref: ChunkRef, stats: ReadStats | None = None) -> list[Record]:
     if len(data) < ref.length:
         stats.torn += 1
         return []
-    _magic, length, crc, first_seq, count = _CHUNK.unpack_from(data)
+    _magic, _length, crc, first_seq, count = _CHUNK.unpack_from(data)
     body = data[_CHUNK.size :]
     if zlib.crc32(body) != crc:
         stats.corrupt += 1

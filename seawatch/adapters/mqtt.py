@@ -40,8 +40,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import aiomqtt
+import paho.mqtt.client as mqtt
 
 from seawatch.adapters.acks import AckLedger, Receipt
 from seawatch.adapters.sink import QueuedSink
@@ -203,9 +205,10 @@ class MqttSource:
         # Nor does aiomqtt's Message keep the DUP flag; paho's message has it. A handler reads it
         # as ``redelivered`` (a restart tells a journalled message sent again from a new one by it).
         to_aiomqtt = client._client.on_message
+        assert to_aiomqtt is not None
 
-        def note_dup(paho: object, userdata: object, message: object) -> None:
-            self.redelivered = bool(getattr(message, "dup", False))
+        def note_dup(paho: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+            self.redelivered = bool(message.dup)
             to_aiomqtt(paho, userdata, message)
 
         client._client.on_message = note_dup

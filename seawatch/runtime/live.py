@@ -22,6 +22,7 @@ from seawatch.core.watch import Watch
 from seawatch.core.zones import ZoneIndex
 from seawatch.delivery import AlertDelivery
 from seawatch.runtime.ingest import Ingest
+from seawatch.runtime.state import StateKeeper
 from seawatch.runtime.supervisor import Supervisor
 
 
@@ -43,6 +44,7 @@ class LiveView:
         delivery: AlertDelivery | None,
         sinks: list[AlertSink],
         supervisor: Supervisor,
+        state: StateKeeper | None = None,
     ) -> None:
         watch = ingest.pipeline.watch
         assert watch is not None, "the live service always has a watch"
@@ -50,6 +52,7 @@ class LiveView:
         self.delivery = delivery
         self.sinks = sinks
         self.supervisor = supervisor
+        self.state = state
         self._watch: Watch = watch
         self.started = time.monotonic()
 
@@ -100,6 +103,8 @@ class LiveView:
         status = "ok" if ingest.health.connected else "broker-down"
         if failing_tasks or failing_sinks:
             status = "task-failing"  # a sink or worker raises and is being restarted; ingest goes on
+        if self.state is not None and self.state.journal_failing:
+            status = "journal-failing"  # messages are acknowledged without being journalled; ingest goes on
         if held:
             status = "store-failing"  # alert events wait in the spool (or memory) until the store takes them
         body = {
@@ -118,6 +123,8 @@ class LiveView:
             "tasks": {name: s.view() for name, s in sorted(self.supervisor.statuses().items())},
             "sinks": {s.name: f.view() for s in self.sinks if (f := _figures(s)) is not None},
         }
+        if self.state is not None:
+            body.update(self.state.health())
         return (200 if status == "ok" else 503), body
 
     async def metrics(self) -> str:
@@ -163,6 +170,8 @@ class LiveView:
             "# TYPE seawatch_unacknowledged_messages gauge",
             f"seawatch_unacknowledged_messages {self.ingest.source.unacknowledged}",
         ]
+        if self.state is not None:
+            lines += self.state.metric_lines()
         return lines
 
 

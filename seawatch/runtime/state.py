@@ -336,7 +336,7 @@ class StateKeeper:
         if self.journal is not None:
             f = self.journal.figures
             for name, kind, help_text, value in (
-                ("journal_lag_messages", "gauge", "Messages received, not yet durable in the journal.", self.journal.lag),
+                ("journal_lag_messages", "gauge", "Messages received, not yet journalled.", self.journal.lag),
                 ("journal_messages_total", "counter", "Messages written to the journal.", f.written),
                 ("journal_bytes", "gauge", "Bytes of journal segments on disk.", f.bytes_on_disk),
                 ("journal_segments", "gauge", "Journal segments on disk.", f.segments),
