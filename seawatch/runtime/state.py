@@ -49,6 +49,7 @@ class StartReport:
     snapshot_position: str | None = None
     snapshot_vessels: int = 0
     snapshot_alerts_open: int = 0
+    snapshot_created_at: datetime | None = None
     snapshot_error: str | None = None
     restored_from_store: int = 0
     replayed: int = 0
@@ -143,7 +144,9 @@ class StateKeeper:
         self.snapshots = 0
         self.snapshot_errors = 0
         self.last_error: str | None = None
-        self.last_snapshot_at: datetime | None = None  # wall clock of the last snapshot in the store
+        # wall clock of the last snapshot in the store (at start: the one the state came from)
+        self.last_snapshot_at: datetime | None = self.start.snapshot_created_at
+        self.last_snapshot_position = self.start.snapshot_position
         self.last_snapshot_bytes = 0
         self.last_snapshot_s = 0.0
         self._last_seq = start_seq
@@ -271,6 +274,7 @@ class StateKeeper:
         self.snapshots += 1
         self._last_seq = seq
         self.last_snapshot_at = datetime.now(UTC)
+        self.last_snapshot_position = position_of(seq)
         self.last_snapshot_bytes = len(data)
         self.last_snapshot_s = time.monotonic() - started
         self.last_error = None
@@ -289,7 +293,7 @@ class StateKeeper:
         body: dict[str, Any] = {
             "snapshot": {
                 "age_s": age,
-                "position": self.position if self.last_snapshot_at is not None else None,
+                "position": self.last_snapshot_position,
                 "taken": self.snapshots,
                 "errors": self.snapshot_errors,
                 "last_error": self.last_error,
@@ -379,4 +383,5 @@ def load_snapshot(store: Any, pipeline_factory: Callable[[], Pipeline]) -> tuple
     report.snapshot_position = info.position
     report.snapshot_vessels = info.vessels
     report.snapshot_alerts_open = info.alerts_open
+    report.snapshot_created_at = info.created_at
     return pipeline, report, start_seq
