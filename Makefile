@@ -36,6 +36,7 @@ bench: $(STAMP)
 	bash scripts/ensure-mosquitto.sh
 	$(BIN)/python benchmarks/bench_decode.py
 	$(BIN)/python benchmarks/bench_mqtt.py
+	$(BIN)/python benchmarks/bench_journal.py
 	$(BIN)/python benchmarks/bench_memory.py
 	$(BIN)/python benchmarks/bench_replay.py
 	$(BIN)/python benchmarks/bench_shore.py

@@ -325,6 +325,9 @@ class SegmentWriter:
         self._path: Path | None = None
         self._opened_at = 0.0
         self._size = 0
+        self.segments_on_disk = 0  # as of the last rotation, plus what was written since
+        self.bytes_on_disk = 0
+        self.removed = 0
 
     @property
     def current(self) -> Path | None:
@@ -346,6 +349,7 @@ class SegmentWriter:
             self.close()  # a half-written chunk stays a torn chunk; the next batch opens a new segment
             raise
         self._size += len(chunk)
+        self.bytes_on_disk += len(chunk)
         return len(chunk)
 
     def _due(self, incoming: int) -> bool:
@@ -373,7 +377,8 @@ class SegmentWriter:
         self._file, self._path = f, path
         self._opened_at = time.monotonic()
         self._size = f.tell()
-        self.trim()
+        self.removed += self.trim()
+        self.segments_on_disk, self.bytes_on_disk = self.disk_use()
 
     def trim(self) -> int:
         """Retention: drop the oldest closed segments past ``keep_days`` or past ``keep_bytes`` in all."""
@@ -529,10 +534,10 @@ class FeedJournal:
             f.written += len(batch)
             f.batches += 1
             f.bytes_written += written
-            f.bytes_on_disk += written
             f.failing_since = None
         finally:
             self._writing = 0
+            self._note_disk_use()
         for item in batch:
             if item.release is not None:
                 item.release()
@@ -582,10 +587,12 @@ class FeedJournal:
         return not self._pending
 
     def _refresh_disk_use(self) -> None:
-        self.figures.segments, self.figures.bytes_on_disk = self.writer.disk_use()
+        self.writer.segments_on_disk, self.writer.bytes_on_disk = self.writer.disk_use()
+        self._note_disk_use()
 
-    async def refresh_disk_use(self) -> None:
-        await asyncio.to_thread(self._refresh_disk_use)
+    def _note_disk_use(self) -> None:
+        f, w = self.figures, self.writer
+        f.segments, f.bytes_on_disk, f.removed_segments = w.segments_on_disk, w.bytes_on_disk, w.removed
 
     def close(self) -> None:
         self.writer.close()

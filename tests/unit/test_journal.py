@@ -186,3 +186,22 @@ def test_a_failing_disk_is_counted_and_the_messages_are_released_anyway(tmp_path
         assert journal.durable_seq == 8
 
     asyncio.run(scenario())
+
+
+def test_the_figures_follow_rotation_and_retention(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        writer = SegmentWriter(tmp_path, fsync=False, segment_max_bytes=300, keep_bytes=900)
+        journal = FeedJournal(writer, next_seq=0)
+        task = asyncio.create_task(journal.run())
+        for round_ in range(10):
+            for payload, at, topic in _messages(5, round_ * 5):
+                journal.append(payload, at, topic, None)
+            assert await journal.durable_through((round_ + 1) * 5, 10)
+        f = journal.figures
+        on_disk = segments(tmp_path)
+        assert f.segments == len(on_disk) and f.removed_segments > 0
+        assert f.bytes_on_disk == sum(p.stat().st_size for p in on_disk)
+        task.cancel()
+        journal.close()
+
+    asyncio.run(scenario())
