@@ -29,16 +29,18 @@ Pure: no clock, no I/O. The caller gives the creation time and stores the bytes.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import functools
+import gc
 import hashlib
 import json
 import pickle
 import struct
 import zlib
 from collections import Counter, OrderedDict, deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Final
@@ -99,7 +101,7 @@ FORMAT_VERSION: Final = 1
 _FIXED = struct.Struct(">8sHI")  # magic, format version, JSON header length (big-endian)
 _MAX_HEADER_BYTES = 64 * 1024  # a header is a few hundred bytes; more is not a snapshot
 _PICKLE_PROTOCOL = 5
-_ZLIB_LEVEL = 1  # level 6 makes the body a tenth smaller and capture twice as slow (benchmarks/bench_snapshot.py)
+_ZLIB_LEVEL = 1  # level 6: under a tenth smaller, three times as slow (benchmarks/bench_snapshot.py)
 
 # --- what is state -----------------------------------------------------------------------
 
@@ -163,7 +165,7 @@ _STATE_TYPES: Final[tuple[type, ...]] = (
     _Link,
 )
 _VALUE_TYPES: Final[tuple[type, ...]] = (datetime, timedelta, timezone, deque, Counter, OrderedDict, set, frozenset)
-_ALLOWED: Final[dict[tuple[str, str], type]] = {(t.__module__, t.__qualname__): t for t in _STATE_TYPES + _VALUE_TYPES}
+_ALLOWED: Final[dict[tuple[str, str], Any]] = {(t.__module__, t.__qualname__): t for t in _STATE_TYPES + _VALUE_TYPES}
 
 
 def _layout(types: tuple[type, ...]) -> str:
@@ -232,7 +234,12 @@ def capture(pipeline: Pipeline, position: str, *, created_at: datetime | None = 
                 )
             detectors[detector.kind.value] = _read_attrs(detector, attrs)
     body = {"parts": parts, "detectors": detectors}
-    raw = pickle.dumps(body, protocol=_PICKLE_PROTOCOL)
+    out = _Writer()
+    pickler = pickle.Pickler(out, protocol=_PICKLE_PROTOCOL)
+    pickler.dispatch_table = _DISPATCH
+    with _collector_paused():
+        pickler.dump(body)
+    raw = out.value()
     compressed = zlib.compress(raw, _ZLIB_LEVEL)
     now = pipeline.now
     when = created_at if created_at is not None else now if now is not None else UNTIMED
@@ -308,7 +315,8 @@ def restore(pipeline: Pipeline, data: bytes) -> SnapshotInfo:
         raise SnapshotError("snapshot body does not match its checksum: damaged")
     try:
         raw = zlib.decompress(body_bytes)
-        body = _Unpickler(_Reader(raw)).load()
+        with _collector_paused():
+            body = _Unpickler(_Reader(raw)).load()
     except SnapshotError:
         raise
     except Exception as exc:  # noqa: BLE001 - whatever a damaged body raises, the caller needs one error type
@@ -409,6 +417,87 @@ class _Unpickler(pickle.Unpickler):
         return found
 
 
+# --- vessels, compactly -------------------------------------------------------------------
+# Vessels are nearly all of a snapshot: a busy region holds 100,000 of them with tracks of up
+# to 120 points. Pickled as they are, every track point is a named tuple and a datetime, each
+# rebuilt through a call of its own; flattened to plain numbers (event times as POSIX seconds,
+# which round-trip to the microsecond until 2106), a vessel is a tuple of floats that pickle
+# writes and reads in C.
+
+_VESSEL_FIELDS: Final = (
+    "ais_class",
+    "messages",
+    "name",
+    "callsign",
+    "imo",
+    "ship_type",
+    "length_m",
+    "beam_m",
+    "destination",
+    "draught_m",
+    "last_position",
+)
+
+
+def _ts(t: datetime | None) -> float | None:
+    return None if t is None else t.timestamp()
+
+
+def _dt(ts: float | None) -> datetime | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC)
+
+
+def _reduce_vessel(v: Vessel) -> tuple[Any, ...]:
+    track: list[float | None] = []
+    extend = track.extend
+    for t, lat, lon, sog, cog in v.track:  # unpacked, not by attribute: this loop is most of a capture
+        extend((None if t is None else t.timestamp(), lat, lon, sog, cog))
+    recent = v.recent  # fingerprint, time, fingerprint, time, …
+    flat_recent = [x if i % 2 == 0 or x is None else x.timestamp() for i, x in enumerate(recent)]
+    times = (_ts(v.first_seen), _ts(v.last_seen), _ts(v.static_at))
+    fields = tuple([getattr(v, f) for f in _VESSEL_FIELDS])
+    return (_vessel, (v.mmsi, v.mmsi_valid, times, fields, track, flat_recent))
+
+
+def _vessel(
+    mmsi: int,
+    valid: bool,
+    times: tuple[float | None, float | None, float | None],
+    fields: tuple[Any, ...],
+    track: list[float | None],
+    recent: list[Any],
+) -> Vessel:
+    """A vessel back from :func:`_reduce_vessel` (named in the body: the reader allows it by name)."""
+    v = Vessel(mmsi, valid)
+    v.first_seen, v.last_seen, v.static_at = (_dt(t) for t in times)
+    for name, value in zip(_VESSEL_FIELDS, fields, strict=True):
+        setattr(v, name, value)
+    v.track = [
+        TrackPoint(_dt(track[i]), track[i + 1], track[i + 2], track[i + 3], track[i + 4])  # type: ignore[arg-type]
+        for i in range(0, len(track), 5)
+    ]
+    v.recent = [x if i % 2 == 0 else _dt(x) for i, x in enumerate(recent)]
+    return v
+
+
+_DISPATCH: Final[dict[type, Any]] = {Vessel: _reduce_vessel}
+_ALLOWED[(__name__, _vessel.__name__)] = _vessel
+
+
+class _Writer:
+    """The in-memory file the pickler writes to."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+
+    def write(self, chunk: bytes) -> int:
+        self._chunks.append(bytes(chunk))
+        return len(chunk)
+
+    def value(self) -> bytes:
+        return b"".join(self._chunks)
+
+
 class _Reader:
     """The in-memory file the unpickler reads from; ``peek`` lets it take the body in large pieces."""
 
@@ -464,6 +553,23 @@ def _drop_unknown_zones(pipeline: Pipeline) -> None:
 
 
 # --- helpers -----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of objects are written or made.
+
+    Each allocation burst would otherwise start collections that walk the whole heap (the
+    fleet itself); state objects hold no cycles that need collecting meanwhile. Restoring
+    100,000 vessels takes about half as long (benchmarks/bench_snapshot.py).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _iso(t: datetime) -> str:
