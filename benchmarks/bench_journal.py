@@ -127,7 +127,7 @@ def _window(broker: Mosquitto, inflight: int) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=100_000)
-    parser.add_argument("--rounds", type=int, default=3, help="off/on pairs per window (medians printed)")
+    parser.add_argument("--rounds", type=int, default=4, help="off/on pairs per window (medians printed)")
     parser.add_argument("--batch-delay-s", type=float, default=None, help="journal_batch_delay_s (default: setting's)")
     parser.add_argument("--no-fsync", action="store_true", help="journal_fsync off (flushed to the OS only)")
     parser.add_argument("--inflight", type=int, action="append", default=None, help="broker windows (1000 and 20)")
@@ -150,9 +150,13 @@ async def main() -> None:
             per_message: list[float] = []
             try:
                 for round_ in range(args.rounds):  # interleaved, so a slow spell of the machine hits both
-                    off, _, _ = await _drain(broker, n, None)
                     journal = Path(tmp) / f"journal-{inflight}-{round_}"
-                    on, written, messages = await _drain(broker, n, journal)
+                    if round_ % 2:  # every other round the other way round: no bias from going first
+                        on, written, messages = await _drain(broker, n, journal)
+                        off, _, _ = await _drain(broker, n, None)
+                    else:
+                        off, _, _ = await _drain(broker, n, None)
+                        on, written, messages = await _drain(broker, n, journal)
                     offs.append(off)
                     ons.append(on)
                     per_message.append(written / max(messages, 1))

@@ -208,11 +208,11 @@ class Settings(BaseSettings):
     )
     journal_batch_max: int = Field(2000, ge=1, description="Most messages in one journal batch (one chunk).")
     journal_batch_delay_s: float = Field(
-        0.0,
+        0.005,
         ge=0,
         le=1.0,
-        description="Seconds a journal batch waits for more messages before it is written; 0: write as soon as "
-        "the previous batch is done (batches then gather while one is written).",
+        description="Most seconds a journal batch keeps gathering while messages keep arriving (it is written "
+        "at once when they pause, e.g. when the broker's in-flight window is full); 0: no gathering.",
     )
     journal_segment_max_mb: float = Field(64.0, gt=0, description="A journal segment closes past this size, MB.")
     journal_segment_max_age_s: float = Field(3600.0, gt=0, description="A journal segment closes this old, seconds.")

@@ -454,7 +454,7 @@ class FeedJournal:
     writer: SegmentWriter
     next_seq: int = 0
     batch_max: int = 2000
-    batch_delay_s: float = 0.0
+    batch_delay_s: float = 0.005
     figures: JournalFigures = field(default_factory=JournalFigures)
     _pending: list[_Pending] = field(default_factory=list)
     _pending_first: int = 0
@@ -500,9 +500,23 @@ class FeedJournal:
             if not self._pending:
                 self._wake.clear()
                 await self._wake.wait()
-            if self.batch_delay_s > 0 and len(self._pending) < self.batch_max:
-                await asyncio.sleep(self.batch_delay_s)
+            await self._gather()
             await self.flush_once()
+
+    async def _gather(self) -> None:
+        """Let a batch grow while messages keep coming, for at most ``batch_delay_s``.
+
+        One turn of the event loop hands over what the broker's socket holds; a turn that
+        brought nothing new means the feed paused, or the broker's in-flight window is full
+        and it waits for acknowledgements (20 with stock Mosquitto): then waiting longer
+        would only hold the feed back, so the batch is written at once.
+        """
+        deadline = time.monotonic() + self.batch_delay_s
+        while len(self._pending) < self.batch_max and time.monotonic() < deadline:
+            before = self.next_seq
+            await asyncio.sleep(0)
+            if self.next_seq == before:
+                return
 
     async def flush_once(self) -> None:
         """Write what is pending now (up to ``batch_max``) and release its holds."""

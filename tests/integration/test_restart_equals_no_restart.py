@@ -14,6 +14,7 @@ process's end), never for a time.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -33,6 +34,7 @@ from seawatch.adapters.store import AlertStore
 from seawatch.core.lines import line_time
 from seawatch.core.serialize import alert_event_json
 from tests.integration.mosquitto import Mosquitto
+from tests.integration.receiver import Receiver
 from tests.integration.test_mqtt_ingest import Publisher
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +42,7 @@ SCENARIOS = ROOT / "replay_data" / "scenarios"
 ZONES = ROOT / "zones"
 FEED = ("beacons_active", "adrift_andaman", "loitering_craft")
 
+SECRET = "whsec_" + base64.b64encode(b"seawatch-restart-secret-0123456789").decode()
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Alert = tuple[str, str, int | None, str]  # event, kind, MMSI, event time
 
@@ -137,6 +140,8 @@ def test_a_restart_halfway_gives_the_alerts_of_a_plain_replay(
     expected = _replay([tmp_path / "feed.nmea"], tmp_path)
     assert {kind for _, kind, _, _ in expected} >= {"distress", "drifting", "zone_entry", "loitering"}
 
+    partner = Receiver(SECRET)
+    partner.start()
     client_id = f"seawatch-restart-{uuid.uuid4().hex[:8]}"
     journal = tmp_path / "journal"
     store_url = f"sqlite:///{tmp_path / 'alerts.db'}"
@@ -155,6 +160,7 @@ def test_a_restart_halfway_gives_the_alerts_of_a_plain_replay(
         SEAWATCH_ALERTS_TOPIC_PREFIX="",
         SEAWATCH_HTTP_PORT="0",
         SEAWATCH_SNAPSHOT_EVERY_MESSAGES="1000" if stop == "kill-after-snapshot" else "0",
+        SEAWATCH_PARTNERS=json.dumps([{"name": "ngo", "url": partner.url, "secret": SECRET}]),
     )
     # The service's persistent session, made first: the broker queues for it whatever is
     # published while no `seawatch run` is connected (before the first, between the two).
@@ -192,10 +198,13 @@ def test_a_restart_halfway_gives_the_alerts_of_a_plain_replay(
         publisher.publish(f"{topic}/rx", feed[half:])
         # every message journalled exactly once: none lost, none fed twice after the restart
         assert _until(lambda: _journalled(journal) >= len(feed), 120, proc), service.output()[-3000:]
+        # the partner has every alert event (its webhook ids: delivered at least once)
+        assert _until(lambda: len({r.webhook_id for r in partner.accepted()}) >= len(expected), 120, proc)
         service.stop(signal.SIGTERM)
         assert service.proc is not None and service.proc.returncode == 0, service.output()[-3000:]
     finally:
         publisher.close()
+        partner.stop()
         if service.proc is not None and service.proc.poll() is None:
             service.proc.kill()
             service.proc.wait(30)
@@ -213,4 +222,10 @@ def test_a_restart_halfway_gives_the_alerts_of_a_plain_replay(
     assert _journalled(journal) == len(feed)
     assert [r.payload for r in read_records([journal])] == feed
     assert _stored(store_url) == expected
+    # a partner gets each event under one webhook id (a replay after the restart sends no second copy;
+    # only a delivery cut short by the kill may come again, with the same id, for the partner to drop)
+    by_id = {r.webhook_id: r.body for r in partner.accepted()}
+    assert _alerts_of("\n".join(by_id.values())) == expected
+    if stop == "term":
+        assert len(partner.accepted()) == len(by_id)
     assert _replay([journal], tmp_path) == expected  # the journal replays as the live service saw it
