@@ -25,6 +25,8 @@ from typing import Any
 
 from seawatch.adapters.acks import Receipt
 from seawatch.adapters.journal import FeedJournal, ReadStats, parse_position, position_of, read_records
+from seawatch.adapters.store import AlertStore
+from seawatch.core import snapshot as snap
 from seawatch.core.alerts import AlertEvent
 from seawatch.core.pipeline import Pipeline
 
@@ -114,7 +116,7 @@ class Redeliveries:
 class StateKeeper:
     """Snapshots while running and at a clean stop; the journal replay at start.
 
-    ``store`` is the alert store (``latest_snapshot``/``save_snapshot``) or None;
+    ``store`` is the alert store (where snapshots go) or None;
     ``journal`` the live journal (None when switched off); ``journal_dir`` where a
     start reads it from.
     """
@@ -123,7 +125,7 @@ class StateKeeper:
         self,
         pipeline: Pipeline,
         *,
-        store: Any,
+        store: AlertStore | None,
         journal: FeedJournal | None,
         journal_dir: Path | None,
         interval_s: float = 300.0,
@@ -177,7 +179,7 @@ class StateKeeper:
         records = read_records([self.journal_dir], self.start_seq, stats, progress)
         pipeline = self.pipeline
         while True:
-            # read and feed a slice in a worker thread's absence: the pipeline is the loop's alone
+            # a slice at a time, on the loop (the pipeline is the loop's alone), with a pause between
             batch = [r for _, r in zip(range(_YIELD_EVERY), records, strict=False)]
             if not batch:
                 break
@@ -250,10 +252,8 @@ class StateKeeper:
 
     async def snapshot(self, journal_wait_s: float = 30.0) -> bool:
         """Capture now (on the loop, between messages), store off the loop; False if it was not stored."""
-        if self.store is None or not hasattr(self.store, "save_snapshot"):
+        if self.store is None:
             return False
-        from seawatch.core import snapshot as snap
-
         started = time.monotonic()
         seq = self.seq
         try:
@@ -352,7 +352,9 @@ class StateKeeper:
         return lines
 
 
-def load_snapshot(store: Any, pipeline_factory: Callable[[], Pipeline]) -> tuple[Pipeline, StartReport, int | None]:
+def load_snapshot(
+    store: AlertStore | None, pipeline_factory: Callable[[], Pipeline]
+) -> tuple[Pipeline, StartReport, int | None]:
     """The newest snapshot in the store, restored into a fresh pipeline; (pipeline, report, start seq).
 
     A snapshot that cannot be read is logged and left aside (the start falls back to the
@@ -360,19 +362,16 @@ def load_snapshot(store: Any, pipeline_factory: Callable[[], Pipeline]) -> tuple
     """
     report = StartReport()
     pipeline = pipeline_factory()
-    latest = getattr(store, "latest_snapshot", None)
-    if latest is None:
+    if store is None:
         return pipeline, report, None
     try:
-        data = latest()
+        data = store.latest_snapshot()
     except Exception as exc:  # noqa: BLE001 - the store may be down at start: go on without
         report.snapshot_error = f"{type(exc).__name__}: {exc}"
         log.warning("start-up: cannot read the latest snapshot (%s)", report.snapshot_error)
         return pipeline, report, None
     if data is None:
         return pipeline, report, None
-    from seawatch.core import snapshot as snap
-
     try:
         info = snap.restore(pipeline, data)
         start_seq = parse_position(info.position)
