@@ -24,6 +24,9 @@ version and the same layout of state types (:data:`LAYOUT`), and the reader refu
 every type that is not a core state type or a plain standard-library value. Never
 load a snapshot from anywhere else.
 
+:func:`capture` does it all at once; a live service calls :func:`freeze` between two
+messages (a copy, a fraction of the work) and :meth:`Frozen.encode` in a worker thread.
+
 Pure: no clock, no I/O. The caller gives the creation time and stores the bytes.
 """
 
@@ -559,11 +562,12 @@ class _Copier:
         if done is not None:
             return done
         copy = self.copy
+        shared = _SHARED  # tested inline before calling copy: most values are immutable
         result: Any
         if t is dict:
-            result = {k: copy(v) for k, v in value.items()}  # keys are ints, strings, tuples
+            result = {k: v if type(v) in shared else copy(v) for k, v in value.items()}  # keys are immutable
         elif t is list:
-            result = [copy(v) for v in value]
+            result = [v if type(v) in shared else copy(v) for v in value]
         elif t is Vessel:
             result = object.__new__(Vessel)
             for name in _VESSEL_SLOTS:
@@ -573,7 +577,8 @@ class _Copier:
         elif t in _MUTABLE_RECORDS:
             result = object.__new__(t)
             for name in _MUTABLE_RECORDS[t]:
-                object.__setattr__(result, name, copy(getattr(value, name)))
+                field = getattr(value, name)
+                setattr(result, name, field if type(field) in shared else copy(field))
         elif t is deque:
             result = deque([copy(v) for v in value], maxlen=value.maxlen)
         elif t is set:
