@@ -106,7 +106,7 @@ FORMAT_VERSION: Final = 1
 _FIXED = struct.Struct(">8sHI")  # magic, format version, JSON header length (big-endian)
 _MAX_HEADER_BYTES = 64 * 1024  # a header is a few hundred bytes; more is not a snapshot
 _PICKLE_PROTOCOL = 5
-_ZLIB_LEVEL = 1  # level 6: under a tenth smaller, three times as slow (benchmarks/bench_snapshot.py)
+_ZLIB_LEVEL = 1  # level 6: a tenth smaller, two to three times as slow (benchmarks/bench_snapshot.py)
 
 # --- what is state -----------------------------------------------------------------------
 
@@ -289,6 +289,8 @@ def _frozen(pipeline: Pipeline, position: str, created_at: datetime | None, *, c
     if copy:
         with _collector_paused():
             body = _Copier().copy(body)
+    if created_at is not None and created_at.utcoffset() is None:
+        raise ValueError(f"created_at must be timezone-aware: {created_at.isoformat()}")
     now = pipeline.now
     when = created_at if created_at is not None else now if now is not None else UNTIMED
     book = pipeline.watch.book if pipeline.watch is not None else None

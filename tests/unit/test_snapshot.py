@@ -31,6 +31,7 @@ import pytest
 from seawatch.adapters.shore import LandmaskShore
 from seawatch.core import snapshot
 from seawatch.core.alerts import AlertEvent, EventType, Kind
+from seawatch.core.fleet import Vessel
 from seawatch.core.lines import tag_block
 from seawatch.core.pipeline import Pipeline, PipelineOptions
 from seawatch.core.rules import Rules
@@ -545,3 +546,11 @@ def test_every_attribute_is_state_or_configuration() -> None:
     assert pipeline.watch is not None
     for detector in pipeline.watch.detectors:
         _classified(type(detector).__name__, detector, snapshot.DETECTOR_STATE[type(detector)])
+    # vessels are written field by field (compactly): every slot must be among them
+    written = {"mmsi", "mmsi_valid", "first_seen", "last_seen", "static_at", "track", "recent"}
+    assert set(Vessel.__slots__) == written | set(snapshot._VESSEL_FIELDS)
+
+
+def test_a_naive_creation_time_is_refused() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        capture(Pipeline(), "p", created_at=datetime(2026, 1, 1))
