@@ -485,10 +485,6 @@ def _ts(t: datetime | None) -> float | None:
     return None if t is None else t.timestamp()
 
 
-def _dt(ts: float | None) -> datetime | None:
-    return None if ts is None else datetime.fromtimestamp(ts, UTC)
-
-
 def _reduce_vessel(v: Vessel) -> tuple[Any, ...]:
     track: list[float | None] = []
     extend = track.extend
@@ -509,16 +505,32 @@ def _vessel(
     track: list[float | None],
     recent: list[Any],
 ) -> Vessel:
-    """A vessel back from :func:`_reduce_vessel` (named in the body: the reader allows it by name)."""
+    """A vessel back from :func:`_reduce_vessel` (named in the body: the reader allows it by name).
+
+    One datetime per distinct time, as in the live fleet, where a report's time is shared by
+    its track point and the duplicate filter: a restored fleet takes the memory the original did.
+    """
     v = Vessel(mmsi, valid)
-    v.first_seen, v.last_seen, v.static_at = (_dt(t) for t in times)
+    made: dict[float, datetime] = {}
+    from_ts = datetime.fromtimestamp
+
+    def when(ts: float | None) -> datetime | None:
+        if ts is None:
+            return None
+        t = made.get(ts)
+        if t is None:
+            t = made[ts] = from_ts(ts, UTC)
+        return t
+
+    v.first_seen, v.last_seen, v.static_at = (when(t) for t in times)
     for name, value in zip(_VESSEL_FIELDS, fields, strict=True):
         setattr(v, name, value)
+    points = iter(track)
     v.track = [
-        TrackPoint(_dt(track[i]), track[i + 1], track[i + 2], track[i + 3], track[i + 4])  # type: ignore[arg-type]
-        for i in range(0, len(track), 5)
+        TrackPoint(when(t), lat, lon, sog, cog)  # type: ignore[arg-type]
+        for t, lat, lon, sog, cog in zip(points, points, points, points, points, strict=True)
     ]
-    v.recent = [x if i % 2 == 0 else _dt(x) for i, x in enumerate(recent)]
+    v.recent = [x if i % 2 == 0 else when(x) for i, x in enumerate(recent)]
     return v
 
 

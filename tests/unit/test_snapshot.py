@@ -551,6 +551,23 @@ def test_every_attribute_is_state_or_configuration() -> None:
     assert set(Vessel.__slots__) == written | set(snapshot._VESSEL_FIELDS)
 
 
+def test_a_restored_fleet_shares_its_times_as_the_live_one_does() -> None:
+    """One datetime per report, shared by its track point and the duplicate filter: the same memory."""
+    a = fresh()
+    for line in scenario("adrift_andaman")[:2000]:
+        a.feed(line)
+    b = fresh()
+    restore(b, capture(a, "p"))
+    checked = 0
+    for vessel in a.fleet:
+        copy = b.fleet.get(vessel.mmsi)
+        assert copy is not None
+        if vessel.track and vessel.recent and vessel.track[-1].t is vessel.recent[-1]:
+            assert copy.track[-1].t is copy.recent[-1]
+            checked += 1
+    assert checked
+
+
 def test_a_naive_creation_time_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         capture(Pipeline(), "p", created_at=datetime(2026, 1, 1))
