@@ -340,6 +340,9 @@ def restore(pipeline: Pipeline, data: bytes) -> SnapshotInfo:
     The pipeline is only changed once the whole snapshot has been read: a
     :class:`SnapshotError` leaves it as it was.
     """
+    if pipeline.now is not None or len(pipeline.fleet):
+        # state half from the snapshot, half from what was fed: no restart looks like that
+        raise ValueError("restore into a freshly built pipeline, before anything is fed to it")
     header, offset = _header(data)
     info = _info(header)
     if header.get("layout") != LAYOUT:

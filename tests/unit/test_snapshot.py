@@ -438,6 +438,13 @@ def _with_body(data: bytes, raw: bytes) -> bytes:
     return data[:8] + struct.pack(">HI", FORMAT_VERSION, len(head)) + head + compressed
 
 
+def test_only_a_fresh_pipeline_takes_a_snapshot() -> None:
+    used = fresh()
+    used.feed(scenario("beacons_active")[0])
+    with pytest.raises(ValueError, match="freshly built"):
+        restore(used, _good())
+
+
 def test_a_snapshot_of_a_pipeline_without_a_watch_does_not_fit_one_with() -> None:
     with pytest.raises(SnapshotError, match="watch on one side only"):
         restore(fresh(), capture(Pipeline(), "p"))
