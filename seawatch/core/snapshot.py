@@ -514,26 +514,22 @@ def _vessel(
     its track point and the duplicate filter: a restored fleet takes the memory the original did.
     """
     v = Vessel(mmsi, valid)
-    made: dict[float, datetime] = {}
+    made: dict[float | None, datetime | None] = {None: None}
     from_ts = datetime.fromtimestamp
-
-    def when(ts: float | None) -> datetime | None:
-        if ts is None:
-            return None
-        t = made.get(ts)
-        if t is None:
-            t = made[ts] = from_ts(ts, UTC)
-        return t
-
-    v.first_seen, v.last_seen, v.static_at = (when(t) for t in times)
+    for group in (times, track[::5], recent[1::2]):
+        for ts in group:
+            if ts not in made:
+                made[ts] = from_ts(ts, UTC)  # type: ignore[arg-type]
+    v.first_seen, v.last_seen, v.static_at = (made[t] for t in times)
     for name, value in zip(_VESSEL_FIELDS, fields, strict=True):
         setattr(v, name, value)
+    make = tuple.__new__  # what TrackPoint(...) does, without its Python-level __new__
     points = iter(track)
     v.track = [
-        TrackPoint(when(t), lat, lon, sog, cog)  # type: ignore[arg-type]
+        make(TrackPoint, (made[t], lat, lon, sog, cog))
         for t, lat, lon, sog, cog in zip(points, points, points, points, points, strict=True)
     ]
-    v.recent = [x if i % 2 == 0 else when(x) for i, x in enumerate(recent)]
+    v.recent = [x if i % 2 == 0 else made[x] for i, x in enumerate(recent)]
     return v
 
 
