@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_shore.py
 	$(BIN)/python benchmarks/bench_alert_latency.py
 	$(BIN)/python benchmarks/bench_big_replay.py
+	$(BIN)/python benchmarks/bench_snapshot.py
 	bash scripts/ensure-chromium.sh
 	$(BIN)/python benchmarks/bench_map.py
 

@@ -24,6 +24,9 @@ version and the same layout of state types (:data:`LAYOUT`), and the reader refu
 every type that is not a core state type or a plain standard-library value. Never
 load a snapshot from anywhere else.
 
+:func:`capture` does it all at once; a live service calls :func:`freeze` between two
+messages (a copy, a fraction of the work) and :meth:`Frozen.encode` in a worker thread.
+
 Pure: no clock, no I/O. The caller gives the creation time and stores the bytes.
 """
 
@@ -85,9 +88,11 @@ __all__ = [
     "LAYOUT",
     "MAGIC",
     "PIPELINE_PARTS",
+    "Frozen",
     "SnapshotError",
     "SnapshotInfo",
     "capture",
+    "freeze",
     "read_info",
     "restore",
 ]
@@ -101,7 +106,7 @@ FORMAT_VERSION: Final = 1
 _FIXED = struct.Struct(">8sHI")  # magic, format version, JSON header length (big-endian)
 _MAX_HEADER_BYTES = 64 * 1024  # a header is a few hundred bytes; more is not a snapshot
 _PICKLE_PROTOCOL = 5
-_ZLIB_LEVEL = 1  # level 6: under a tenth smaller, three times as slow (benchmarks/bench_snapshot.py)
+_ZLIB_LEVEL = 1  # level 6: a tenth smaller, two to three times as slow (benchmarks/bench_snapshot.py)
 
 # --- what is state -----------------------------------------------------------------------
 
@@ -220,8 +225,55 @@ def capture(pipeline: Pipeline, position: str, *, created_at: datetime | None = 
     Call it between two messages (on the event loop that feeds the pipeline), so the
     state is exactly that of "everything up to ``position`` fed". ``created_at`` is
     the wall-clock time the caller stamps it with (the core reads no clock); without
-    it the pipeline's event time stands in, or the epoch before any event.
+    it the pipeline's event time stands in, or the epoch before any event. With a large
+    fleet this takes seconds; :func:`freeze` keeps the part that must happen between
+    two messages short.
     """
+    return _frozen(pipeline, position, created_at, copy=False).encode()
+
+
+def freeze(pipeline: Pipeline, position: str, *, created_at: datetime | None = None) -> Frozen:
+    """A copy of the pipeline's state now, to :meth:`Frozen.encode` later, in any thread.
+
+    The copy is what has to happen between two messages, and it is about a tenth of
+    :func:`capture`'s work: vessels and detector records are copied, everything
+    immutable (reports, track points, times, alert events) is shared. The pipeline may
+    go on at once; ``freeze(...).encode()`` gives the bytes ``capture`` would have given.
+    """
+    return _frozen(pipeline, position, created_at, copy=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Frozen:
+    """A pipeline's state copied between two messages, not yet written (see :func:`freeze`)."""
+
+    body: dict[str, Any]
+    header: dict[str, Any]
+
+    def encode(self) -> bytes:
+        """The snapshot's bytes: pickled and compressed here (seconds for a large fleet; zlib lets go of the GIL)."""
+        out = _Writer()
+        pickler = pickle.Pickler(out, protocol=_PICKLE_PROTOCOL)
+        pickler.dispatch_table = _DISPATCH
+        with _collector_paused():
+            pickler.dump(self.body)
+        raw = out.value()
+        compressed = zlib.compress(raw, _ZLIB_LEVEL)
+        header = {
+            **self.header,
+            "body": {
+                "encoding": f"pickle-{_PICKLE_PROTOCOL}",
+                "compression": "zlib",
+                "bytes": len(compressed),
+                "raw_bytes": len(raw),
+                "crc32": zlib.crc32(compressed),
+            },
+        }
+        head = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
+        return _FIXED.pack(MAGIC, FORMAT_VERSION, len(head)) + head + compressed
+
+
+def _frozen(pipeline: Pipeline, position: str, created_at: datetime | None, *, copy: bool) -> Frozen:
     parts = {name: _read_attrs(obj, attrs) for name, obj, attrs in _parts(pipeline)}
     detectors: dict[str, dict[str, Any]] = {}
     if pipeline.watch is not None:
@@ -233,14 +285,12 @@ def capture(pipeline: Pipeline, position: str, *, created_at: datetime | None = 
                     "(seawatch/core/snapshot.py): say which of its attributes are state"
                 )
             detectors[detector.kind.value] = _read_attrs(detector, attrs)
-    body = {"parts": parts, "detectors": detectors}
-    out = _Writer()
-    pickler = pickle.Pickler(out, protocol=_PICKLE_PROTOCOL)
-    pickler.dispatch_table = _DISPATCH
-    with _collector_paused():
-        pickler.dump(body)
-    raw = out.value()
-    compressed = zlib.compress(raw, _ZLIB_LEVEL)
+    body: dict[str, Any] = {"parts": parts, "detectors": detectors}
+    if copy:
+        with _collector_paused():
+            body = _Copier().copy(body)
+    if created_at is not None and created_at.utcoffset() is None:
+        raise ValueError(f"created_at must be timezone-aware: {created_at.isoformat()}")
     now = pipeline.now
     when = created_at if created_at is not None else now if now is not None else UNTIMED
     book = pipeline.watch.book if pipeline.watch is not None else None
@@ -253,16 +303,8 @@ def capture(pipeline: Pipeline, position: str, *, created_at: datetime | None = 
         "vessels": len(pipeline.fleet),
         "alerts_open": 0 if book is None else len(book),
         "layout": LAYOUT,
-        "body": {
-            "encoding": f"pickle-{_PICKLE_PROTOCOL}",
-            "compression": "zlib",
-            "bytes": len(compressed),
-            "raw_bytes": len(raw),
-            "crc32": zlib.crc32(compressed),
-        },
     }
-    head = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
-    return _FIXED.pack(MAGIC, FORMAT_VERSION, len(head)) + head + compressed
+    return Frozen(body, header)
 
 
 def _parts(pipeline: Pipeline) -> list[tuple[str, object, tuple[str, ...]]]:
@@ -298,6 +340,9 @@ def restore(pipeline: Pipeline, data: bytes) -> SnapshotInfo:
     The pipeline is only changed once the whole snapshot has been read: a
     :class:`SnapshotError` leaves it as it was.
     """
+    if pipeline.now is not None or len(pipeline.fleet):
+        # state half from the snapshot, half from what was fed: no restart looks like that
+        raise ValueError("restore into a freshly built pipeline, before anything is fed to it")
     header, offset = _header(data)
     info = _info(header)
     if header.get("layout") != LAYOUT:
@@ -443,10 +488,6 @@ def _ts(t: datetime | None) -> float | None:
     return None if t is None else t.timestamp()
 
 
-def _dt(ts: float | None) -> datetime | None:
-    return None if ts is None else datetime.fromtimestamp(ts, UTC)
-
-
 def _reduce_vessel(v: Vessel) -> tuple[Any, ...]:
     track: list[float | None] = []
     extend = track.extend
@@ -467,21 +508,102 @@ def _vessel(
     track: list[float | None],
     recent: list[Any],
 ) -> Vessel:
-    """A vessel back from :func:`_reduce_vessel` (named in the body: the reader allows it by name)."""
+    """A vessel back from :func:`_reduce_vessel` (named in the body: the reader allows it by name).
+
+    One datetime per distinct time, as in the live fleet, where a report's time is shared by
+    its track point and the duplicate filter: a restored fleet takes the memory the original did.
+    """
     v = Vessel(mmsi, valid)
-    v.first_seen, v.last_seen, v.static_at = (_dt(t) for t in times)
+    made: dict[float | None, datetime | None] = {None: None}
+    from_ts = datetime.fromtimestamp
+    for group in (times, track[::5], recent[1::2]):
+        for ts in group:
+            if ts not in made:
+                made[ts] = from_ts(ts, UTC)  # type: ignore[arg-type]
+    v.first_seen, v.last_seen, v.static_at = (made[t] for t in times)
     for name, value in zip(_VESSEL_FIELDS, fields, strict=True):
         setattr(v, name, value)
+    make = tuple.__new__  # what TrackPoint(...) does, without its Python-level __new__
+    points = iter(track)
     v.track = [
-        TrackPoint(_dt(track[i]), track[i + 1], track[i + 2], track[i + 3], track[i + 4])  # type: ignore[arg-type]
-        for i in range(0, len(track), 5)
+        make(TrackPoint, (made[t], lat, lon, sog, cog))
+        for t, lat, lon, sog, cog in zip(points, points, points, points, points, strict=True)
     ]
-    v.recent = [x if i % 2 == 0 else _dt(x) for i, x in enumerate(recent)]
+    v.recent = [x if i % 2 == 0 else made[x] for i, x in enumerate(recent)]
     return v
 
 
 _DISPATCH: Final[dict[type, Any]] = {Vessel: _reduce_vessel}
 _ALLOWED[(__name__, _vessel.__name__)] = _vessel
+
+
+# --- copying the state (freeze) -----------------------------------------------------------
+# Immutable values are shared between the copy and the live state; these are the types whose
+# instances never change once made (frozen dataclasses hold evidence dicts that, by the same
+# convention the alert book follows, are replaced, never changed in place).
+_SHARED: Final[frozenset[type]] = frozenset(
+    {str, bytes, int, float, bool, type(None), datetime, timedelta, timezone, tuple, frozenset}
+    | {t for t in _STATE_TYPES if issubclass(t, tuple | enum.Enum)}
+    | {t for t in _STATE_TYPES if dataclasses.is_dataclass(t) and t.__dataclass_params__.frozen}  # type: ignore[attr-defined]
+)
+_MUTABLE_RECORDS: Final[dict[type, tuple[str, ...]]] = {
+    t: tuple(f.name for f in dataclasses.fields(t))
+    for t in _STATE_TYPES
+    if dataclasses.is_dataclass(t) and not t.__dataclass_params__.frozen  # type: ignore[attr-defined]
+}
+_VESSEL_SLOTS: Final = tuple(Vessel.__slots__)
+
+
+class _Copier:
+    """A deep copy of state as :func:`freeze` needs it: fast, and sure of every type it meets.
+
+    Like :func:`copy.deepcopy`, an object met twice is copied once (the alert book files
+    each alert under three indexes; a vessel is in the fleet and in detectors), so the copy
+    keeps the sharing the snapshot must keep. Unlike it, immutable values are shared with the
+    live state, not copied, and a type it does not know raises rather than being shared by
+    mistake.
+    """
+
+    def __init__(self) -> None:
+        self._done: dict[int, Any] = {}
+
+    def copy(self, value: Any) -> Any:
+        t = type(value)
+        if t in _SHARED:
+            return value
+        done = self._done.get(id(value))
+        if done is not None:
+            return done
+        copy = self.copy
+        shared = _SHARED  # tested inline before calling copy: most values are immutable
+        result: Any
+        if t is dict:
+            result = {k: v if type(v) in shared else copy(v) for k, v in value.items()}  # keys are immutable
+        elif t is list:
+            result = [v if type(v) in shared else copy(v) for v in value]
+        elif t is Vessel:
+            result = object.__new__(Vessel)
+            for name in _VESSEL_SLOTS:
+                setattr(result, name, getattr(value, name))  # reports, times and names are immutable
+            result.track = list(value.track)
+            result.recent = list(value.recent)
+        elif t in _MUTABLE_RECORDS:
+            result = object.__new__(t)
+            for name in _MUTABLE_RECORDS[t]:
+                field = getattr(value, name)
+                setattr(result, name, field if type(field) in shared else copy(field))
+        elif t is deque:
+            result = deque([copy(v) for v in value], maxlen=value.maxlen)
+        elif t is set:
+            result = set(value)  # of ints or tuples
+        elif t is Counter:
+            result = Counter(value)
+        elif t is OrderedDict:
+            result = OrderedDict((k, copy(v)) for k, v in value.items())
+        else:
+            raise SnapshotError(f"cannot copy a {t.__module__}.{t.__qualname__} into a snapshot")
+        self._done[id(value)] = result
+        return result
 
 
 class _Writer:

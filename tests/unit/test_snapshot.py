@@ -31,11 +31,21 @@ import pytest
 from seawatch.adapters.shore import LandmaskShore
 from seawatch.core import snapshot
 from seawatch.core.alerts import AlertEvent, EventType, Kind
+from seawatch.core.fleet import Vessel
 from seawatch.core.lines import tag_block
 from seawatch.core.pipeline import Pipeline, PipelineOptions
 from seawatch.core.rules import Rules
 from seawatch.core.serialize import alert_event_json
-from seawatch.core.snapshot import FORMAT_VERSION, MAGIC, SnapshotError, SnapshotInfo, capture, read_info, restore
+from seawatch.core.snapshot import (
+    FORMAT_VERSION,
+    MAGIC,
+    SnapshotError,
+    SnapshotInfo,
+    capture,
+    freeze,
+    read_info,
+    restore,
+)
 from seawatch.core.watch import DRILL_PREFIX, Watch
 from seawatch.core.zones import ZoneIndex
 from seawatch.drill import drill_lines
@@ -89,13 +99,15 @@ def whole(lines: list[bytes], end: datetime | None = None, feed: Feed = feed_lin
     return Run(events, pipeline)
 
 
-def split(lines: list[bytes], at: int, end: datetime | None = None, feed: Feed = feed_line) -> Run:
-    """Lines before ``at`` into A; A captured and restored into a fresh B; the rest into B."""
+def split(
+    lines: list[bytes], at: int, end: datetime | None = None, feed: Feed = feed_line, frozen: bool = False
+) -> Run:
+    """Lines before ``at`` into A; A captured (or frozen, then encoded) and restored into a fresh B; the rest into B."""
     a = fresh()
     events: list[AlertEvent] = []
     for line in lines[:at]:
         events += feed(a, line)
-    data = capture(a, f"line:{at}")
+    data = freeze(a, f"line:{at}").encode() if frozen else capture(a, f"line:{at}")
     b = fresh()
     info = restore(b, data)
     assert info.position == f"line:{at}"
@@ -166,9 +178,9 @@ def index_before(lines: list[bytes], t: datetime) -> int:
 def test_restore_in_the_middle_equals_continuing(name: str) -> None:
     lines = scenario(name)
     want = whole(lines)
-    splits = (len(lines) // 3, len(lines) // 2) if len(lines) < 20_000 else (len(lines) // 2,)
-    for at in splits:
-        assert_same(split(lines, at), want)
+    assert_same(split(lines, len(lines) // 2), want)
+    if len(lines) < 20_000:
+        assert_same(split(lines, len(lines) // 3, frozen=True), want)
 
 
 def test_split_in_the_middle_of_a_drift() -> None:
@@ -302,6 +314,41 @@ def test_a_restore_survives_another_process() -> None:
     assert [alert_event_json(e) for e in events] == [alert_event_json(e) for e in mine]
 
 
+@pytest.mark.parametrize("name", ["rescue_disembarkation", "mothership_transfer", "local_traffic"])
+def test_a_frozen_copy_is_the_state_when_frozen_whatever_follows(name: str) -> None:
+    """freeze() between two messages, encode() later (another thread): the state as it was frozen."""
+    lines = scenario(name)
+    at = len(lines) // 2
+    a = fresh()
+    for line in lines[:at]:
+        a.feed(line)
+    created = datetime(2026, 12, 6, tzinfo=UTC)
+    captured = capture(a, "p", created_at=created)
+    frozen = freeze(a, "p", created_at=created)
+    for line in lines[at:]:  # the live pipeline goes on, changing everything the copy was made from
+        a.feed(line)
+    a.finish()
+    encoded = frozen.encode()
+    assert read_info(encoded) == read_info(captured)
+    b, c = fresh(), fresh()
+    restore(b, encoded)
+    restore(c, captured)
+    assert state(b) == state(c)
+    tail = [alert_event_json(e) for line in lines[at:] for e in b.feed(line).events]
+    assert tail == [alert_event_json(e) for line in lines[at:] for e in c.feed(line).events]
+
+
+def test_freeze_shares_no_mutable_object_with_the_live_state() -> None:
+    a = fresh()
+    for line in scenario("loitering_craft")[:2000]:
+        a.feed(line)
+    frozen = freeze(a, "p")
+    live = {id(v) for v in a.fleet}
+    copied = frozen.body["parts"]["fleet"]["_vessels"]
+    assert copied and not {id(v) for v in copied.values()} & live
+    assert all(copied[v.mmsi].track is not v.track and copied[v.mmsi].track == v.track for v in a.fleet)
+
+
 # ------------------------------------------------------------------- the format
 def test_header_round_trip() -> None:
     pipeline = fresh()
@@ -389,6 +436,13 @@ def _with_body(data: bytes, raw: bytes) -> bytes:
     header["body"].update(bytes=len(compressed), crc32=zlib.crc32(compressed))
     head = json.dumps(header).encode()
     return data[:8] + struct.pack(">HI", FORMAT_VERSION, len(head)) + head + compressed
+
+
+def test_only_a_fresh_pipeline_takes_a_snapshot() -> None:
+    used = fresh()
+    used.feed(scenario("beacons_active")[0])
+    with pytest.raises(ValueError, match="freshly built"):
+        restore(used, _good())
 
 
 def test_a_snapshot_of_a_pipeline_without_a_watch_does_not_fit_one_with() -> None:
@@ -499,3 +553,28 @@ def test_every_attribute_is_state_or_configuration() -> None:
     assert pipeline.watch is not None
     for detector in pipeline.watch.detectors:
         _classified(type(detector).__name__, detector, snapshot.DETECTOR_STATE[type(detector)])
+    # vessels are written field by field (compactly): every slot must be among them
+    written = {"mmsi", "mmsi_valid", "first_seen", "last_seen", "static_at", "track", "recent"}
+    assert set(Vessel.__slots__) == written | set(snapshot._VESSEL_FIELDS)
+
+
+def test_a_restored_fleet_shares_its_times_as_the_live_one_does() -> None:
+    """One datetime per report, shared by its track point and the duplicate filter: the same memory."""
+    a = fresh()
+    for line in scenario("adrift_andaman")[:2000]:
+        a.feed(line)
+    b = fresh()
+    restore(b, capture(a, "p"))
+    checked = 0
+    for vessel in a.fleet:
+        copy = b.fleet.get(vessel.mmsi)
+        assert copy is not None
+        if vessel.track and vessel.recent and vessel.track[-1].t is vessel.recent[-1]:
+            assert copy.track[-1].t is copy.recent[-1]
+            checked += 1
+    assert checked
+
+
+def test_a_naive_creation_time_is_refused() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        capture(Pipeline(), "p", created_at=datetime(2026, 1, 1))
