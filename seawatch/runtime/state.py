@@ -257,7 +257,10 @@ class StateKeeper:
         started = time.monotonic()
         seq = self.seq
         try:
-            data = snap.capture(self.pipeline, position_of(seq))
+            # the copy between two messages (ingest waits for it); the encoding in a worker
+            # thread while ingest goes on
+            frozen = snap.freeze(self.pipeline, position_of(seq), created_at=datetime.now(UTC))
+            data = await asyncio.to_thread(frozen.encode)
             info = snap.read_info(data)
         except Exception as exc:  # noqa: BLE001 - a snapshot that cannot be made must not stop ingest
             self._failed("capture", exc)
