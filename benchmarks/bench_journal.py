@@ -11,7 +11,7 @@
    it, for the same recording (and, for comparison, the whole journal without a snapshot).
 
 Prints figures, asserts nothing on time. Usage:
-python benchmarks/bench_journal.py [--messages 100000] [--rounds 3] [--batch-delay-s S] [--no-fsync]
+python benchmarks/bench_journal.py [--messages 50000] [--rounds 3] [--batch-delay-s S] [--no-fsync]
 """
 
 from __future__ import annotations
@@ -126,8 +126,8 @@ def _window(broker: Mosquitto, inflight: int) -> None:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=100_000)
-    parser.add_argument("--rounds", type=int, default=4, help="off/on pairs per window (medians printed)")
+    parser.add_argument("--messages", type=int, default=50_000)
+    parser.add_argument("--rounds", type=int, default=3, help="off/on pairs per window (medians printed)")
     parser.add_argument("--batch-delay-s", type=float, default=None, help="journal_batch_delay_s (default: setting's)")
     parser.add_argument("--no-fsync", action="store_true", help="journal_fsync off (flushed to the OS only)")
     parser.add_argument("--inflight", type=int, action="append", default=None, help="broker windows (1000 and 20)")
