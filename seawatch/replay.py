@@ -32,7 +32,7 @@ from seawatch.adapters.files import (
     iter_log_lines,
     merged_log_payloads,
 )
-from seawatch.adapters.journal import ReadStats, is_journal, read_records
+from seawatch.adapters.journal import ReadStats, is_journal, journal_paths, read_records
 from seawatch.core.alerts import AlertEvent, EventType, VesselInfo
 from seawatch.core.fleet import TrackPoint
 from seawatch.core.lines import line_time
@@ -193,9 +193,10 @@ def replay(
     """Feed ``paths`` through ``pipeline``; hand kept alert events to ``write``.
 
     Journal segments (or directories of them) are read first, in sequence order, each
-    message fed as live ingest fed it; then CSV files, each whole; NMEA logs after them, one line at a time if there
-    is one, merged in event time if there are several (the same order ``--publish`` and the
-    demo send them in, so a live instance fed the same logs sees the same sea).
+    message fed as live ingest fed it; then CSV files, each whole; NMEA logs after them,
+    one line at a time if there is one, merged in event time if there are several (the
+    same order ``--publish`` and the demo send them in, so a live instance fed the same
+    logs sees the same sea).
     """
     flt = replay_filter or ReplayFilter()
     summary = ReplaySummary()
@@ -328,7 +329,7 @@ def _seen(summary: ReplaySummary, report: Report, tracks: TrackKeeper | None, pi
 
 def _total_bytes(paths: Sequence[Path]) -> int:
     total = 0
-    for path in paths:
+    for path in journal_paths(paths):  # a journal directory counts as its segments
         with contextlib.suppress(OSError):
             total += path.stat().st_size
     return total

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_INPUTS = ("http", "idle-ticks", "figures", "feed", "snapshots")  # stopped first; the source after the store
+_INPUTS = ("http", "idle-ticks", "figures", "feed", "snapshots")  # stopped first; the source once drained
 _DRAIN_S = 10.0  # what sinks may take, at a stop, to write what they still hold
 _IDLE_AFTER_S = 30.0  # feed silence after which event time runs on with the wall clock
 
