@@ -36,11 +36,13 @@ bench: $(STAMP)
 	bash scripts/ensure-mosquitto.sh
 	$(BIN)/python benchmarks/bench_decode.py
 	$(BIN)/python benchmarks/bench_mqtt.py
+	$(BIN)/python benchmarks/bench_journal.py
 	$(BIN)/python benchmarks/bench_memory.py
 	$(BIN)/python benchmarks/bench_replay.py
 	$(BIN)/python benchmarks/bench_shore.py
 	$(BIN)/python benchmarks/bench_alert_latency.py
 	$(BIN)/python benchmarks/bench_big_replay.py
+	$(BIN)/python benchmarks/bench_snapshot.py
 	bash scripts/ensure-postgres.sh
 	$(BIN)/python benchmarks/bench_outage.py
 	bash scripts/ensure-chromium.sh

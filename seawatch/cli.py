@@ -311,6 +311,7 @@ def _split_publish(url: str) -> tuple[str, str]:
 def cmd_replay(args: argparse.Namespace) -> int:
     """The whole pipeline over logs, alert events out: the analyst's view of what live would have raised."""
     from seawatch.adapters.files import CsvStats, SourceError
+    from seawatch.adapters.journal import is_journal
     from seawatch.core.serialize import alert_event_json
     from seawatch.replay import ReplayFilter, TrackKeeper, replay
     from seawatch.runtime import build_pipeline
@@ -326,8 +327,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     settings = _settings(args, **overrides)
     paths = [Path(p) for p in args.logs]
     for path in paths:
-        if not path.is_file():
-            reason = "is a directory" if path.is_dir() else "no such file"
+        if not path.is_file() and not (path.is_dir() and is_journal(path)):
+            reason = "is a directory (and holds no journal segment)" if path.is_dir() else "no such file"
             return _fail(f"cannot read {str(path)!r}: {reason}")
     try:
         flt = ReplayFilter(
@@ -609,7 +610,13 @@ async def _demo(settings: Settings, duration_s: float | None) -> None:
         store_url = f"sqlite:///{Path(scratch.name) / 'alerts.db'}"
         spool = Path(scratch.name) / "alerts.spool.jsonl"
         settings = settings.model_copy(
-            update={"mqtt_url": broker.url, "mqtt_topics": ["ais/#"], "store_url": store_url, "store_spool_file": spool}
+            update={
+                "mqtt_url": broker.url,
+                "mqtt_topics": ["ais/#"],
+                "store_url": store_url,
+                "store_spool_file": spool,
+                "journal_dir": Path(scratch.name) / "journal",
+            }
         )
         names = ", ".join(p.stem for p in settings.demo_feed)
         print(
@@ -731,7 +738,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "logs",
         nargs="+",
-        help="NMEA logs (plain or .gz; several are merged in event time) or MarineCadastre/DMA CSV files",
+        help="NMEA logs (plain or .gz; several are merged in event time), MarineCadastre/DMA CSV files, "
+        "or feed journal segments and directories (docs/replay.md)",
     )
     p.add_argument("-o", "--out", default="-", help="alert events output, JSON Lines (default stdout)")
     p.add_argument("--zones", default=None, help="zones directory (default from settings: zones/)")

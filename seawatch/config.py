@@ -194,6 +194,41 @@ class Settings(BaseSettings):
     )
     cap_sender: str = Field("seawatch", description="CAP <sender> of this installation (e.g. seawatch@rcc.example).")
 
+    # --- state: feed journal and snapshots ------------------------------------------------
+    journal_dir: Path | None = Field(
+        None,
+        description="Directory of the feed journal (every raw message, written before it is acknowledged; "
+        "a start replays it after the last snapshot, so a restart changes nothing). Empty: no journal. "
+        "Local disk of this machine (see docs/state.md for a standby pair).",
+    )
+    journal_fsync: bool = Field(
+        True,
+        description="fsync each journal batch before its messages are acknowledged (off: flushed to the OS "
+        "only; survives a crash of Seawatch, not of the machine).",
+    )
+    journal_batch_max: int = Field(2000, ge=1, description="Most messages in one journal batch (one chunk).")
+    journal_batch_delay_s: float = Field(
+        0.005,
+        ge=0,
+        le=1.0,
+        description="Most seconds a journal batch keeps gathering while messages keep arriving (it is written "
+        "at once when they pause, e.g. when the broker's in-flight window is full); 0: no gathering.",
+    )
+    journal_segment_max_mb: float = Field(64.0, gt=0, description="A journal segment closes past this size, MB.")
+    journal_segment_max_age_s: float = Field(3600.0, gt=0, description="A journal segment closes this old, seconds.")
+    journal_keep_days: float = Field(
+        7.0, ge=0, description="Closed journal segments older than this are deleted, days; 0 keeps them by age."
+    )
+    journal_keep_mb: float = Field(
+        0.0, ge=0, description="Oldest journal segments are deleted past this total, MB; 0: no size limit."
+    )
+    snapshot_interval_s: float = Field(
+        300.0, gt=0, description="Seconds between snapshots of the core's state in the store (and one at a stop)."
+    )
+    snapshot_every_messages: int = Field(
+        0, ge=0, description="Also snapshot after this many messages since the last one; 0: by time only."
+    )
+
     # --- HTTP API and map -------------------------------------------------------------
     http_host: str = Field("127.0.0.1", description="Address the API and map listen on (0.0.0.0 behind a proxy).")
     http_port: int = Field(8000, ge=0, le=65535, description="Port of the API and map; 0 picks a free one.")
@@ -234,7 +269,7 @@ class Settings(BaseSettings):
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str | Path) else value
 
-    @field_validator("store_spool_file", mode="before")
+    @field_validator("store_spool_file", "journal_dir", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value

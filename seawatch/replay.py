@@ -32,6 +32,7 @@ from seawatch.adapters.files import (
     iter_log_lines,
     merged_log_payloads,
 )
+from seawatch.adapters.journal import ReadStats, is_journal, journal_paths, read_records
 from seawatch.core.alerts import AlertEvent, EventType, VesselInfo
 from seawatch.core.fleet import TrackPoint
 from seawatch.core.lines import line_time
@@ -72,6 +73,8 @@ class ReplaySummary:
     opened: Counter[tuple[str, str]] = field(default_factory=Counter)  # (kind, zone) -> alerts opened
     vessels_seen: set[int] = field(default_factory=set)
     untimed_reports: int = 0  # reports whose line carried no time at all
+    journal_torn: int = 0  # journal chunks cut short by a crash mid-write (skipped)
+    journal_corrupt: int = 0  # journal chunks that failed their checksum (skipped)
     elapsed_s: float = 0.0
 
     def table(self, rejects: Counter[str]) -> str:
@@ -95,6 +98,8 @@ class ReplaySummary:
                 f"reports without any timestamp: {self.untimed_reports:,} (judged at the last event time seen, "
                 "or 1970-01-01 before any; loitering, drifting, dark, rendezvous and ETAs need timestamps)"
             )
+        if self.journal_torn or self.journal_corrupt:
+            out.append(f"journal chunks skipped: {self.journal_torn:,} torn, {self.journal_corrupt:,} corrupt")
         total = sum(rejects.values())
         detail = ", ".join(f"{reason} {n:,}" for reason, n in rejects.most_common()) or "none"
         out.append(f"rejected input: {total:,} ({detail})")
@@ -187,9 +192,11 @@ def replay(
 ) -> ReplaySummary:
     """Feed ``paths`` through ``pipeline``; hand kept alert events to ``write``.
 
-    CSV files are read first, each whole; NMEA logs after them, one line at a time if there
-    is one, merged in event time if there are several (the same order ``--publish`` and the
-    demo send them in, so a live instance fed the same logs sees the same sea).
+    Journal segments (or directories of them) are read first, in sequence order, each
+    message fed as live ingest fed it; then CSV files, each whole; NMEA logs after them,
+    one line at a time if there is one, merged in event time if there are several (the
+    same order ``--publish`` and the demo send them in, so a live instance fed the same
+    logs sees the same sea).
     """
     flt = replay_filter or ReplayFilter()
     summary = ReplaySummary()
@@ -206,6 +213,10 @@ def replay(
                     summary.opened[(event.kind.value, event.zone.name if event.zone else "-")] += 1
                 write(event)
 
+    journals = [p for p in paths if is_journal(p)]
+    if journals:
+        _replay_journal(journals, pipeline, drain, flt, pace, summary, show, tracks)
+        paths = [p for p in paths if p not in journals]
     for path in [p for p in paths if is_csv(p)]:
         rows_before = stats.rows
         for report in iter_csv_reports(path, stats, source=""):
@@ -265,6 +276,48 @@ def replay(
     return summary
 
 
+def _replay_journal(
+    journals: Sequence[Path],
+    pipeline: Pipeline,
+    drain: Callable[[list[AlertEvent]], None],
+    flt: ReplayFilter,
+    pace: _Pacer,
+    summary: ReplaySummary,
+    show: Progress,
+    tracks: TrackKeeper | None,
+) -> None:
+    """Journal segments (or their directories): each message as live ingest fed it, payload, arrival time and topic.
+
+    The time filter and pacing go by the message's first line's time, else its arrival.
+    """
+    stats = ReadStats()
+    done = [0]
+
+    def progress(read: int, _total: int) -> None:
+        done[0] = read
+
+    name = f"journal ({len(journals)})"
+    timed = flt.since is not None or flt.until is not None or pace.speed
+    for record in read_records(journals, 0, stats, progress):
+        summary.lines += 1
+        if timed:
+            when = line_time(record.payload.split(b"\n", 1)[0]) or record.received_at
+            if not flt.keeps_time(when):
+                summary.skipped_by_time += 1
+                continue
+            pace.wait(when)
+        fed = pipeline.feed_payload(record.payload, record.received_at, record.topic)
+        for report in fed.reports:
+            _seen(summary, report, tracks, pipeline)
+        if fed.events:
+            drain(fed.events)
+        if summary.lines & 1023 == 0:
+            show.show(name, done[0], summary.lines, summary.alert_events)
+    show.show(name, done[0], summary.lines, summary.alert_events, force=True)
+    summary.journal_torn += stats.torn
+    summary.journal_corrupt += stats.corrupt
+
+
 def _seen(summary: ReplaySummary, report: Report, tracks: TrackKeeper | None, pipeline: Pipeline) -> None:
     if report.observed_at is None:
         summary.untimed_reports += 1
@@ -276,7 +329,7 @@ def _seen(summary: ReplaySummary, report: Report, tracks: TrackKeeper | None, pi
 
 def _total_bytes(paths: Sequence[Path]) -> int:
     total = 0
-    for path in paths:
+    for path in journal_paths(paths):  # a journal directory counts as its segments
         with contextlib.suppress(OSError):
             total += path.stat().st_size
     return total

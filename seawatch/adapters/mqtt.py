@@ -40,8 +40,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import aiomqtt
+import paho.mqtt.client as mqtt
 
 from seawatch.adapters.acks import AckLedger, Receipt
 from seawatch.adapters.sink import QueuedSink
@@ -184,6 +186,7 @@ class MqttSource:
         self._connected = asyncio.Event()
         self._ledger = AckLedger()
         self._client: aiomqtt.Client | None = None
+        self.redelivered = False  # the broker's DUP flag on the message being handled
 
     async def wait_connected(self) -> None:
         await self._connected.wait()
@@ -200,6 +203,16 @@ class MqttSource:
         client = self._client = make_client(options, queue_type=_inline_queue(self._on_message))
         # aiomqtt 2.x offers no manual acknowledgement; paho underneath does (see the module docstring).
         client._client.manual_ack_set(True)
+        # Nor does aiomqtt's Message keep the DUP flag; paho's message has it. A handler reads it
+        # as ``redelivered`` (a restart tells a journalled message sent again from a new one by it).
+        to_aiomqtt = client._client.on_message
+        assert to_aiomqtt is not None
+
+        def note_dup(paho: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+            self.redelivered = bool(message.dup)
+            to_aiomqtt(paho, userdata, message)
+
+        client._client.on_message = note_dup
         topics = [(topic, options.qos) for topic in options.topics]
         if options.sys_topics:
             topics.append((SYS_DROPPED_TOPIC, 0))

@@ -27,6 +27,8 @@ Schema (version 1; the ``schema_version`` table records which migrations ran):
   Standard Webhooks ``webhook-id``, attempts and the next attempt time;
   status ``pending`` -> ``delivered`` | ``dead`` (and ``dead`` -> ``pending`` on requeue).
 * ``partner_state`` — partners switched off (e.g. after HTTP 410 Gone), with the reason.
+* ``snapshots`` (migration 2) — the newest few snapshots of the core's state, each with
+  the feed position it corresponds to (docs/state.md).
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ from sqlalchemy import (
     Engine,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     Row,
@@ -80,6 +83,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from seawatch.core.alerts import AlertEvent, EventType, Kind, Severity, Status, VesselInfo, ZoneRef
 from seawatch.core.serialize import alert_event_json, alert_event_to_dict
+from seawatch.core.snapshot import SnapshotInfo
 
 log = logging.getLogger(__name__)
 
@@ -301,7 +305,55 @@ def _migrate_v1(conn: Connection) -> None:
     md.create_all(conn)
 
 
-MIGRATIONS: Final[tuple[Migration, ...]] = (Migration(1, "alerts, alert_events, outbox, partner_state", _migrate_v1),)
+def _tables_v2(md: MetaData) -> Table:
+    """The table migration 2 adds: snapshots of the core's state (docs/state.md). Frozen like v1.
+
+    ``data`` is the snapshot itself (``seawatch.core.snapshot``), BLOB on SQLite and bytea
+    on PostgreSQL; the other columns repeat its header so that health and start-up can
+    choose one without reading megabytes.
+    """
+    return Table(
+        "snapshots",
+        md,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("position", Text, nullable=False),  # the feed position the state corresponds to
+        Column("event_time", UTCDateTime, nullable=True),
+        Column("format_version", Integer, nullable=False),
+        Column("size", BigInteger, nullable=False),
+        Column("data", LargeBinary, nullable=False),
+    )
+
+
+snapshots_table = _tables_v2(metadata)
+
+
+SNAPSHOTS_KEPT: Final = 3
+"""Snapshots the store keeps (the newest): one to start from, two to fall back on."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSnapshot:
+    """A stored snapshot's header columns, without its data."""
+
+    id: int
+    created_at: datetime
+    position: str
+    event_time: datetime | None
+    format_version: int
+    size: int  # bytes
+
+
+def _migrate_v2(conn: Connection) -> None:
+    md = MetaData()
+    _tables_v2(md)
+    md.create_all(conn)
+
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (
+    Migration(1, "alerts, alert_events, outbox, partner_state", _migrate_v1),
+    Migration(2, "snapshots", _migrate_v2),
+)
 """Applied in order, each once, inside the transaction that opens the store."""
 
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version
@@ -887,3 +939,52 @@ class AlertStore:
         stmt = select(e.c.body).where(e.c.alert_id == alert_id).order_by(e.c.sequence)
         with self._read() as conn:
             return [_event_from_json(text) for text in conn.scalars(stmt)]
+
+    # -- snapshots of the core's state --
+
+    def save_snapshot(self, data: bytes, info: SnapshotInfo, keep: int = SNAPSHOTS_KEPT) -> None:
+        """Store a snapshot and drop all but the newest ``keep``, in one transaction.
+
+        Keeping a few, not one: a snapshot that turns out unreadable (a bug, a layout the
+        next version refuses) still leaves an older one to start from.
+        """
+        if keep < 1:
+            raise ValueError(f"keep must be at least 1, not {keep}")
+        t = snapshots_table
+        newest = select(t.c.id).order_by(t.c.id.desc()).limit(keep)
+        with self._write() as conn:
+            conn.execute(
+                insert(t).values(
+                    created_at=_aware_utc(info.created_at),
+                    position=info.position,
+                    event_time=None if info.event_time is None else _aware_utc(info.event_time),
+                    format_version=info.format_version,
+                    size=len(data),
+                    data=bytes(data),
+                )
+            )
+            conn.execute(delete(t).where(t.c.id.not_in(newest.scalar_subquery())))
+
+    def latest_snapshot(self) -> bytes | None:
+        """The newest snapshot's bytes, or None when none was ever saved."""
+        t = snapshots_table
+        with self._read() as conn:
+            value = conn.scalar(select(t.c.data).order_by(t.c.id.desc()).limit(1))
+        return None if value is None else bytes(value)
+
+    def snapshot_info(self) -> StoredSnapshot | None:
+        """The newest snapshot's header columns (not its data): for health, its age and position."""
+        t = snapshots_table
+        stmt = select(t.c.id, t.c.created_at, t.c.position, t.c.event_time, t.c.format_version, t.c.size)
+        with self._read() as conn:
+            row = conn.execute(stmt.order_by(t.c.id.desc()).limit(1)).first()
+        if row is None:
+            return None
+        return StoredSnapshot(
+            id=int(row.id),
+            created_at=row.created_at,
+            position=row.position,
+            event_time=row.event_time,
+            format_version=int(row.format_version),
+            size=int(row.size),
+        )

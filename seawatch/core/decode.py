@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import binascii
 import logging
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -70,6 +71,11 @@ _ARMOR_TO_BASE64 = bytes.maketrans(_ARMOR_CHARS, bytes(_BASE64_ALPHABET[i] for i
 _SIXBIT = {c: i for i, c in enumerate(_ARMOR_CHARS)}
 
 _SMALL_INTS = {str(i).encode(): i for i in range(100)}
+
+# A report's payload fingerprint (the fleet's duplicate filter): CRC-32, not hash(), because
+# hash() of bytes changes from process to process, and fingerprints outlive the process in
+# snapshots of the fleet (a copy heard just after a restart must still be known as a copy).
+_fingerprint = zlib.crc32
 
 # "Not available" values of ITU-R M.1371 position reports.
 _SOG_NA_RAW = 1023  # 102.3 kn
@@ -481,7 +487,7 @@ class Decoder:
             status,
             source,
             201_000_000 <= mmsi <= 775_999_999 or is_valid_mmsi(mmsi),
-            hash(payload),
+            _fingerprint(payload),
         )
 
     def _slow(
@@ -509,7 +515,7 @@ class Decoder:
             self.stats.rejects[RejectReason.UNDECODABLE] += 1
             return None
         try:
-            return _from_pyais(msg, msg_type, when, source, hash(payload))
+            return _from_pyais(msg, msg_type, when, source, _fingerprint(payload))
         except Exception as exc:  # noqa: BLE001
             log.debug("unexpected field values in %r: %s", sentences, exc)
             self.stats.rejects[RejectReason.UNDECODABLE] += 1

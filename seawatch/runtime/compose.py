@@ -21,6 +21,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from seawatch.adapters.instancelock import instance_lock
+from seawatch.adapters.journal import FeedJournal, SegmentWriter, journal_end
 from seawatch.adapters.jsonl import JsonLinesSink
 from seawatch.adapters.logsink import LogSink
 from seawatch.adapters.mqtt import AlertPublisher
@@ -36,6 +37,7 @@ from seawatch.runtime.ingest import Fanout, Figures, Ingest
 from seawatch.runtime.live import LiveView
 from seawatch.runtime.parts import build_pipeline, mqtt_options
 from seawatch.runtime.runtime import Runtime
+from seawatch.runtime.state import StateKeeper, load_snapshot
 from seawatch.runtime.supervisor import Supervisor
 from seawatch.web.app import Hub
 from seawatch.web.app import create_app as create_web_app
@@ -123,6 +125,61 @@ def build_sinks(settings: Settings, *, alerts_out: Path | None = None) -> list[A
     return sinks
 
 
+def build_journal(settings: Settings) -> FeedJournal | None:
+    """The feed journal from settings (None when ``journal_dir`` is unset); numbering resumes after its end."""
+    if settings.journal_dir is None:
+        return None
+    writer = SegmentWriter(
+        settings.journal_dir,
+        fsync=settings.journal_fsync,
+        segment_max_bytes=int(settings.journal_segment_max_mb * 1024 * 1024),
+        segment_max_age_s=settings.journal_segment_max_age_s,
+        keep_days=settings.journal_keep_days,
+        keep_bytes=int(settings.journal_keep_mb * 1024 * 1024),
+    )
+    return FeedJournal(
+        writer,
+        next_seq=journal_end(settings.journal_dir),
+        batch_max=settings.journal_batch_max,
+        batch_delay_s=settings.journal_batch_delay_s,
+    )
+
+
+def build_state(settings: Settings, delivery: AlertDelivery | None) -> StateKeeper:
+    """The pipeline as the last run left it: the newest snapshot (if any), else open alerts from the store.
+
+    The journal after the snapshot is replayed later, once the sinks run
+    (:meth:`Runtime.running`); with a journal but no snapshot, all of it is replayed and
+    the store's open alerts are not restored (the replay raises them again). A store that
+    does not answer at start gives no snapshot; its open alerts are then brought back when
+    it first answers.
+    """
+    journal = build_journal(settings)
+    store = delivery.store if delivery is not None else None
+    pipeline, report, start_seq = load_snapshot(store, lambda: build_pipeline(settings))
+    has_journal = journal is not None and journal.next_seq > 0
+    if start_seq is None and not has_journal and delivery is not None and pipeline.watch is not None:
+        book = pipeline.watch.book
+
+        def restore_open_alerts(store: AlertStore) -> None:
+            restored = book.restore(store.open_alerts())
+            report.restored_from_store = restored
+            if restored:
+                log.info("restored %d open alert(s) from the store", restored)
+
+        delivery.when_up(restore_open_alerts)
+    return StateKeeper(
+        pipeline,
+        store=store,
+        journal=journal,
+        journal_dir=settings.journal_dir,
+        interval_s=settings.snapshot_interval_s,
+        every_messages=settings.snapshot_every_messages,
+        start_seq=start_seq or 0,
+        start_report=report,
+    )
+
+
 def _as_sink(sink: SinkLike, number: int) -> AlertSink:
     """A plain function becomes a sink with a queue and a task of its own."""
     if isinstance(sink, AlertSink):
@@ -144,32 +201,25 @@ def build_runtime(
     ``extra_sinks`` are added alert channels (a plain function gets a queue and a task of
     its own); ``with_delivery=False`` leaves out the store (tests of ingest alone).
     """
-    pipeline = build_pipeline(settings)
     delivery = build_delivery(settings) if with_delivery else None
-    if delivery is not None and pipeline.watch is not None:
-        book = pipeline.watch.book
-
-        def restore_open_alerts(store: AlertStore) -> None:
-            restored = book.restore(store.open_alerts())
-            if restored:
-                log.info("restored %d open alert(s) from the store", restored)
-
-        delivery.when_up(restore_open_alerts)
+    state = build_state(settings, delivery)
+    pipeline = state.pipeline
     hub = Hub(changes=lambda: pipeline.fleet.stats.reports)
     others = [*build_sinks(settings, alerts_out=alerts_out), hub]
     others += [_as_sink(sink, n) for n, sink in enumerate(extra_sinks, start=1)]
     fanout = Fanout(others, durable=[delivery] if delivery is not None else [])
-    ingest = Ingest(pipeline, mqtt_options(settings), fanout)
+    ingest = Ingest(pipeline, mqtt_options(settings), fanout, state)
     supervisor = supervisor or Supervisor()
     # taken when the runtime starts, not here: tests build runtimes they never run
     lock = instance_lock(settings.store_url, settings.mqtt_client_id) if delivery is not None else None
-    view = LiveView(ingest, delivery, fanout.sinks, supervisor, lock)
+    view = LiveView(ingest, delivery, fanout.sinks, supervisor, lock, state)
     runtime = Runtime(
         ingest=ingest,
         fanout=fanout,
         delivery=delivery,
         supervisor=supervisor,
         view=view,
+        state=state,
         http_host=settings.http_host,
         http_port=settings.http_port,
         tick_s=settings.watch_tick_s,

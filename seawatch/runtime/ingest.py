@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from seawatch.adapters.acks import AckLedger, Receipt
 from seawatch.adapters.mqtt import MqttOptions, MqttSource
@@ -16,6 +17,9 @@ from seawatch.adapters.sink import AlertSink
 from seawatch.core.alerts import AlertEvent
 from seawatch.core.commands import Command
 from seawatch.core.pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from seawatch.runtime.state import StateKeeper
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +128,15 @@ class Fanout:
 class Ingest:
     """The live ingest: an MQTT source feeding the pipeline (and its watch); events go to the fan-out."""
 
-    def __init__(self, pipeline: Pipeline, source: MqttOptions, fanout: Fanout | None = None) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        source: MqttOptions,
+        fanout: Fanout | None = None,
+        state: StateKeeper | None = None,
+    ) -> None:
         self.pipeline = pipeline
+        self.state = state  # journals each message before the pipeline sees it, and numbers it for snapshots
         self.fanout = fanout or Fanout()
         self.source = MqttSource(source, self._on_payload)
         self.health = self.source.health
@@ -137,6 +148,11 @@ class Ingest:
 
     def _on_payload(self, payload: bytes, received_at: datetime, topic: str, receipt: Receipt) -> None:
         now = self.last_arrival = time.monotonic()
+        state = self.state
+        if state is not None:
+            if state.redeliveries.seen(topic, payload, self.source.redelivered):
+                return  # journalled and fed before a restart; the broker sent it again: acknowledged only
+            state.journal_message(payload, received_at, topic, receipt)
         rejects = self.pipeline.decoder.stats.rejects
         before = rejects.total()
         fed = self.pipeline.feed_payload(payload, received_at, topic)

@@ -29,6 +29,7 @@ from seawatch.core.watch import Watch
 from seawatch.core.zones import ZoneIndex
 from seawatch.delivery import AlertDelivery
 from seawatch.runtime.ingest import Ingest
+from seawatch.runtime.state import StateKeeper
 from seawatch.runtime.supervisor import Supervisor
 from seawatch.web.ports import StoreUnavailableError
 
@@ -68,6 +69,7 @@ class LiveView:
         sinks: list[AlertSink],
         supervisor: Supervisor,
         lock: InstanceLock | None = None,
+        state: StateKeeper | None = None,
     ) -> None:
         watch = ingest.pipeline.watch
         assert watch is not None, "the live service always has a watch"
@@ -76,6 +78,7 @@ class LiveView:
         self.sinks = sinks
         self.supervisor = supervisor
         self.lock = lock
+        self.state = state
         self._watch: Watch = watch
         self.started = time.monotonic()
         self._pending: dict[str, dict[str, int]] = {}  # outbox counts by partner, as last read
@@ -158,6 +161,8 @@ class LiveView:
             status = "broker-dropping"  # degraded, not down: answered with 200 (see docs/operations.md)
         if failing_tasks or failing_sinks:
             status = "task-failing"  # a sink or worker raises and is being restarted; ingest goes on
+        if self.state is not None and self.state.journal_failing:
+            status = "journal-failing"  # messages are acknowledged without being journalled; ingest goes on
         if held or not store_up:
             status = "store-failing"  # alert events wait in the spool (or memory) until the store takes them
         body = {
@@ -180,6 +185,8 @@ class LiveView:
             "sinks": {s.name: f.view() for s in self.sinks if (f := _figures(s)) is not None},
             "instance_lock": None if self.lock is None else self.lock.view(),
         }
+        if self.state is not None:
+            body.update(self.state.health())
         return (200 if status in HEALTHY else 503), body
 
     async def metrics(self) -> str:
@@ -276,6 +283,8 @@ class LiveView:
                     "# TYPE seawatch_webhook_pending_age_seconds gauge",
                     f"seawatch_webhook_pending_age_seconds {time.monotonic() - self._pending_at:.3f}",
                 ]
+        if self.state is not None:
+            lines += self.state.metric_lines()
         return lines
 
 

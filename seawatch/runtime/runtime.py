@@ -4,6 +4,8 @@ Tasks (names as ``/healthz`` shows them under ``tasks``):
 
 * ``mqtt-source`` — the MQTT source feeding ingest (policy: source);
 * ``idle-ticks`` — time-driven checks while the feed is silent;
+* ``journal`` — the feed journal's batch writer (with ``journal_dir``);
+* ``snapshots`` — a snapshot of the core's state in the store now and then;
 * ``sink-<name>`` — one per alert sink (``sink-store``, ``sink-log``, ``sink-sse``,
   ``sink-alert-topic``, ``sink-jsonl`` …);
 * ``store-probe`` — pings the alert store, for health and to act when it comes back;
@@ -13,11 +15,15 @@ Tasks (names as ``/healthz`` shows them under ``tasks``):
   taking it stops this one; see :mod:`seawatch.adapters.instancelock`);
 * ``http`` — the web server (essential: its end is the service's end).
 
+A start first lets the sinks run, restores the last snapshot and replays the journal after
+it (:mod:`seawatch.runtime.state`), and only then connects the source.
+
 A stop (SIGTERM, Ctrl-C, ``--duration``, a failed source) goes in order: the web server
-and the timers first; then the store writes what it holds while the source is still
-connected (so the messages behind those events are acknowledged now, not redelivered at
-the next start); then the source stops, every other sink is given time to write what it
-holds, and the rest is cancelled; the store is closed last.
+and the timers first; then the store and the journal write what they hold while the
+source is still connected (so the messages behind them are acknowledged now, not
+redelivered at the next start); then the source stops, a last snapshot is stored, every
+other sink is given time to write what it holds, and the rest is cancelled; the store
+is closed last.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from seawatch.adapters.sink import AlertSink
 from seawatch.delivery import AlertDelivery
 from seawatch.runtime.ingest import Fanout, Figures, Ingest
 from seawatch.runtime.live import LiveView
+from seawatch.runtime.state import StateKeeper
 from seawatch.runtime.supervisor import Policy, Supervisor
 
 if TYPE_CHECKING:
@@ -41,7 +48,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_INPUTS = ("http", "idle-ticks", "figures", "feed")  # stopped first; the source after the store has drained
+_INPUTS = ("http", "idle-ticks", "figures", "feed", "snapshots")  # stopped first; the source once drained
 _DRAIN_S = 10.0  # what sinks may take, at a stop, to write what they still hold
 _IDLE_AFTER_S = 30.0  # feed silence after which event time runs on with the wall clock
 
@@ -59,6 +66,7 @@ class Runtime:
         delivery: AlertDelivery | None,
         supervisor: Supervisor,
         view: LiveView,
+        state: StateKeeper | None = None,
         http_host: str = "127.0.0.1",
         http_port: int = 8000,
         tick_s: float = 10.0,
@@ -71,6 +79,7 @@ class Runtime:
         self.delivery = delivery
         self.supervisor = supervisor
         self.view = view
+        self.state = state
         self.http_host = http_host
         self.http_port = http_port
         self.tick_s = tick_s
@@ -100,10 +109,18 @@ class Runtime:
             async with supervisor:
                 if self.lock is not None:
                     supervisor.start("instance-lock", self.lock.keep, Policy.ESSENTIAL)
-                supervisor.start("mqtt-source", self.ingest.source.run, Policy.SOURCE)
-                supervisor.start("idle-ticks", self._tick_when_idle)
                 for sink in self.fanout.sinks:
                     supervisor.start(f"sink-{sink.name}", sink.run)
+                state = self.state
+                if state is not None:
+                    # the journal after the last snapshot, through the pipeline, before going live
+                    await state.replay_journal(self.ingest.dispatch)
+                    state.go_live()
+                    if state.journal is not None:
+                        supervisor.start("journal", state.journal.run)
+                    supervisor.start("snapshots", state.run)
+                supervisor.start("mqtt-source", self.ingest.source.run, Policy.SOURCE)
+                supervisor.start("idle-ticks", self._tick_when_idle)
                 if self.delivery is not None:
                     supervisor.start("store-probe", self.delivery.watch_store)
                     supervisor.start("webhooks", self.delivery.dispatcher.run)
@@ -164,7 +181,15 @@ class Runtime:
         # The durable sinks first, while the source is still connected: the messages behind
         # their events are then acknowledged now, rather than delivered again at the next start.
         await self._drain(self.fanout.durable)
+        journal = self.state.journal if self.state is not None else None
+        if journal is not None:
+            await journal.drain(_DRAIN_S)  # what is journalled is acknowledged now, while still connected
         await supervisor.stop(["mqtt-source"])
+        if self.state is not None:
+            if journal is not None:
+                await journal.drain(_DRAIN_S)
+            # the state as the stop leaves it: the next start replays nothing before this
+            await self.state.snapshot(journal_wait_s=_DRAIN_S)
         await self._drain(self.fanout.sinks)
         await supervisor.stop()
 
@@ -174,6 +199,8 @@ class Runtime:
             log.warning("stopping with alert events still queued in a sink (see the sinks' figures)")
 
     def _close(self) -> None:
+        if self.state is not None and self.state.journal is not None:
+            self.state.journal.close()
         for sink in self.fanout.sinks:
             close = getattr(sink, "close", None)
             if close is not None:

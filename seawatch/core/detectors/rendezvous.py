@@ -162,7 +162,9 @@ class RendezvousDetector:
                 near.update(self._grid.get((cx + dx, cy + dy), ()))
         near.discard(mmsi)
         together: set[tuple[int, int]] = set()
-        for other_mmsi in near:
+        # sets iterate in an order that depends on their history, which a restored snapshot does not
+        # share: sorted, simultaneous findings come out in the same order after a restart as without one
+        for other_mmsi in sorted(near):
             other = self._slow[other_mmsi]
             age = (me.t - other.t).total_seconds()
             if abs(age) > rules.max_fix_age_s:
@@ -196,7 +198,7 @@ class RendezvousDetector:
                     pair.alerted = True
                     out.append(self._finding(key, pair, d, duration, fix))
         # pairs this vessel was in that are no longer together
-        for key in list(self._pairs_of.get(mmsi, ())):
+        for key in sorted(self._pairs_of.get(mmsi, ())):
             if key in together:
                 continue
             other_mmsi = key[1] if key[0] == mmsi else key[0]
@@ -250,7 +252,7 @@ class RendezvousDetector:
             out.append(Clearance(Kind.RENDEZVOUS, key, t, reason, evidence={"together_s": round_m(total)}))
 
     def _part(self, mmsi: int, t: datetime, reason: str, out: Output) -> None:
-        for key in list(self._pairs_of.get(mmsi, ())):
+        for key in sorted(self._pairs_of.get(mmsi, ())):
             self._drop_pair(key, t, reason, out)
 
     def _remove(self, mmsi: int, slow: _Slow) -> None:
