@@ -262,12 +262,8 @@ def test_a_relabelled_real_beacon_drill_stays_a_test_across_a_restore() -> None:
     assert_same(split(lines, index_before(lines, distress[0].observed_at) + 2, end), want)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: the distress detector drops a real beacon whose alert the watch made a drill test "
-    "(keys differ in the test flag), so a scenario drill's distress alert never resolves, restart or not",
-)
 def test_a_relabelled_real_beacon_drill_clears_itself() -> None:
+    """A scenario drill (real beacon lines relabelled ``drill:``) resolves its distress alerts, as a real one would."""
     lines = [_as_drill(line) for line in scenario("beacons_active")]
     want = whole(lines, line_time(lines[-1]) + timedelta(hours=2))
     resolved = {e.id for e in want.events if e.event is EventType.RESOLVED}
