@@ -18,7 +18,7 @@ The format (docs/state.md): a fixed header (magic, format version, header length
 a JSON header (:class:`SnapshotInfo` and how the body is encoded), and the body: the
 state parts pickled together (so a vessel shared by the fleet and a detector stays
 one object) and zlib-compressed. Pickle because the state is hundreds of thousands of
-small objects of two dozen types and pickle writes them at C speed with their shared
+small objects of about thirty types and pickle writes them at C speed with their shared
 references; it is only ever read from Seawatch's own store, by the same format
 version and the same layout of state types (:data:`LAYOUT`), and the reader refuses
 every type that is not a core state type or a plain standard-library value. Never
@@ -235,8 +235,8 @@ def capture(pipeline: Pipeline, position: str, *, created_at: datetime | None = 
 def freeze(pipeline: Pipeline, position: str, *, created_at: datetime | None = None) -> Frozen:
     """A copy of the pipeline's state now, to :meth:`Frozen.encode` later, in any thread.
 
-    The copy is what has to happen between two messages, and it is about a tenth of
-    :func:`capture`'s work: vessels and detector records are copied, everything
+    The copy is what has to happen between two messages, and it is a fifth of
+    :func:`capture`'s work or less: vessels and detector records are copied, everything
     immutable (reports, track points, times, alert events) is shared. The pipeline may
     go on at once; ``freeze(...).encode()`` gives the bytes ``capture`` would have given.
     """
@@ -285,12 +285,12 @@ def _frozen(pipeline: Pipeline, position: str, created_at: datetime | None, *, c
                     "(seawatch/core/snapshot.py): say which of its attributes are state"
                 )
             detectors[detector.kind.value] = _read_attrs(detector, attrs)
+    if created_at is not None and created_at.utcoffset() is None:
+        raise ValueError(f"created_at must be timezone-aware: {created_at.isoformat()}")
     body: dict[str, Any] = {"parts": parts, "detectors": detectors}
     if copy:
         with _collector_paused():
             body = _Copier().copy(body)
-    if created_at is not None and created_at.utcoffset() is None:
-        raise ValueError(f"created_at must be timezone-aware: {created_at.isoformat()}")
     now = pipeline.now
     when = created_at if created_at is not None else now if now is not None else UNTIMED
     book = pipeline.watch.book if pipeline.watch is not None else None
@@ -338,7 +338,8 @@ def restore(pipeline: Pipeline, data: bytes) -> SnapshotInfo:
     other setting stay the pipeline's own. State about zones that are no longer
     configured is dropped (their open alerts stay open for an operator to resolve).
     The pipeline is only changed once the whole snapshot has been read: a
-    :class:`SnapshotError` leaves it as it was.
+    :class:`SnapshotError` leaves it as it was. A pipeline that was already fed is a
+    mistake of the caller's (``ValueError``), not a bad snapshot.
     """
     if pipeline.now is not None or len(pipeline.fleet):
         # state half from the snapshot, half from what was fed: no restart looks like that
