@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_mqtt import _spawn  # noqa: E402
 
-from seawatch.config import Partner, Settings  # noqa: E402
+from seawatch.config.settings import Partner, Settings  # noqa: E402
 from seawatch.core.lines import tag_block  # noqa: E402
 from seawatch.runtime import Runtime, build_runtime  # noqa: E402
 from seawatch.service import stop_task  # noqa: E402

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from fastapi.testclient import TestClient  # noqa: E402
 
-from seawatch.config import Settings  # noqa: E402
+from seawatch.config.settings import Settings  # noqa: E402
 from seawatch.core.commands import FileReport  # noqa: E402
 from seawatch.core.model import PositionReport  # noqa: E402
 from seawatch.runtime import build_runtime  # noqa: E402

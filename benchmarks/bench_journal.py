@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.bench_mqtt import _spawn  # noqa: E402
 from seawatch.adapters.journal import journal_end, position_of, read_records  # noqa: E402
 from seawatch.adapters.store import AlertStore  # noqa: E402
-from seawatch.config import Settings  # noqa: E402
+from seawatch.config.settings import Settings  # noqa: E402
 from seawatch.core import snapshot  # noqa: E402
 from seawatch.runtime import Ingest, build_pipeline, mqtt_options  # noqa: E402
 from seawatch.runtime.compose import build_state  # noqa: E402

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from seawatch.adapters.acks import Receipt  # noqa: E402
-from seawatch.config import Settings  # noqa: E402
+from seawatch.config.settings import Settings  # noqa: E402
 from seawatch.core.lines import tag_block  # noqa: E402
 from seawatch.runtime import Ingest, build_pipeline, mqtt_options  # noqa: E402
 from tests.integration.mosquitto import Mosquitto  # noqa: E402

@@ -41,13 +41,13 @@ import pyais
 from _common import REPO_ROOT, eprint, read_lines, recording_files, versions_line
 
 from seawatch.adapters.shore import LandmaskShore
+from seawatch.config.watch import load_zones
 from seawatch.core.lines import tag_block
 from seawatch.core.pipeline import Pipeline
 from seawatch.core.rules import Rules
 from seawatch.core.serialize import alert_event_json
 from seawatch.core.watch import Watch
 from seawatch.core.zones import ZoneIndex
-from seawatch.watchconfig import load_zones
 
 # An AIS sentence with the tag block in front of it, if any (group 1: the sentence alone).
 SENTENCE = re.compile(rb"(?:\\[^\\]*\\)?(![A-Z]{2}VD[MO],[^*]*\*[0-9A-Fa-f]{2})")

@@ -44,10 +44,10 @@ from typing import Any
 from _common import REPO_ROOT, eprint, human_bytes, versions, versions_line
 
 from seawatch.adapters.store import AlertStore
+from seawatch.config.watch import build_watch
 from seawatch.core.model import PositionReport, StaticReport
 from seawatch.core.pipeline import Pipeline, PipelineOptions
 from seawatch.core.snapshot import capture, freeze, read_info, restore
-from seawatch.watchconfig import build_watch
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 FIRST_MMSI = 201_000_000

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere: the seawatch package sits next to scripts/
     sys.path.insert(0, str(ROOT))
 
-from seawatch.config import DEMO_SCENARIOS, DEMO_STATIONS, SCENARIO_DIR  # noqa: E402
+from seawatch.config.settings import DEMO_SCENARIOS, DEMO_STATIONS, SCENARIO_DIR  # noqa: E402
 from seawatch.core.lines import parse_tag_block, tag_block  # noqa: E402
 
 OUT = ROOT / DEMO_STATIONS

@@ -477,7 +477,7 @@ class World:
 
     @cached_property
     def zones(self) -> Any:
-        from seawatch.watchconfig import load_zones
+        from seawatch.config.watch import load_zones
 
         return load_zones(ZONES_DIR)
 

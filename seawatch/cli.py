@@ -25,7 +25,7 @@ from typing import IO, Any, NoReturn, TypeVar
 
 from pydantic import ValidationError
 
-from seawatch.config import ConfigFileError, Settings, load_settings
+from seawatch.config.settings import ConfigFileError, Settings, load_settings
 
 log = logging.getLogger("seawatch")
 
@@ -297,7 +297,7 @@ def _split_publish(url: str) -> tuple[str, str]:
     """``mqtt://host:port/topic/path`` -> (broker URL, topic)."""
     from urllib.parse import urlsplit
 
-    from seawatch.urls import parse_mqtt_url, redacted
+    from seawatch.config.urls import parse_mqtt_url, redacted
 
     parse_mqtt_url(url)  # a clear error (credentials hidden) before anything connects
     parts = urlsplit(url)
@@ -312,10 +312,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
     """The whole pipeline over logs, alert events out: the analyst's view of what live would have raised."""
     from seawatch.adapters.files import CsvStats, SourceError
     from seawatch.adapters.journal import is_journal
+    from seawatch.analyst.replay import ReplayFilter, TrackKeeper, replay
+    from seawatch.config.watch import ConfigError
     from seawatch.core.serialize import alert_event_json
-    from seawatch.replay import ReplayFilter, TrackKeeper, replay
     from seawatch.runtime import build_pipeline
-    from seawatch.watchconfig import ConfigError
 
     overrides: dict[str, Any] = {}
     if args.zones is not None:
@@ -389,7 +389,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     )
     print(summary.table(rejects), file=sys.stderr)
     if tracks is not None and args.tracks:
-        from seawatch.export import ExportError, write_tracks
+        from seawatch.analyst.export import ExportError, write_tracks
 
         try:
             rows = write_tracks(Path(args.tracks), tracks.tracks, tracks.vessels)
@@ -397,7 +397,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
             return _fail(str(exc))
         print(f"tracks: {rows:,} points of {len(tracks.tracks):,} vessels written to {args.tracks}", file=sys.stderr)
     if tracks is not None and args.report:
-        from seawatch.report import write_html_report
+        from seawatch.analyst.report import write_html_report
 
         latest: dict[str, Any] = {}
         for event in events:
@@ -425,7 +425,7 @@ def _publish(settings: Settings, paths: list[Path], target: tuple[str, str], spe
     url, topic = target
     try:
         settings = settings.model_copy(update={"mqtt_url": url})
-        from seawatch.urls import parse_mqtt_url
+        from seawatch.config.urls import parse_mqtt_url
 
         parse_mqtt_url(url)
     except ValueError as exc:
@@ -450,8 +450,8 @@ def _publishing(job: Any, url: str, done: str) -> int:
 
 def cmd_drill(args: argparse.Namespace) -> int:
     """A drill end to end: test transmissions into a running instance, flagged test all the way to partners."""
+    from seawatch.analyst.drill import drill_lines
     from seawatch.core.watch import DRILL_PREFIX
-    from seawatch.drill import drill_lines
     from seawatch.runtime import mqtt_options
     from seawatch.service import publish_lines, publish_log
 
@@ -532,7 +532,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 def cmd_config(args: argparse.Namespace) -> int:
     """The configuration reference (every setting, its variable, default and unit), or the effective settings."""
     if args.reference:
-        from seawatch.configdoc import render_reference
+        from seawatch.config.reference import render_reference
 
         sys.stdout.write(render_reference())
         return 0
@@ -543,8 +543,8 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 def cmd_rules(args: argparse.Namespace) -> int:
     """The built-in defaults (``--defaults``), or the rules in effect: what a rules file changed, and where."""
+    from seawatch.config.watch import ConfigError, load_rules
     from seawatch.core.rules import render_defaults, render_in_effect
-    from seawatch.watchconfig import ConfigError, load_rules
 
     if args.defaults:
         sys.stdout.write(render_defaults())
@@ -580,8 +580,8 @@ async def _run(settings: Settings, duration_s: float | None, alerts_out: Path | 
 def cmd_run(args: argparse.Namespace) -> int:
     from seawatch.adapters.instancelock import InstanceLockedError
     from seawatch.adapters.store import StoreError
+    from seawatch.config.watch import ConfigError
     from seawatch.runtime import INSTANCE_LOCKED_EXIT, SOURCE_FAILED_EXIT, SourceFailedError
-    from seawatch.watchconfig import ConfigError
 
     overrides: dict[str, Any] = {}
     if args.http_port is not None:
@@ -657,8 +657,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return _fail(f"demo feed {missing[0]!r} not found (run from the repository root)")
     from seawatch.adapters.instancelock import InstanceLockedError
     from seawatch.adapters.store import StoreError
+    from seawatch.config.watch import ConfigError
     from seawatch.runtime import INSTANCE_LOCKED_EXIT, SOURCE_FAILED_EXIT, SourceFailedError
-    from seawatch.watchconfig import ConfigError
 
     try:
         return _serving(_demo(settings, args.duration))
@@ -671,8 +671,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    from seawatch.config.watch import ConfigError, check_zone_rules, load_rules, load_zones
     from seawatch.core.zones import ZoneKind
-    from seawatch.watchconfig import ConfigError, check_zone_rules, load_rules, load_zones
 
     overrides: dict[str, Any] = {}
     if args.zones is not None:

@@ -47,10 +47,10 @@ import paho.mqtt.client as mqtt
 
 from seawatch.adapters.acks import AckLedger, Receipt
 from seawatch.adapters.sink import QueuedSink
+from seawatch.config.urls import parse_mqtt_url
 from seawatch.core.alerts import AlertEvent
 from seawatch.core.lines import MAX_SOURCE_CHARS
 from seawatch.core.serialize import alert_event_json
-from seawatch.urls import parse_mqtt_url
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from seawatch.adapters.store import event_from_dict
 from seawatch.core.alerts import AlertEvent
-from seawatch.core.serialize import alert_event_json
+from seawatch.core.serialize import alert_event_json, event_from_dict
 
 log = logging.getLogger(__name__)
 

@@ -40,7 +40,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -81,8 +81,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from seawatch.core.alerts import AlertEvent, EventType, Kind, Severity, Status, VesselInfo, ZoneRef
-from seawatch.core.serialize import alert_event_json, alert_event_to_dict
+from seawatch.core.alerts import AlertEvent, Status
+from seawatch.core.serialize import alert_event_json, alert_event_to_dict, event_from_dict
 from seawatch.core.snapshot import SnapshotInfo
 
 log = logging.getLogger(__name__)
@@ -360,59 +360,6 @@ SCHEMA_VERSION: Final = MIGRATIONS[-1].version
 
 
 # --- alert events as dicts -------------------------------------------------------------
-
-
-def _vessel_from_dict(d: Mapping[str, Any] | None) -> VesselInfo | None:
-    if d is None:
-        return None
-    return VesselInfo(
-        mmsi=d["mmsi"],
-        name=d["name"],
-        ship_type=d["ship_type"],
-        length_m=d["length_m"],
-        ais_class=d["class"],
-        callsign=d["callsign"],
-        imo=d["imo"],
-    )
-
-
-def _time_from_iso(value: str) -> datetime:
-    return _aware_utc(datetime.fromisoformat(value))
-
-
-def event_from_dict(d: Mapping[str, Any]) -> AlertEvent:
-    """The inverse of :func:`seawatch.core.serialize.alert_event_to_dict`.
-
-    Lets a restart rebuild open alerts, and the API serve the audit log, from the
-    stored JSON. Exact for everything the contract carries; coordinates come back
-    as the contract writes them (6 decimals, about 0.1 m).
-    """
-    zone = d["zone"]
-    zones = d.get("zones")  # events stored before the list was added carry only ``zone``
-    if zones is None:
-        zones = [] if zone is None else [zone]
-    return AlertEvent(
-        id=d["id"],
-        event=EventType(d["event"]),
-        sequence=d["sequence"],
-        kind=Kind(d["kind"]),
-        severity=Severity(d["severity"]),
-        status=Status(d["status"]),
-        test=d["test"],
-        mmsi=d["mmsi"],
-        vessel=_vessel_from_dict(d["vessel"]),
-        other=_vessel_from_dict(d["other_vessel"]),
-        lat=d["lat"],
-        lon=d["lon"],
-        zone=None if zone is None else ZoneRef(id=zone["id"], name=zone["name"]),
-        observed_at=_time_from_iso(d["observed_at"]),
-        opened_at=_time_from_iso(d["opened_at"]),
-        summary=d["summary"],
-        evidence=d["evidence"],
-        by=d["by"],
-        note=d["note"],
-        zones=tuple(ZoneRef(id=z["id"], name=z["name"]) for z in zones),
-    )
 
 
 def _event_from_json(text: str) -> AlertEvent:

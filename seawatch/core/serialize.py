@@ -1,4 +1,5 @@
-"""Reports as plain dicts: the ``seawatch decode`` output contract (docs/decoding.md).
+"""Reports and alert events as plain dicts: the ``seawatch decode`` output contract (docs/decoding.md)
+and the alert event contract (docs/alerts.md), with its inverse :func:`event_from_dict`.
 
 Keys appear only where they apply to the report's kind, with "not available"
 values as ``None`` (JSON ``null``). Times are ISO 8601 UTC with a ``Z``.
@@ -7,10 +8,11 @@ values as ``None`` (JSON ``null``). Times are ISO 8601 UTC with a ``Z``.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
-from seawatch.core.alerts import AlertEvent, VesselInfo
+from seawatch.core.alerts import AlertEvent, EventType, Kind, Severity, Status, VesselInfo, ZoneRef
 from seawatch.core.model import (
     BaseStationReport,
     OtherReport,
@@ -128,3 +130,62 @@ def alert_event_to_dict(ev: AlertEvent) -> dict[str, Any]:
 def alert_event_json(ev: AlertEvent) -> str:
     """One JSON line, byte-identical for identical events (fixed key order, ASCII only)."""
     return json.dumps(alert_event_to_dict(ev), separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+
+
+# --- alert events from dicts: the inverse of alert_event_to_dict ---------------------------
+
+
+def _vessel_from_dict(d: Mapping[str, Any] | None) -> VesselInfo | None:
+    if d is None:
+        return None
+    return VesselInfo(
+        mmsi=d["mmsi"],
+        name=d["name"],
+        ship_type=d["ship_type"],
+        length_m=d["length_m"],
+        ais_class=d["class"],
+        callsign=d["callsign"],
+        imo=d["imo"],
+    )
+
+
+def _time_from_iso(value: str) -> datetime:
+    when = datetime.fromisoformat(value)
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValueError(f"naive time {value!r}: alert events carry timezone-aware UTC times only")
+    return when.astimezone(UTC)
+
+
+def event_from_dict(d: Mapping[str, Any]) -> AlertEvent:
+    """The inverse of :func:`alert_event_to_dict`.
+
+    Lets a restart rebuild open alerts, the API serve the audit log, and the spool be
+    read back, from the stored JSON. Exact for everything the contract carries;
+    coordinates come back as the contract writes them (6 decimals, about 0.1 m).
+    """
+    zone = d["zone"]
+    zones = d.get("zones")  # events stored before the list was added carry only ``zone``
+    if zones is None:
+        zones = [] if zone is None else [zone]
+    return AlertEvent(
+        id=d["id"],
+        event=EventType(d["event"]),
+        sequence=d["sequence"],
+        kind=Kind(d["kind"]),
+        severity=Severity(d["severity"]),
+        status=Status(d["status"]),
+        test=d["test"],
+        mmsi=d["mmsi"],
+        vessel=_vessel_from_dict(d["vessel"]),
+        other=_vessel_from_dict(d["other_vessel"]),
+        lat=d["lat"],
+        lon=d["lon"],
+        zone=None if zone is None else ZoneRef(id=zone["id"], name=zone["name"]),
+        observed_at=_time_from_iso(d["observed_at"]),
+        opened_at=_time_from_iso(d["opened_at"]),
+        summary=d["summary"],
+        evidence=d["evidence"],
+        by=d["by"],
+        note=d["note"],
+        zones=tuple(ZoneRef(id=z["id"], name=z["name"]) for z in zones),
+    )

@@ -29,7 +29,7 @@ from seawatch.adapters.sink import AlertSink, CallbackSink
 from seawatch.adapters.spool import EventSpool
 from seawatch.adapters.store import AlertStore, StoreError
 from seawatch.adapters.webhooks import Endpoint, WebhookDispatcher
-from seawatch.config import Partner, Settings
+from seawatch.config.settings import Partner, Settings
 from seawatch.core.alerts import AlertEvent
 from seawatch.core.subscriptions import Subscription
 from seawatch.delivery import AlertDelivery
@@ -39,8 +39,8 @@ from seawatch.runtime.parts import build_pipeline, mqtt_options
 from seawatch.runtime.runtime import Runtime
 from seawatch.runtime.state import StateKeeper, load_snapshot
 from seawatch.runtime.supervisor import Supervisor
-from seawatch.web.app import Hub
 from seawatch.web.app import create_app as create_web_app
+from seawatch.web.hub import Hub
 from seawatch.web.ports import WebOptions
 
 log = logging.getLogger(__name__)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from seawatch.config import Settings
+from seawatch.config.settings import Settings
+from seawatch.config.watch import build_watch
 from seawatch.core.pipeline import Pipeline
-from seawatch.watchconfig import build_watch
 
 if TYPE_CHECKING:
     from seawatch.adapters.mqtt import MqttOptions

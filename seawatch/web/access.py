@@ -23,7 +23,7 @@ from seawatch.web.guard import bearer_token
 from seawatch.web.ports import Commands, ReadModel, WebOptions
 
 if TYPE_CHECKING:
-    from seawatch.web.routes.stream import Hub
+    from seawatch.web.hub import Hub
 
 
 @dataclass

@@ -29,9 +29,9 @@ from fastapi.staticfiles import StaticFiles
 
 from seawatch.web.access import Live, operator_of
 from seawatch.web.guard import RequestGuard, store_unavailable, validation_error
+from seawatch.web.hub import Hub
 from seawatch.web.ports import Commands, ReadModel, StoreUnavailableError, WebOptions
 from seawatch.web.routes import actions, alerts, ops, pages, received, search, stream, vessels, zones
-from seawatch.web.routes.stream import Hub
 
 __all__ = ["ROUTERS", "STATIC_DIR", "Hub", "create_app"]  # Hub: the runtime adds the page stream to its sinks
 

@@ -151,6 +151,17 @@ def _zone_style(feature: dict[str, Any]) -> dict[str, Any]:
         return dict(_DEFAULT_ZONE_STYLE)
 
 
+def zone_layer(zones: ZoneIndex) -> folium.GeoJson:
+    """The zones as one map layer, styled by kind with a tooltip: the live map's and the report's."""
+    return folium.GeoJson(
+        zones_geojson(zones),
+        name="Zones",
+        style_function=_zone_style,
+        # Leaflet lets a click on a zone bubble on to the map (it fills the report position).
+        on_each_feature=_ZONE_TOOLTIP,
+    )
+
+
 def _kind_options() -> str:
     """The history filter's alert kinds (fixed names from the code, nothing from data)."""
     return "".join(f'<option value="{k.value}">{k.value.replace("_", " ")}</option>' for k in Kind)
@@ -299,14 +310,8 @@ def render_map(
         attribution = tiles_attribution or f"Tiles: {urlsplit(tiles_url).netloc or tiles_url}"
         folium.TileLayer(tiles_url, attr=attribution, name="Base map", max_zoom=18).add_to(m)
 
-    zone_layer = folium.GeoJson(
-        zones_geojson(zones),
-        name="Zones",
-        style_function=_zone_style,
-        # Leaflet lets a click on a zone bubble on to the map (it fills the report position).
-        on_each_feature=_ZONE_TOOLTIP,
-    )
-    zone_layer.add_to(m)
+    zones_layer = zone_layer(zones)
+    zones_layer.add_to(m)
 
     config = {
         "title": title,
@@ -317,7 +322,7 @@ def render_map(
         "landUrl": f"{SEAWATCH_URL}/land/manifest.json?v={_asset_version('land/manifest.json')}",
         "timezone": timezone,
     }
-    m.add_child(_Expose(m.get_name(), zone_layer.get_name(), config))
+    m.add_child(_Expose(m.get_name(), zones_layer.get_name(), config))
 
     root = m.get_root()
     root.title = html.escape(title)  # type: ignore[attr-defined]

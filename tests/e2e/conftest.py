@@ -42,7 +42,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from seawatch.config import Settings
+from seawatch.config.settings import Settings
 from seawatch.core.lines import tag_block
 from tests.integration import conftest as integration_fixtures
 from tests.integration.mosquitto import Mosquitto, free_port

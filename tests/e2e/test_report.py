@@ -21,12 +21,12 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from shapely.geometry import box
 
+from seawatch.analyst.report import MAX_TOTAL_POINTS, render_report, report_data, write_html_report
+from seawatch.config.watch import build_watch
 from seawatch.core.alerts import AlertEvent, EventType, Kind, Severity, Status, VesselInfo, ZoneRef
 from seawatch.core.fleet import TrackPoint
 from seawatch.core.pipeline import Pipeline
 from seawatch.core.zones import Zone, ZoneIndex, ZoneKind
-from seawatch.report import MAX_TOTAL_POINTS, render_report, report_data, write_html_report
-from seawatch.watchconfig import build_watch
 from tests.e2e.conftest import ROOT, Probe, click_until, open_probe
 
 SCENARIO = ROOT / "replay_data" / "scenarios" / "rescue_disembarkation.nmea"

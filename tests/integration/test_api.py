@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, SecretStr, ValidationError
 from starlette.routing import Match
 
-from seawatch.config import Settings
+from seawatch.config.settings import Settings
 from seawatch.core.lines import tag_block
 from seawatch.core.model import PositionReport
 from seawatch.runtime import create_app

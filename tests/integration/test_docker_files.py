@@ -37,7 +37,7 @@ from fastapi.testclient import TestClient
 from packaging.specifiers import SpecifierSet
 from pydantic import SecretStr
 
-from seawatch.config import Partner, Settings
+from seawatch.config.settings import Partner, Settings
 from seawatch.runtime import create_app
 from tests.integration.mosquitto import Mosquitto, find_mosquitto
 

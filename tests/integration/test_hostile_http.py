@@ -17,7 +17,7 @@ import paho.mqtt.client as paho
 import pytest
 from fastapi.testclient import TestClient
 
-from seawatch.config import Settings
+from seawatch.config.settings import Settings
 from seawatch.core.lines import tag_block
 from seawatch.runtime import create_app
 from seawatch.web.guard import MAX_BODY_BYTES

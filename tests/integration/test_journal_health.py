@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from seawatch.config import Settings
+from seawatch.config.settings import Settings
 from seawatch.runtime import create_app
 from tests.integration.mosquitto import Mosquitto
 from tests.integration.test_api import line, publish

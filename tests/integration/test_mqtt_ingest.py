@@ -20,7 +20,7 @@ import paho.mqtt.client as paho
 import pytest
 
 from seawatch.adapters.acks import Receipt
-from seawatch.config import Settings
+from seawatch.config.settings import Settings
 from seawatch.core.decode import nmea_checksum
 from seawatch.runtime import Ingest, build_pipeline, mqtt_options
 from tests.integration.mosquitto import Mosquitto

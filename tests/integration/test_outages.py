@@ -27,7 +27,7 @@ import paho.mqtt.client as paho
 import pytest
 from fastapi.testclient import TestClient
 
-from seawatch.config import Settings
+from seawatch.config.settings import Settings
 from seawatch.runtime import create_app
 from tests.integration.mosquitto import Mosquitto, free_port
 from tests.integration.receiver import Receiver

@@ -14,11 +14,11 @@ import sys
 from pathlib import Path
 
 from seawatch.adapters.files import log_payloads
+from seawatch.config.watch import build_watch
 from seawatch.core.alerts import AlertEvent
 from seawatch.core.pipeline import Pipeline
 from seawatch.core.serialize import alert_event_json
 from seawatch.runtime import build_runtime
-from seawatch.watchconfig import build_watch
 from tests.integration.mosquitto import Mosquitto
 from tests.integration.test_mqtt_ingest import _settings, _until
 

@@ -16,7 +16,7 @@ import pytest
 from psycopg import sql
 
 from seawatch.adapters.spool import EventSpool, SpoolError
-from seawatch.config import Partner, Settings
+from seawatch.config.settings import Partner, Settings
 from seawatch.core.serialize import alert_event_json
 from seawatch.runtime import build_delivery
 from tests.integration.test_store import fresh_postgres_database, make_event, postgres_admin

@@ -32,11 +32,10 @@ from seawatch.adapters.store import (
     Delivery,
     OutboxItem,
     StoreError,
-    event_from_dict,
     webhook_id,
 )
 from seawatch.core.alerts import AlertEvent, EventType, Kind, Severity, Status, VesselInfo, ZoneRef
-from seawatch.core.serialize import alert_event_json, alert_event_to_dict
+from seawatch.core.serialize import alert_event_json, alert_event_to_dict, event_from_dict
 
 PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import MetaData, create_engine, insert, inspect, text
 
 from seawatch.adapters.store import SCHEMA_VERSION, SNAPSHOTS_KEPT, AlertStore, _tables_v1, schema_version_table
+from seawatch.config.watch import build_watch
 from seawatch.core.pipeline import Pipeline
 from seawatch.core.snapshot import SnapshotInfo, capture, read_info, restore
-from seawatch.watchconfig import build_watch
 from tests.integration.test_store import fresh_postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,7 +21,7 @@ import pyais
 from fastapi.testclient import TestClient
 
 from seawatch.adapters.sink import CallbackSink
-from seawatch.config import Settings
+from seawatch.config.settings import Settings
 from seawatch.core.alerts import AlertEvent
 from seawatch.core.lines import tag_block
 from seawatch.runtime import create_app

@@ -28,14 +28,14 @@ import paho.mqtt.client as paho
 import pytest
 
 from seawatch.adapters.store import AlertStore
-from seawatch.config import Partner, Settings
+from seawatch.config.settings import Partner, Settings
+from seawatch.config.watch import build_watch
 from seawatch.core.alerts import AlertEvent
 from seawatch.core.cap import CAP_NS
 from seawatch.core.pipeline import Pipeline
 from seawatch.delivery import AlertDelivery
 from seawatch.runtime import Runtime, build_delivery, build_runtime
 from seawatch.service import stop_task
-from seawatch.watchconfig import build_watch
 from tests.integration.mosquitto import Mosquitto
 from tests.integration.receiver import Received, Receiver
 from tests.integration.test_mqtt_ingest import Publisher, _settings, _until

@@ -8,11 +8,11 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from seawatch.config.watch import build_watch
 from seawatch.core.alerts import Clearance, Finding
 from seawatch.core.lines import MAX_SOURCE_CHARS, MAX_STATION_CHARS, tag_block
 from seawatch.core.pipeline import Pipeline
 from seawatch.core.watch import Watch
-from seawatch.watchconfig import build_watch
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)

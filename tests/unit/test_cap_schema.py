@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from seawatch.config import DEMO_SCENARIOS
+from seawatch.config.settings import DEMO_SCENARIOS
+from seawatch.config.watch import build_watch
 from seawatch.core.alerts import AlertEvent, EventType, Finding, Kind, Severity, Status, VesselInfo, ZoneRef
 from seawatch.core.cap import to_cap
 from seawatch.core.pipeline import Pipeline
-from seawatch.watchconfig import build_watch
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 3, 1, tzinfo=UTC)

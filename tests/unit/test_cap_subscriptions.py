@@ -12,7 +12,7 @@ import pytest
 
 from seawatch.adapters.store import AlertStore, OutboxItem
 from seawatch.cli import main
-from seawatch.config import Settings
+from seawatch.config.settings import Settings
 from seawatch.core.alerts import AlertEvent, EventType, Kind, Severity, Status, VesselInfo, ZoneRef
 from seawatch.core.cap import CAP_NS, to_cap
 from seawatch.core.subscriptions import Subscription, recipients

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from seawatch.config import Partner, Settings
-from seawatch.configdoc import render_reference, unit_of
+from seawatch.config.reference import render_reference, unit_of
+from seawatch.config.settings import Partner, Settings
 from seawatch.logs import JsonFormatter, configure
 
 REPO = Path(__file__).resolve().parents[2]

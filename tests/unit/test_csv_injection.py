@@ -10,12 +10,12 @@ from pathlib import Path
 import pyais
 import pytest
 
+from seawatch.analyst.export import write_tracks
 from seawatch.cli import main
 from seawatch.core.alerts import VesselInfo
 from seawatch.core.fleet import TrackPoint
 from seawatch.core.lines import tag_block
 from seawatch.csvsafe import FORMULA_STARTS, safe_cell
-from seawatch.export import write_tracks
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from seawatch.adapters.files import merged_log_payloads
-from seawatch.config import DEMO_SCENARIOS, Settings
+from seawatch.config.settings import DEMO_SCENARIOS, Settings
+from seawatch.config.watch import build_watch
 from seawatch.core.alerts import AlertEvent, EventType
 from seawatch.core.pipeline import Pipeline
-from seawatch.watchconfig import build_watch
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_MINUTES = 10  # the acceptance: ten minutes of demo without a surprise

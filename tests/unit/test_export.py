@@ -19,9 +19,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from seawatch.analyst.export import CSV_COLUMNS, GEO_COLUMNS, GEO_INSTALL, ExportError, write_tracks
 from seawatch.core.alerts import VesselInfo
 from seawatch.core.fleet import TrackPoint
-from seawatch.export import CSV_COLUMNS, GEO_COLUMNS, GEO_INSTALL, ExportError, write_tracks
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
@@ -141,7 +141,7 @@ import sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from seawatch.core.fleet import TrackPoint
-from seawatch.export import ExportError, write_tracks
+from seawatch.analyst.export import ExportError, write_tracks
 try:
     rows = write_tracks(Path(sys.argv[2]), {1: [TrackPoint(None, 1.0, 2.0, None, None)]}, {})
 except ExportError as exc:

@@ -20,10 +20,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from seawatch.config.watch import build_watch
 from seawatch.core.model import RejectReason
 from seawatch.core.pipeline import Pipeline
 from seawatch.core.watch import Watch
-from seawatch.watchconfig import build_watch
 from tests.hostile import KINDS, hostile_payload, valid_payload
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,8 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from seawatch.adapters.mqtt import Backoff
-from seawatch.config import Settings
-from seawatch.urls import BrokerAddress, parse_mqtt_url
+from seawatch.config.settings import Settings
+from seawatch.config.urls import BrokerAddress, parse_mqtt_url
 
 
 @pytest.mark.parametrize(

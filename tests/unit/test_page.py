@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from seawatch.watchconfig import load_zones
+from seawatch.config.watch import load_zones
 from seawatch.web.page import render_map
 
 ROOT = Path(__file__).resolve().parents[2]

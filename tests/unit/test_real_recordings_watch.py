@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from seawatch.config.watch import load_zones
 from seawatch.core.alerts import EventType, Kind
 from seawatch.core.pipeline import Pipeline
 from seawatch.core.watch import Watch
-from seawatch.watchconfig import load_zones
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data" / "ais"

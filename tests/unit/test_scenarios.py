@@ -24,11 +24,11 @@ from typing import Any
 
 import pytest
 
+from seawatch.config.watch import build_watch
 from seawatch.core.alerts import AlertEvent, EventType
 from seawatch.core.model import PositionReport, SafetyText
 from seawatch.core.pipeline import Pipeline
 from seawatch.core.serialize import alert_event_json
-from seawatch.watchconfig import build_watch
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO_DIR = ROOT / "replay_data" / "scenarios"

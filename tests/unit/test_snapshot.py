@@ -29,6 +29,8 @@ from typing import Any
 import pytest
 
 from seawatch.adapters.shore import LandmaskShore
+from seawatch.analyst.drill import drill_lines
+from seawatch.config.watch import load_zones
 from seawatch.core import snapshot
 from seawatch.core.alerts import AlertEvent, EventType, Kind
 from seawatch.core.fleet import Vessel
@@ -48,8 +50,6 @@ from seawatch.core.snapshot import (
 )
 from seawatch.core.watch import DRILL_PREFIX, Watch
 from seawatch.core.zones import ZoneIndex
-from seawatch.drill import drill_lines
-from seawatch.watchconfig import load_zones
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO_DIR = ROOT / "replay_data" / "scenarios"
@@ -292,7 +292,7 @@ def test_a_restore_survives_another_process() -> None:
         "from seawatch.adapters.shore import LandmaskShore\n"
         "from seawatch.core.rules import Rules\n"
         "from seawatch.core.watch import Watch\n"
-        "from seawatch.watchconfig import load_zones\n"
+        "from seawatch.config.watch import load_zones\n"
         f"p = Pipeline(watch=Watch(load_zones(Path({str(ROOT / 'zones')!r})), Rules(), LandmaskShore()))\n"
         f"for line in Path({str(SCENARIO_DIR / 'adrift_andaman.nmea')!r}).read_bytes().splitlines()[:{at}]:\n"
         "    p.feed(line)\n"

@@ -6,12 +6,12 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from seawatch.config.watch import build_watch
 from seawatch.core.lines import tag_block
 from seawatch.core.model import RejectReason
 from seawatch.core.pipeline import Pipeline
 from seawatch.core.serialize import alert_event_json
 from seawatch.core.timeguard import TimeGuard
-from seawatch.watchconfig import build_watch
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)  # 1700000000

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from seawatch.cli import main
+from seawatch.config.watch import ConfigError, load_rules, load_zones
 from seawatch.core.geo import distance_m
 from seawatch.core.rules import (
     Rules,
@@ -26,7 +27,6 @@ from seawatch.core.rules import (
     sections,
 )
 from seawatch.core.zones import Zone, ZoneIndex, ZoneKind, check_unique, parse_zones
-from seawatch.watchconfig import ConfigError, load_rules, load_zones
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -15,65 +15,12 @@ into detection or into the alert events that partners and replays see.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Any
-
 from fastapi import APIRouter, Response
 
-from seawatch.core.alerts import AlertEvent
 from seawatch.core.serialize import iso_utc
 from seawatch.web.access import Reader
+from seawatch.web.hub import wall_clock
 from seawatch.web.schemas import AlertReceived, ReceivedTimesOut, json_answer
-
-MAX_ALERTS = 5000
-"""Alerts whose receive times are kept (least recently updated forgotten first)."""
-
-MAX_EVENTS_PER_ALERT = 64
-"""Events kept per alert: the first (opened) always, then the latest ones (a beacon escalates often)."""
-
-
-def _wall_clock() -> datetime:
-    return datetime.now(UTC)
-
-
-class ReceivedTimes:
-    """An alert sink that remembers, per alert and event sequence, when the service handled the event."""
-
-    def __init__(self, clock: Callable[[], datetime] = _wall_clock, max_alerts: int = MAX_ALERTS) -> None:
-        self._clock = clock
-        self._max_alerts = max_alerts
-        self._alerts: OrderedDict[str, dict[int, datetime]] = OrderedDict()
-
-    def __call__(self, event: AlertEvent) -> None:
-        events = self._alerts.get(event.id)
-        if events is None:
-            events = self._alerts[event.id] = {}
-            while len(self._alerts) > self._max_alerts:
-                self._alerts.popitem(last=False)
-        else:
-            self._alerts.move_to_end(event.id)
-        events.setdefault(event.sequence, self._clock())
-        if len(events) > MAX_EVENTS_PER_ALERT:  # one over: drop the oldest after the first (opened)
-            del events[sorted(events)[1]]
-
-    def of(self, alert_id: str) -> dict[int, datetime]:
-        return dict(self._alerts.get(alert_id, {}))
-
-    def summary(self) -> dict[str, dict[str, Any]]:
-        """Per alert: when its first known event and its latest event were received, and that sequence."""
-        out: dict[str, dict[str, Any]] = {}
-        for alert_id, events in self._alerts.items():
-            first, last = min(events), max(events)
-            out[alert_id] = {
-                "first": iso_utc(events[first]),
-                "first_sequence": first,
-                "last": iso_utc(events[last]),
-                "sequence": last,
-            }
-        return out
-
 
 router = APIRouter()
 
@@ -86,7 +33,7 @@ router = APIRouter()
 async def received(live: Reader) -> Response:
     return json_answer(
         {
-            "now": iso_utc(_wall_clock()),
+            "now": iso_utc(wall_clock()),
             "event_time": iso_utc(live.read.now),
             "alerts": live.hub.received.summary(),
         }

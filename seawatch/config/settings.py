@@ -24,9 +24,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from seawatch.config.urls import parse_mqtt_url
 from seawatch.core.alerts import Kind, Severity
 from seawatch.core.pipeline import PipelineOptions
-from seawatch.urls import parse_mqtt_url
 
 DEFAULT_CONFIG_FILE = Path("seawatch.toml")
 # Scenarios the demo plays together: beacons at once, then a drift, a rescue and a landing,

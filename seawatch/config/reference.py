@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 
-from seawatch.config import Partner, Settings
+from seawatch.config.settings import Partner, Settings
 
 _UNITS = (
     ("_s", "seconds"),

@@ -49,7 +49,7 @@ from seawatch.core.alerts import AlertEvent, Severity, Status, VesselInfo
 from seawatch.core.fleet import TrackPoint
 from seawatch.core.serialize import iso_utc
 from seawatch.core.zones import ZoneIndex
-from seawatch.web.page import _ZONE_TOOLTIP, _zone_style, zones_geojson
+from seawatch.web.page import zone_layer
 
 MAX_TRACK_POINTS = 500
 """Most fixes drawn for one vessel (more are kept only for its alert times)."""
@@ -618,10 +618,7 @@ def render_report(
     m = _StandaloneMap(location=[6.0, 97.0], zoom_start=5, tiles=None, control_scale=True, prefer_canvas=False)
     if tiles_url:
         folium.TileLayer(tiles_url, attr=tiles_attribution, name="Base map", max_zoom=18).add_to(m)
-    zone_layer = folium.GeoJson(
-        zones_geojson(zones), name="Zones", style_function=_zone_style, on_each_feature=_ZONE_TOOLTIP
-    )
-    zone_layer.add_to(m)
+    zone_layer(zones).add_to(m)
     track_layer = folium.FeatureGroup(name="Tracks").add_to(m)
     alert_layer = folium.FeatureGroup(name="Alerts").add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
