@@ -306,7 +306,7 @@ def _replay_journal(
                 summary.skipped_by_time += 1
                 continue
             pace.wait(when)
-        fed = pipeline.feed_payload(record.payload, record.received_at, record.topic)
+        fed = pipeline.feed_record(record.payload, record.received_at, record.topic)
         for report in fed.reports:
             _seen(summary, report, tracks, pipeline)
         if fed.events:

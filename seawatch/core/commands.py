@@ -8,9 +8,10 @@ the core reads no clock and draws no random numbers: whoever builds the command 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from seawatch.core.alertbook import AlertBook
 from seawatch.core.alerts import AlertEvent, Finding, Kind, Severity
@@ -66,6 +67,35 @@ class FileReport:
 
 
 Command = Acknowledge | Assign | Resolve | Retract | FileReport
+
+COMMAND_TOPIC = "$seawatch/command"
+"""The journal's topic for operators' actions (MQTT reserves ``$`` topics for the server: no feed has it)."""
+
+_COMMANDS: dict[str, type[Command]] = {c.__name__: c for c in (Acknowledge, Assign, Resolve, Retract, FileReport)}
+
+
+class CommandFormatError(ValueError):
+    """A journal record on the command topic that is not a command this version knows."""
+
+
+def command_to_bytes(command: Command) -> bytes:
+    """The command as one JSON object, for the feed journal: a restart replays it in its place among the messages."""
+    fields = asdict(command)
+    fields["at"] = command.at.astimezone(UTC).isoformat()
+    return json.dumps({"command": type(command).__name__, **fields}, separators=(",", ":")).encode()
+
+
+def command_from_bytes(data: bytes) -> Command:
+    """The inverse of :func:`command_to_bytes`; :class:`CommandFormatError` for anything else."""
+    try:
+        fields: dict[str, Any] = json.loads(data)
+        kind = _COMMANDS[fields.pop("command")]
+        at = datetime.fromisoformat(fields.pop("at"))
+        if at.tzinfo is None:
+            raise ValueError("a naive time")
+        return kind(at=at, **fields)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise CommandFormatError(f"not an operator command: {exc}") from None
 
 
 def report_finding(report: FileReport, zones: ZoneIndex) -> Finding:

@@ -34,6 +34,7 @@ class RejectReason(StrEnum):
     BAD_JSON = "bad_json"
     BAD_CSV_ROW = "bad_csv_row"
     TIME_OUT_OF_LINE = "time_out_of_line"  # replay: a time far from its feed's own, not confirmed by the next line
+    BAD_COMMAND = "bad_command"  # a journal record on the operators' command topic that is not a command
 
 
 class StaticReport(NamedTuple):

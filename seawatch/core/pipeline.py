@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from seawatch.core.alerts import AlertEvent
-from seawatch.core.commands import Command, execute
+from seawatch.core.commands import COMMAND_TOPIC, Command, CommandFormatError, command_from_bytes, execute
 from seawatch.core.decode import Decoder
 from seawatch.core.fleet import Fleet
 from seawatch.core.lines import epoch_to_datetime, station_name
@@ -175,6 +175,24 @@ class Pipeline:
         if self.watch is None:
             raise RuntimeError("operator commands need a watch (zones, rules, alert book)")
         return execute(self.watch.book, self.watch.zones, command)
+
+    def feed_record(self, payload: bytes, received_at: datetime | None = None, source: str = "") -> Fed:
+        """One record of the feed journal: a message as :meth:`feed_payload` takes it, or an operator's action.
+
+        The journal keeps operators' actions in their place among the messages (topic
+        :data:`~seawatch.core.commands.COMMAND_TOPIC`), so a replay of it, at a restart or by
+        an analyst, rebuilds the same alert book. Live ingest never takes this path: a feed's
+        topic cannot be the command topic.
+        """
+        if source != COMMAND_TOPIC:
+            return self.feed_payload(payload, received_at, source)
+        try:
+            command = command_from_bytes(payload)
+        except CommandFormatError:
+            self.decoder.stats.rejects[RejectReason.BAD_COMMAND] += 1
+            return Fed([], [])
+        event = self.command(command)
+        return Fed([], [] if event is None else [event])
 
     def finish(self) -> list[AlertEvent]:
         """End of input: count fragments that will never be completed, and run the last checks.

@@ -15,7 +15,8 @@ from seawatch.adapters.acks import AckLedger, Receipt
 from seawatch.adapters.mqtt import MqttOptions, MqttSource
 from seawatch.adapters.sink import AlertSink
 from seawatch.core.alerts import AlertEvent
-from seawatch.core.commands import Command
+from seawatch.core.commands import COMMAND_TOPIC, Command, command_to_bytes
+from seawatch.core.model import RejectReason
 from seawatch.core.pipeline import Pipeline
 
 if TYPE_CHECKING:
@@ -148,6 +149,9 @@ class Ingest:
 
     def _on_payload(self, payload: bytes, received_at: datetime, topic: str, receipt: Receipt) -> None:
         now = self.last_arrival = time.monotonic()
+        if topic == COMMAND_TOPIC:  # the journal's own topic for operators' actions: never from a feed
+            self.pipeline.decoder.stats.rejects[RejectReason.BAD_COMMAND] += 1
+            return
         state = self.state
         if state is not None:
             if state.redeliveries.seen(topic, payload, self.source.redelivered):
@@ -178,9 +182,6 @@ class Ingest:
         (the same ledger), so what the API then shows of the alert's history includes it;
         after ``durable_within_s`` it is answered anyway (the event waits in the store's queue).
         """
-        event = self.pipeline.command(command)
-        if event is None:
-            return None
         stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
         def answer() -> None:
@@ -189,6 +190,14 @@ class Ingest:
 
         ledger = AckLedger()
         receipt = ledger.accept(answer)
+        if self.state is not None:
+            # In the journal, in its place among the messages: a restart replays it after them,
+            # as it happened, and the answer waits for the journal as for the store.
+            self.state.journal_message(command_to_bytes(command), command.at, COMMAND_TOPIC, receipt)
+        event = self.pipeline.command(command)
+        if event is None:
+            ledger.release(receipt)
+            return None
         self.dispatch([event], receipt)
         ledger.release(receipt)
         try:

@@ -184,7 +184,7 @@ class StateKeeper:
             if not batch:
                 break
             for record in batch:
-                fed = pipeline.feed_payload(record.payload, record.received_at, record.topic)
+                fed = pipeline.feed_record(record.payload, record.received_at, record.topic)
                 self.redeliveries.remember(record.topic, record.payload)
                 self.seq = record.seq + 1
                 report.replayed += 1

@@ -13,7 +13,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import delete
 
+from seawatch.adapters.store import AlertStore, snapshots_table
 from seawatch.config.settings import Settings
 from seawatch.runtime import create_app
 from tests.integration.mosquitto import Mosquitto
@@ -103,3 +106,46 @@ def test_a_journal_that_cannot_be_written_stops_nothing_and_says_so(
         assert body["unacknowledged_messages"] == 0
         assert body["alerts_open"] == 1  # the beacon: ingest went on
         assert f"seawatch_journal_lost_total {len(payloads)}" in client.get("/metrics").text
+
+
+def test_an_operator_action_is_journalled_and_replayed_in_its_place_at_a_restart(
+    mosquitto: Mosquitto, topic: str, tmp_path: Path
+) -> None:
+    """Acknowledged before a crash that left no snapshot after it: the restart's replay acknowledges it again.
+
+    The clean stop of the first run stores a last snapshot; removing the snapshots makes
+    the second start rebuild everything from the journal alone, as after a crash before
+    any snapshot was taken.
+    """
+    settings = _settings(mosquitto, topic, tmp_path, tmp_path / "journal").model_copy(
+        update={"operator_tokens": {"duty-officer": SecretStr("token-for-the-duty-officer")}}
+    )
+    headers = {"Authorization": "Bearer token-for-the-duty-officer"}
+    app = create_app(settings)
+    runtime = app.state.runtime
+    with TestClient(app) as client:
+        assert wait(lambda: runtime.ingest.health.connected, 10), "the ingest did not connect"
+        publish(mosquitto, f"{topic}/rx", _traffic(datetime.now(UTC).replace(microsecond=0)))
+        assert wait(lambda: client.get("/api/alerts").json()["alerts"]), "the beacon raised no alert"
+        (alert,) = [a for a in client.get("/api/alerts").json()["alerts"] if a["kind"] == "distress"]
+        answer = client.post(f"/api/alerts/{alert['id']}/acknowledge", json={"note": "on it"}, headers=headers)
+        assert answer.status_code == 200 and answer.json()["status"] == "acknowledged"
+        body = client.get("/healthz").json()
+        assert body["journal"]["lag_messages"] == 0
+        journalled = body["journal"]["messages"]
+
+    store = AlertStore(settings.store_url)
+    with store._write() as conn:  # as if the process had died before any snapshot
+        conn.execute(delete(snapshots_table))
+    history_before = [(e.event, e.sequence) for e in store.history(alert["id"])]
+    store.close()
+
+    again = create_app(settings)
+    with TestClient(again) as client:
+        body = client.get("/healthz").json()
+        assert body["start"]["snapshot_position"] is None
+        assert body["start"]["journal_replayed"] == journalled  # every message and the action
+        (restored,) = [a for a in client.get("/api/alerts").json()["alerts"] if a["id"] == alert["id"]]
+        assert restored["status"] == "acknowledged" and restored["by"] == "duty-officer"
+        history = client.get(f"/api/alerts/{alert['id']}").json()["history"]
+    assert [(h["event"], h["sequence"]) for h in history] == [(e.value, s) for e, s in history_before]

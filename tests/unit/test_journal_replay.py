@@ -10,6 +10,21 @@ import pytest
 
 from seawatch.adapters.journal import SegmentWriter
 from seawatch.cli import main
+from seawatch.core.commands import (
+    COMMAND_TOPIC,
+    Acknowledge,
+    Assign,
+    Command,
+    CommandFormatError,
+    FileReport,
+    Resolve,
+    Retract,
+    command_from_bytes,
+    command_to_bytes,
+)
+from seawatch.core.lines import line_time
+from seawatch.core.model import RejectReason
+from seawatch.core.pipeline import Pipeline
 from seawatch.runtime.state import Redeliveries
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,3 +82,61 @@ def test_only_a_redelivery_of_a_journalled_message_is_skipped_and_each_once() ->
     for _ in range(4):
         seen.seen("t", b"y", redelivered=False)
     assert not seen.seen("t", b"a", redelivered=True)  # past the window: forgotten
+
+
+COMMANDS = [
+    Acknowledge("distress-1", datetime(2026, 12, 1, 8, tzinfo=UTC), "duty-officer", "on it"),
+    Assign("distress-1", datetime(2026, 12, 1, 8, 1, tzinfo=UTC), "duty-officer", "KN Tanjung", None),
+    Resolve("distress-1", datetime(2026, 12, 1, 9, tzinfo=UTC), "night-shift", "all 40 aboard safe"),
+    Retract("zone_entry-2", datetime(2026, 12, 1, 9, 5, tzinfo=UTC), "duty-officer", "a ferry on its route"),
+    FileReport("r-1", datetime(2026, 12, 1, 10, tzinfo=UTC), "radio", 8.5, 96.5, "distress_call", 40, "adrift", "ü"),
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: type(c).__name__)
+def test_an_operator_command_survives_the_journal_unchanged(command: Command) -> None:
+    assert command_from_bytes(command_to_bytes(command)) == command
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        b"",
+        b"not json",
+        b"[]",
+        b'{"command": "Reboot", "at": "2026-12-01T08:00:00+00:00"}',
+        b'{"command": "Resolve", "at": "2026-12-01T08:00:00"}',
+        b'{"command": "Resolve", "alert_id": "x"}',
+    ],
+)
+def test_a_record_on_the_command_topic_that_is_no_command_is_counted_not_raised(record: bytes) -> None:
+    with pytest.raises(CommandFormatError):
+        command_from_bytes(record)
+    pipeline = Pipeline()
+    assert pipeline.feed_record(record, None, COMMAND_TOPIC).events == []
+    assert pipeline.decoder.stats.rejects[RejectReason.BAD_COMMAND] == 1
+
+
+def test_replaying_a_journal_applies_the_operators_actions_in_their_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A beacon, an acknowledgement, the beacon heard again: the replay acknowledges, then updates, as live did."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SEAWATCH_CONFIG", raising=False)
+    lines = [line for line in SCENARIO.read_bytes().splitlines() if line.strip()]
+    zones = ["--no-shore", "--zones", str(ROOT / "zones")]
+    assert main(["replay", str(SCENARIO), "-o", "log.jsonl", *zones]) == 0
+    first = next(e for e in _events(tmp_path / "log.jsonl") if e["kind"] == "distress")
+    opened_at = datetime.fromisoformat(str(first["observed_at"]).replace("Z", "+00:00"))
+    cut = next(i for i, line in enumerate(lines) if (line_time(line) or opened_at) > opened_at)
+    ack = Acknowledge(str(first["id"]), opened_at, "duty-officer", "on it")
+    writer = SegmentWriter(tmp_path / "journal", fsync=False)
+    arrival = datetime(2026, 12, 1, tzinfo=UTC)
+    records = [(line, arrival, "ais/rx") for line in lines[:cut]]
+    records += [(command_to_bytes(ack), arrival, COMMAND_TOPIC)]
+    records += [(line, arrival, "ais/rx") for line in lines[cut:]]
+    writer.write(0, records)
+    writer.close()
+    assert main(["replay", str(tmp_path / "journal"), "-o", "journal.jsonl", *zones]) == 0
+    events = [(e["id"], e["event"], e["by"]) for e in _events(tmp_path / "journal.jsonl") if e["id"] == first["id"]]
+    assert events[:2] == [(first["id"], "alert.opened", None), (first["id"], "alert.acknowledged", "duty-officer")]
