@@ -35,7 +35,7 @@ def unit_of(name: str) -> str:
 
 def _type_name(info: FieldInfo) -> str:
     text = str(info.annotation).replace("typing.", "").replace("pathlib.", "").replace("pydantic.types.", "")
-    text = text.replace("<class '", "").replace("'>", "").replace("seawatch.config.", "")
+    text = text.replace("<class '", "").replace("'>", "").replace("seawatch.config.settings.", "")
     return text.replace("seawatch.core.alerts.", "")
 
 

@@ -24,7 +24,7 @@ class ConfigError(ValueError):
 
 
 # The zones that come with Seawatch, beside the package in a checkout or an editable install.
-BUNDLED_ZONES = Path(__file__).resolve().parent.parent / "zones"
+BUNDLED_ZONES = Path(__file__).resolve().parents[2] / "zones"
 
 
 def load_zones(directory: Path) -> ZoneIndex:
