@@ -73,7 +73,7 @@ class Trips:
         mmsi = fix.vessel.mmsi
         trip = self._trips.get(mmsi)
         rules = self._rules.at(fix)
-        stopped = fix.sog is not None and fix.sog < _STOPPED_KN
+        stopped = fix.sog_kn is not None and fix.sog_kn < _STOPPED_KN
         if trip is None or (fix.t - trip.last_t).total_seconds() > rules.trip_gap_s:
             near = self._near_land(fix, rules)
             near_home = self._near_home(fix, rules.home_radius_m)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from seawatch.runtime.compose import build_delivery, build_runtime, build_sinks, create_app, web_options
-    from seawatch.runtime.ingest import Fanout, FeedFigures, Figures, Ingest
+    from seawatch.runtime.ingest import Fanout, FeedFigures, Ingest, IngestFigures
     from seawatch.runtime.parts import build_pipeline, mqtt_options
     from seawatch.runtime.runtime import Runtime
     from seawatch.runtime.supervisor import Policy, SourceFailedError, Supervisor
@@ -38,7 +38,7 @@ _WHERE = {
     "mqtt_options": "parts",
     "Fanout": "ingest",
     "FeedFigures": "ingest",
-    "Figures": "ingest",
+    "IngestFigures": "ingest",
     "Ingest": "ingest",
     "Runtime": "runtime",
     "Policy": "supervisor",
@@ -59,8 +59,8 @@ __all__ = [
     "SOURCE_FAILED_EXIT",
     "Fanout",
     "FeedFigures",
-    "Figures",
     "Ingest",
+    "IngestFigures",
     "Policy",
     "Runtime",
     "SourceFailedError",

@@ -33,14 +33,14 @@ from seawatch.config.settings import Partner, Settings
 from seawatch.core.alerts import AlertEvent
 from seawatch.core.subscriptions import Subscription
 from seawatch.delivery import AlertDelivery
-from seawatch.runtime.ingest import Fanout, Figures, Ingest
+from seawatch.runtime.ingest import Fanout, Ingest, IngestFigures
 from seawatch.runtime.live import LiveView
 from seawatch.runtime.parts import build_pipeline, mqtt_options
 from seawatch.runtime.runtime import Runtime
 from seawatch.runtime.state import StateKeeper, load_snapshot
 from seawatch.runtime.supervisor import Supervisor
 from seawatch.web.app import create_app as create_web_app
-from seawatch.web.hub import Hub
+from seawatch.web.pagestream import PageStream
 from seawatch.web.ports import WebOptions
 
 log = logging.getLogger(__name__)
@@ -190,7 +190,7 @@ def _as_sink(sink: SinkLike, number: int) -> AlertSink:
 def build_runtime(
     settings: Settings,
     *,
-    show: Callable[[Figures], None] | None = None,
+    show: Callable[[IngestFigures], None] | None = None,
     alerts_out: Path | None = None,
     extra_sinks: Iterable[SinkLike] = (),
     with_delivery: bool = True,
@@ -204,7 +204,7 @@ def build_runtime(
     delivery = build_delivery(settings) if with_delivery else None
     state = build_state(settings, delivery)
     pipeline = state.pipeline
-    hub = Hub(changes=lambda: pipeline.fleet.stats.reports)
+    hub = PageStream(changes=lambda: pipeline.fleet.stats.reports)
     others = [*build_sinks(settings, alerts_out=alerts_out), hub]
     others += [_as_sink(sink, n) for n, sink in enumerate(extra_sinks, start=1)]
     fanout = Fanout(others, durable=[delivery] if delivery is not None else [])

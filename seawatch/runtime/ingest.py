@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
-class Figures:
+class IngestFigures:
     """A snapshot of the live figures an operator watches."""
 
     at: datetime
@@ -218,13 +218,13 @@ class Ingest:
         """End of input: the last time-driven checks at the last event time, their events to the sinks."""
         self.dispatch(self.pipeline.finish())
 
-    def figures(self, webhooks: str = "") -> Figures:
+    def figures(self, webhooks: str = "") -> IngestFigures:
         now = time.monotonic()
         stats = self.pipeline.decoder.stats
         count = self.health.messages
         rate = (count - self._last_count) / max(now - self._last_time, 1e-9)
         self._last_count, self._last_time = count, now
-        return Figures(
+        return IngestFigures(
             at=datetime.now(UTC),
             vessels=len(self.pipeline.fleet),
             messages=count,

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from seawatch.adapters.instancelock import InstanceLock
 from seawatch.adapters.sink import AlertSink
 from seawatch.delivery import AlertDelivery
-from seawatch.runtime.ingest import Fanout, Figures, Ingest
+from seawatch.runtime.ingest import Fanout, Ingest, IngestFigures
 from seawatch.runtime.live import LiveView
 from seawatch.runtime.state import StateKeeper
 from seawatch.runtime.supervisor import Policy, Supervisor
@@ -71,7 +71,7 @@ class Runtime:
         http_port: int = 8000,
         tick_s: float = 10.0,
         stats_interval_s: float = 2.0,
-        show: Callable[[Figures], None] | None = None,
+        show: Callable[[IngestFigures], None] | None = None,
         lock: InstanceLock | None = None,
     ) -> None:
         self.ingest = ingest
@@ -265,7 +265,7 @@ class Runtime:
                 await asyncio.wait_for(asyncio.shield(serving), timeout=20)
 
     # ------------------------------------------------------------------- figures
-    def figures(self) -> Figures:
+    def figures(self) -> IngestFigures:
         webhooks = ""
         if self.delivery is not None and not self.delivery.health.up:
             webhooks = f" | store DOWN ({self.delivery.waiting} events waiting)"

@@ -6,7 +6,7 @@ audit log records. Tokens are compared in constant time and never logged. The wr
 also checked, before their bodies are read, by :class:`seawatch.web.guard.RequestGuard`, with
 :func:`operator_of`.
 
-Routes take :data:`Reader` (the :class:`Live` state, once read access is granted) or
+Routes take :data:`Reader` (the :class:`WebContext` state, once read access is granted) or
 :data:`Operator` (the operator's name) as a parameter.
 """
 
@@ -23,16 +23,16 @@ from seawatch.web.guard import bearer_token
 from seawatch.web.ports import Commands, ReadModel, WebOptions
 
 if TYPE_CHECKING:
-    from seawatch.web.hub import Hub
+    from seawatch.web.pagestream import PageStream
 
 
 @dataclass
-class Live:
+class WebContext:
     """What every route reaches: the read model, the command port, the page stream and the options."""
 
     read: ReadModel
     commands: Commands
-    hub: Hub
+    hub: PageStream
     options: WebOptions
     pages: dict[str, tuple[str, str]] = field(default_factory=dict)  # rendered pages and their CSP, made once
 
@@ -56,12 +56,12 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def live_state(request: Request) -> Live:
-    live: Live = request.app.state.live
+def live_state(request: Request) -> WebContext:
+    live: WebContext = request.app.state.live
     return live
 
 
-async def reader(request: Request) -> Live:
+async def reader(request: Request) -> WebContext:
     live = live_state(request)
     required = live.options.api_read_token
     if required is None:
@@ -80,5 +80,5 @@ async def operator(request: Request) -> str:
     return name
 
 
-Reader = Annotated[Live, Depends(reader)]
+Reader = Annotated[WebContext, Depends(reader)]
 Operator = Annotated[str, Depends(operator)]

@@ -27,13 +27,18 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
-from seawatch.web.access import Live, operator_of
+from seawatch.web.access import WebContext, operator_of
 from seawatch.web.guard import RequestGuard, store_unavailable, validation_error
-from seawatch.web.hub import Hub
+from seawatch.web.pagestream import PageStream
 from seawatch.web.ports import Commands, ReadModel, StoreUnavailableError, WebOptions
 from seawatch.web.routes import actions, alerts, ops, pages, received, search, stream, vessels, zones
 
-__all__ = ["ROUTERS", "STATIC_DIR", "Hub", "create_app"]  # Hub: the runtime adds the page stream to its sinks
+__all__ = [
+    "ROUTERS",
+    "STATIC_DIR",
+    "PageStream",
+    "create_app",
+]  # PageStream: the runtime adds the page stream to its sinks
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -53,7 +58,7 @@ ROUTERS = (
 def create_app(
     read: ReadModel,
     commands: Commands,
-    hub: Hub,
+    hub: PageStream,
     options: WebOptions,
     *,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
@@ -67,7 +72,7 @@ def create_app(
         docs_url=None,  # served by routes/pages.py from local assets: the CDN ones are blank offline
         redoc_url=None,
     )
-    app.state.live = Live(read, commands, hub, options)
+    app.state.live = WebContext(read, commands, hub, options)
     # Writes: the token, then the body's size, checked before FastAPI reads the body.
     app.add_middleware(RequestGuard, authorized=lambda token: operator_of(options, token) is not None)
     app.add_exception_handler(RequestValidationError, validation_error)

@@ -48,8 +48,8 @@ class _SpeedAnomaly:
         self.speeds: list[float | None] = []
 
     def on_fix(self, fix: Fix, out: Output) -> None:
-        self.speeds.append(fix.sog)
-        if fix.sog is not None and fix.sog > 40:
+        self.speeds.append(fix.sog_kn)
+        if fix.sog_kn is not None and fix.sog_kn > 40:
             out.append(
                 Finding(Kind.LOITERING, (fix.vessel.mmsi,), fix.t, Severity.LOW, "too fast", {}, fix.lat, fix.lon)
             )

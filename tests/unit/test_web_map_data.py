@@ -12,7 +12,7 @@ import shapely
 from seawatch.core.alerts import AlertEvent, EventType, Kind, Severity, Status
 from seawatch.core.fleet import Fleet
 from seawatch.core.model import PositionReport, StaticReport
-from seawatch.web.hub import MAX_EVENTS_PER_ALERT, ReceivedTimes
+from seawatch.web.pagestream import MAX_EVENTS_PER_ALERT, ReceivedTimes
 from seawatch.web.routes.search import search_vessels
 
 ROOT = Path(__file__).resolve().parents[2]

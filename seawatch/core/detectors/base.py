@@ -103,13 +103,13 @@ class Fix:
     __slots__ = (
         "_offshore",
         "_shore",
-        "cog",
-        "heading",
+        "cog_deg",
+        "heading_deg",
         "in_port",
         "lat",
         "lon",
         "risk",
-        "sog",
+        "sog_kn",
         "source",
         "status",
         "t",
@@ -123,9 +123,9 @@ class Fix:
         t: datetime,
         lat: float,
         lon: float,
-        sog: float | None,
-        cog: float | None,
-        heading: int | None,
+        sog_kn: float | None,
+        cog_deg: float | None,
+        heading_deg: int | None,
         status: int | None,
         zones: tuple[Zone, ...],
         risk: tuple[Zone, ...],
@@ -138,9 +138,9 @@ class Fix:
         self.t = t
         self.lat = lat
         self.lon = lon
-        self.sog = sog
-        self.cog = cog
-        self.heading = heading
+        self.sog_kn = sog_kn  # the report's names and units, so a detector reads a fix as the report said it
+        self.cog_deg = cog_deg
+        self.heading_deg = heading_deg
         self.status = status
         self.zones = zones
         self.risk = risk  # the risk zones among ``zones``

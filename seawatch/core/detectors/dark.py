@@ -72,7 +72,7 @@ class DarkDetector:
 
     def _home(self, fix: Fix, rules: DarkRules) -> bool:
         """Stopped by the shore or at its own coast: at its beach or mooring, where switching off is routine."""
-        if rules.home_offshore_m <= 0 or fix.sog is None or fix.sog >= _STOPPED_KN:
+        if rules.home_offshore_m <= 0 or fix.sog_kn is None or fix.sog_kn >= _STOPPED_KN:
             return False
         trips = self.ctx.trips
         if trips is not None and trips.at_home(fix.vessel.mmsi):
@@ -105,7 +105,7 @@ class DarkDetector:
                 del self._candidates[mmsi]  # came home: what follows is a night ashore, not a gap
                 return
             old.last_seen, old.lat, old.lon, old.source = fix.t, fix.lat, fix.lon, fix.source
-            if old.expected_s != (expected := expected_interval_s(fix.vessel.ais_class, fix.sog, fix.status)):
+            if old.expected_s != (expected := expected_interval_s(fix.vessel.ais_class, fix.sog_kn, fix.status)):
                 old.expected_s = expected
                 old.threshold_s = max(old.min_gap_s, old.multiple * expected)
             return
@@ -126,7 +126,7 @@ class DarkDetector:
             self._skip[mmsi] = fix.t + _JUDGE_AGAIN
             return
         self._skip.pop(mmsi, None)
-        expected = expected_interval_s(fix.vessel.ais_class, fix.sog, fix.status)
+        expected = expected_interval_s(fix.vessel.ais_class, fix.sog_kn, fix.status)
         self._candidates[mmsi] = _Candidate(
             last_seen=fix.t,
             lat=fix.lat,

@@ -78,7 +78,7 @@ class DisembarkationDetector:
                     if not alert.key[3]:
                         self._links[mmsi] = _Link(alert.id, kind.value, fix.t, 0.0)
                         return
-        sog = fix.sog
+        sog = fix.sog_kn
         if sog is None or sog > self.rules.alongside_max_speed_kn:
             return
         last_check = self._checked.get(mmsi)
@@ -117,7 +117,7 @@ class DisembarkationDetector:
             )
             del self._links[mmsi]
             return
-        sog, cog = fix.sog, fix.cog
+        sog, cog = fix.sog_kn, fix.cog_deg
         if sog is None or cog is None or sog < self.rules.under_way_min_speed_kn:
             return
         reach_m = sog * KN_TO_MS * self.rules.max_eta_s

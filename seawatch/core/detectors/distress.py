@@ -153,7 +153,7 @@ class DistressDetector:
             evidence["text"] = text
         if fix is not None:
             evidence["nav_status"] = fix.status
-            evidence["sog_kn"] = fix.sog
+            evidence["sog_kn"] = fix.sog_kn
         out.append(
             Finding(
                 kind=Kind.DISTRESS,

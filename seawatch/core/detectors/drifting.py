@@ -86,7 +86,7 @@ class DriftingDetector:
     def on_fix(self, fix: Fix, out: Output) -> None:
         mmsi = fix.vessel.mmsi
         st = self._state.get(mmsi)
-        sog = fix.sog
+        sog = fix.sog_kn
         rules = self._rules.at(fix)
         if sog is None or fix.in_port or fix.status in _AT_REST_OR_FISHING:
             if st is not None and (fix.in_port or fix.status in ANCHORED):
@@ -119,8 +119,8 @@ class DriftingDetector:
         if not fix.at_sea(rules.min_offshore_m):
             self._end(mmsi, st, fix, "near shore or in port", out)
             return
-        if fix.heading is not None and fix.cog is not None and sog >= 0.2:
-            st.mismatch.append(angle_diff_deg(fix.heading, fix.cog) >= rules.mismatch_deg)
+        if fix.heading_deg is not None and fix.cog_deg is not None and sog >= 0.2:
+            st.mismatch.append(angle_diff_deg(fix.heading_deg, fix.cog_deg) >= rules.mismatch_deg)
         st.track.append((fix.t, fix.lat, fix.lon, sog))
         interest = self.ctx.interest(fix.vessel, fix.t, rules.vessels)
         if not interest:  # not (or not yet) a craft of interest: the clock of "slow at sea" stops
@@ -196,15 +196,15 @@ class DriftingDetector:
             key=(vessel.mmsi,),
             observed_at=fix.t,
             severity=severity,
-            summary=f"{label(vessel)} may be adrift at {fix.sog:.1f} kn (risk {score:.2f}: {named}).",
+            summary=f"{label(vessel)} may be adrift at {fix.sog_kn:.1f} kn (risk {score:.2f}: {named}).",
             evidence={
                 "risk_score": round(score, 2),
                 "factors": {k: factors[k] for k in sorted(factors)},
                 "duration_s": round_m(duration),
                 "since": iso(st.since or fix.t),
-                "sog_kn": fix.sog,
-                "cog_deg": fix.cog,
-                "heading_deg": fix.heading,
+                "sog_kn": fix.sog_kn,
+                "cog_deg": fix.cog_deg,
+                "heading_deg": fix.heading_deg,
                 "nav_status": fix.status,
                 "offshore_nm": None if offshore is None else round(offshore / METRES_PER_NM, 1),
             },
@@ -218,7 +218,7 @@ class DriftingDetector:
     def _end(self, mmsi: int, st: _Drift, fix: Fix, reason: str, out: Output) -> None:
         del self._state[mmsi]
         if st.alerted:
-            out.append(Clearance(Kind.DRIFTING, (mmsi,), fix.t, reason, evidence={"sog_kn": fix.sog}))
+            out.append(Clearance(Kind.DRIFTING, (mmsi,), fix.t, reason, evidence={"sog_kn": fix.sog_kn}))
 
     def slow_limit_kn(self) -> float:
         """Above this speed a window cannot start, under the global rules or any zone's."""

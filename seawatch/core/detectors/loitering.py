@@ -63,7 +63,7 @@ class LoiteringDetector:
     def on_fix(self, fix: Fix, out: Output) -> None:
         mmsi = fix.vessel.mmsi
         window = self._windows.get(mmsi)
-        sog = fix.sog
+        sog = fix.sog_kn
         rules = self._rules.at(fix)
         if (sog is not None and sog >= rules.resume_speed_kn) or fix.in_port:
             if window is not None:
@@ -159,7 +159,7 @@ class LoiteringDetector:
     def _end(self, mmsi: int, window: _Window, fix: Fix, reason: str, out: Output) -> None:
         del self._windows[mmsi]
         if window.alerted:
-            out.append(Clearance(Kind.LOITERING, (mmsi,), fix.t, reason, evidence={"sog_kn": fix.sog}))
+            out.append(Clearance(Kind.LOITERING, (mmsi,), fix.t, reason, evidence={"sog_kn": fix.sog_kn}))
 
     def slow_limit_kn(self) -> float:
         """Above this speed a window cannot start, under the global rules or any zone's."""

@@ -83,7 +83,7 @@ class RendezvousDetector:
     def on_fix(self, fix: Fix, out: Output) -> None:
         mmsi = fix.vessel.mmsi
         rules = self._rules.at(fix)
-        sog = fix.sog
+        sog = fix.sog_kn
         slow = self._slow.get(mmsi)
         eligible = (
             rules.enabled

@@ -15,13 +15,13 @@ from fastapi import APIRouter, HTTPException, Request, Response
 
 from seawatch.core.commands import Acknowledge, Assign, Command, FileReport, Resolve, Retract
 from seawatch.core.serialize import alert_event_to_dict
-from seawatch.web.access import Live, Operator, live_state
+from seawatch.web.access import Operator, WebContext, live_state
 from seawatch.web.schemas import AlertEventOut, AssignBody, NoteBody, ReportBody, RetractBody, json_answer
 
 router = APIRouter()
 
 
-async def _act(live: Live, command: Command, action: str, status_code: int = 200) -> Response:
+async def _act(live: WebContext, command: Command, action: str, status_code: int = 200) -> Response:
     event = await live.commands.execute(command)
     if event is None:
         alert_id = getattr(command, "alert_id", "")

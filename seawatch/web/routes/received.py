@@ -19,7 +19,7 @@ from fastapi import APIRouter, Response
 
 from seawatch.core.serialize import iso_utc
 from seawatch.web.access import Reader
-from seawatch.web.hub import wall_clock
+from seawatch.web.pagestream import wall_clock
 from seawatch.web.schemas import AlertReceived, ReceivedTimesOut, json_answer
 
 router = APIRouter()

@@ -1,4 +1,7 @@
-"""``/api/stream``: server-sent events to every open page, from the SSE alert sink (:class:`seawatch.web.hub.Hub`)."""
+"""``/api/stream``: server-sent events to every open page.
+
+The events come from the SSE alert sink, :class:`seawatch.web.pagestream.PageStream`.
+"""
 
 from __future__ import annotations
 

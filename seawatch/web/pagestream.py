@@ -1,4 +1,4 @@
-"""The SSE alert sink (:class:`Hub`), and when it received each alert event by the wall clock.
+"""The SSE alert sink (:class:`PageStream`), and when it received each alert event by the wall clock.
 
 The receive times are for the map's ages and timelines.
 
@@ -14,7 +14,7 @@ The times live in memory, bounded: after a restart, alerts taken back from the s
 the map falls back to event time for them. The core stays free of clocks: nothing here feeds back
 into detection or into the alert events that partners and replays see.
 
-:class:`Hub` is the SSE channel of the alert-sink port: the runtime adds it to its sinks and
+:class:`PageStream` is the SSE channel of the alert-sink port: the runtime adds it to its sinks and
 runs its task; ``/api/stream`` (``routes/stream.py``) drains one queue per open page, and
 ``/api/received`` (``routes/received.py``) serves the receive times it records.
 """
@@ -80,7 +80,7 @@ class ReceivedTimes:
         return out
 
 
-class Hub:
+class PageStream:
     """Server-sent events to every open page: alert events as they happen, vessel changes once a second.
 
     The SSE channel of the alert-sink port: ``submit`` puts each event on every open
