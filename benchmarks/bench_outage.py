@@ -34,11 +34,10 @@ sys.path.insert(0, str(ROOT))
 
 from seawatch.core.lines import tag_block  # noqa: E402
 from tests.integration.mosquitto import Mosquitto  # noqa: E402
-from tests.integration.receiver import Receiver  # noqa: E402
+from tests.integration.receiver import SECRET, Receiver  # noqa: E402
 from tests.integration.tcpproxy import TcpProxy  # noqa: E402
 from tests.integration.test_outages import Poller, beacon, opened_at_partner, until, write_config  # noqa: E402
 from tests.integration.test_store import fresh_postgres_database  # noqa: E402
-from tests.integration.test_webhooks import SECRET  # noqa: E402
 
 
 def position(mmsi: int, n: int) -> bytes:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.mosquitto import Mosquitto, find_mosquitto
+from tests.integration.receiver import SECRET, Receiver
 
 
 @pytest.fixture
@@ -26,3 +27,14 @@ def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
 def topic() -> str:
     """A fresh topic per test, so tests never see each other's messages."""
     return f"seawatch-test/{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A partner's webhook endpoint of the test's own (a real HTTP server), stopped at the end."""
+    r = Receiver(SECRET)
+    r.start()
+    try:
+        yield r
+    finally:
+        r.stop()

@@ -8,6 +8,7 @@ listening altogether (connections refused) and come back on the same port.
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import threading
@@ -18,6 +19,9 @@ from typing import Any
 
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
+
+SECRET = "whsec_" + base64.b64encode(b"seawatch-test-secret-0123456789abcdef").decode()
+"""The partner's signing secret in the tests."""
 
 
 @dataclass

@@ -30,12 +30,11 @@ from fastapi.testclient import TestClient
 from seawatch.config.settings import Settings
 from seawatch.runtime import create_app
 from tests.integration.mosquitto import Mosquitto, free_port
-from tests.integration.receiver import Receiver
+from tests.integration.receiver import SECRET, Receiver
 from tests.integration.tcpproxy import TcpProxy
 from tests.integration.test_api import publish
 from tests.integration.test_store import fresh_postgres_database
 from tests.integration.test_supervision import sart
-from tests.integration.test_webhooks import SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 60.0  # the most any state may take to arrive before the test gives up on it
@@ -145,16 +144,6 @@ class Poller:
 
     def of(self, path: str) -> list[tuple[str, int, float]]:
         return [a for a in self.answers if a[0].startswith(path)]
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver(SECRET)
-    r.start()
-    try:
-        yield r
-    finally:
-        r.stop()
 
 
 @pytest.fixture

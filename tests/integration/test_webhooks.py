@@ -19,13 +19,11 @@ import time
 import uuid
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import paho.mqtt.client as paho
-import pytest
 
 from seawatch.adapters.store import AlertStore
 from seawatch.config.settings import Partner, Settings
@@ -37,12 +35,11 @@ from seawatch.delivery import AlertDelivery
 from seawatch.runtime import Runtime, build_delivery, build_runtime
 from seawatch.service import stop_task
 from tests.integration.mosquitto import Mosquitto
-from tests.integration.receiver import Received, Receiver
+from tests.integration.receiver import SECRET, Received, Receiver
 from tests.integration.test_mqtt_ingest import Publisher, _settings, _until
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "replay_data" / "scenarios"
-SECRET = "whsec_" + base64.b64encode(b"seawatch-test-secret-0123456789abcdef").decode()
 
 
 def scenario_events(name: str) -> list[AlertEvent]:
@@ -54,16 +51,6 @@ def scenario_events(name: str) -> list[AlertEvent]:
 async def _run_until_cancelled(runtime: Runtime) -> None:
     async with runtime.running():
         await asyncio.Event().wait()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver(SECRET)
-    r.start()
-    try:
-        yield r
-    finally:
-        r.stop()
 
 
 def settings_for(tmp_path: Path, url: str, **partner: object) -> Settings:

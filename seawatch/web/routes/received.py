@@ -1,16 +1,6 @@
-"""When Seawatch received each alert event, by the wall clock, for the map's ages and timelines.
+"""``/api/received``: when Seawatch received each alert event, by the wall clock, for the map's ages.
 
-An alert event's ``observed_at`` is event time: the time the AIS message says (a tag block, a
-logger's timestamp). That is the right time for the record and for replay, and the wrong one to
-measure "how long ago" by: a receiver with a late uplink, a satellite feed an hour behind, or the
-demo (whose event time runs twenty times faster than the wall clock and reaches the present only at
-the end of each lap) make an alert raised a second ago look hours old. So this alert sink notes the
-wall-clock time at which the service handled each event, and the map measures ages from that, and
-shows both times where they differ.
-
-The times live in memory, bounded: after a restart, alerts taken back from the store have none, and
-the map falls back to event time for them. The core stays free of clocks: nothing here feeds back
-into detection or into the alert events that partners and replays see.
+Why the wall clock and not event time, and how the times are kept: :mod:`seawatch.web.pagestream`.
 """
 
 from __future__ import annotations
