@@ -202,7 +202,8 @@ def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
 
 # ------------------------------------------------------------------------- decode
 def _decode_reports(paths: Sequence[Path], summary: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    from seawatch.adapters.files import CsvStats, is_csv, iter_csv_reports, iter_log_lines
+    from seawatch.adapters.files import is_csv, iter_csv_reports, iter_log_lines
+    from seawatch.core.formats.csv import CsvStats
     from seawatch.core.pipeline import Pipeline, PipelineOptions
     from seawatch.core.serialize import report_to_dict
 
@@ -310,10 +311,11 @@ def _split_publish(url: str) -> tuple[str, str]:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     """The whole pipeline over logs, alert events out: the analyst's view of what live would have raised."""
-    from seawatch.adapters.files import CsvStats, SourceError
+    from seawatch.adapters.files import SourceError
     from seawatch.adapters.journal import is_journal
     from seawatch.analyst.replay import ReplayFilter, TrackKeeper, replay
     from seawatch.config.watch import ConfigError
+    from seawatch.core.formats.csv import CsvStats
     from seawatch.core.serialize import alert_event_json
     from seawatch.runtime import build_pipeline
 

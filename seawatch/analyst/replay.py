@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import TextIO
 
 from seawatch.adapters.files import (
-    CsvStats,
     ReadProgress,
     is_csv,
     iter_csv_reports,
@@ -35,6 +34,7 @@ from seawatch.adapters.files import (
 from seawatch.adapters.journal import ReadStats, is_journal, journal_paths, read_records
 from seawatch.core.alerts import AlertEvent, EventType, VesselInfo
 from seawatch.core.fleet import TrackPoint
+from seawatch.core.formats.csv import CsvStats
 from seawatch.core.lines import line_time
 from seawatch.core.model import PositionReport, Report
 from seawatch.core.pipeline import Pipeline
