@@ -214,13 +214,15 @@ def is_csv(path: Path) -> bool:
         ) from None
 
 
-def iter_csv_reports(path: Path, stats: CsvStats, *, source: str = "") -> Iterator[Report]:
+def iter_csv_reports(
+    path: Path, stats: CsvStats, *, source: str = "", progress: ReadProgress | None = None
+) -> Iterator[Report]:
     """Yield the reports of a MarineCadastre or DMA CSV (plain or gzip): its rows as the core reads them.
 
     Raises :class:`SourceError` if the file cannot be read or its header is not one
     of the known layouts.
     """
-    with contextlib.closing(_raw_lines(path)) as lines:
+    with contextlib.closing(_raw_lines(path, progress)) as lines:
         first = next(lines, b"")
         if not first.strip():
             return
