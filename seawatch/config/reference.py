@@ -35,7 +35,8 @@ def unit_of(name: str) -> str:
 
 def _type_name(info: FieldInfo) -> str:
     text = str(info.annotation).replace("typing.", "").replace("pathlib.", "").replace("pydantic.types.", "")
-    text = text.replace("<class '", "").replace("'>", "").replace("seawatch.config.", "")
+    text = text.replace("<class '", "").replace("'>", "").replace("seawatch.config.settings.", "")
+    text = text.replace("seawatch.config.", "")
     return text.replace("seawatch.core.alerts.", "")
 
 
