@@ -202,7 +202,8 @@ def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
 
 # ------------------------------------------------------------------------- decode
 def _decode_reports(paths: Sequence[Path], summary: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    from seawatch.adapters.files import CsvStats, is_csv, iter_csv_reports, iter_log_lines
+    from seawatch.adapters.files import is_csv, iter_csv_reports, iter_log_lines
+    from seawatch.core.formats.csv import CsvStats
     from seawatch.core.pipeline import Pipeline, PipelineOptions
     from seawatch.core.serialize import report_to_dict
 
@@ -310,11 +311,9 @@ def _split_publish(url: str) -> tuple[str, str]:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     """The whole pipeline over logs, alert events out: the analyst's view of what live would have raised."""
-    from seawatch.adapters.files import CsvStats, SourceError
     from seawatch.adapters.journal import is_journal
-    from seawatch.analyst.replay import ReplayFilter, TrackKeeper, replay
+    from seawatch.analyst.replay import ReplayError, ReplayFilter, run_replay
     from seawatch.config.watch import ConfigError
-    from seawatch.core.serialize import alert_event_json
     from seawatch.runtime import build_pipeline
 
     overrides: dict[str, Any] = {}
@@ -346,74 +345,19 @@ def cmd_replay(args: argparse.Namespace) -> int:
         pipeline = build_pipeline(settings)
     except ConfigError as exc:
         return _fail(str(exc))
-    watch = pipeline.watch
-    assert watch is not None
-    unknown = sorted(flt.zones - set(watch.zones.by_id))
-    if unknown:
-        return _fail(f"--zone: no zone {unknown[0]!r} (see seawatch check-config, or the ids in zones/)")
-    tracks = TrackKeeper(flt) if (args.report or args.tracks) else None
-    csv_stats = CsvStats()
-    events: list[Any] = []
-    with ExitStack() as stack:
-        out: IO[str] = sys.stdout
-        if args.out and args.out != "-":
-            try:
-                out = stack.enter_context(open(args.out, "w", encoding="utf-8", newline="\n"))
-            except OSError as exc:
-                return _fail(f"cannot write {args.out!r}: {exc.strerror}")
-
-        def write(event: Any) -> None:
-            out.write(alert_event_json(event))
-            out.write("\n")
-            if args.report:
-                events.append(event)
-
-        try:
-            summary = replay(
-                paths,
-                pipeline,
-                write,
-                replay_filter=flt,
-                speed=args.speed,
-                tracks=tracks,
-                progress=args.progress,
-                csv_stats=csv_stats,
-            )
-        except SourceError as exc:
-            return _fail(str(exc))
-    rejects = pipeline.decoder.stats.rejects + csv_stats.rejects  # counted as decode counts them
-    print(
-        f"seawatch replay: {summary.lines:,} lines in {len(paths)} file(s), {len(pipeline.fleet):,} vessels in state, "
-        f"{summary.elapsed_s:.2f} s ({summary.lines / max(summary.elapsed_s, 1e-9):,.0f} lines/s)",
-        file=sys.stderr,
-    )
-    print(summary.table(rejects), file=sys.stderr)
-    if tracks is not None and args.tracks:
-        from seawatch.analyst.export import ExportError, write_tracks
-
-        try:
-            rows = write_tracks(Path(args.tracks), tracks.tracks, tracks.vessels)
-        except (ExportError, OSError) as exc:
-            return _fail(str(exc))
-        print(f"tracks: {rows:,} points of {len(tracks.tracks):,} vessels written to {args.tracks}", file=sys.stderr)
-    if tracks is not None and args.report:
-        from seawatch.analyst.report import write_html_report
-
-        latest: dict[str, Any] = {}
-        for event in events:
-            latest[event.id] = event
-        try:
-            write_html_report(
-                Path(args.report),
-                tracks=tracks.tracks,
-                vessels=tracks.vessels,
-                alerts=list(latest.values()),
-                zones=watch.zones,
-                title=f"Seawatch replay of {', '.join(p.name for p in paths)}",
-            )
-        except OSError as exc:
-            return _fail(f"cannot write {args.report!r}: {exc.strerror}")
-        print(f"report: {args.report}", file=sys.stderr)
+    try:
+        run_replay(
+            paths,
+            pipeline,
+            flt,
+            out=args.out or "-",
+            speed=args.speed,
+            progress=args.progress,
+            report=args.report,
+            tracks_out=args.tracks,
+        )
+    except ReplayError as exc:
+        return _fail(str(exc))
     return 0
 
 

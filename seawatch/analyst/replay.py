@@ -24,18 +24,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from seawatch.adapters.files import (
-    CsvStats,
-    ReadProgress,
-    is_csv,
-    iter_csv_reports,
-    iter_log_lines,
-    merged_log_payloads,
-)
-from seawatch.adapters.journal import ReadStats, is_journal, journal_paths, read_records
+from seawatch.adapters.inputs import LINE, PAYLOAD, input_streams
+from seawatch.adapters.journal import journal_paths
 from seawatch.core.alerts import AlertEvent, EventType, VesselInfo
 from seawatch.core.fleet import TrackPoint
-from seawatch.core.lines import line_time
+from seawatch.core.formats.csv import CsvStats
 from seawatch.core.model import PositionReport, Report
 from seawatch.core.pipeline import Pipeline
 
@@ -192,11 +185,9 @@ def replay(
 ) -> ReplaySummary:
     """Feed ``paths`` through ``pipeline``; hand kept alert events to ``write``.
 
-    Journal segments (or directories of them) are read first, in sequence order, each
-    message fed as live ingest fed it; then CSV files, each whole; NMEA logs after them,
-    one line at a time if there is one, merged in event time if there are several (the
-    same order ``--publish`` and the demo send them in, so a live instance fed the same
-    logs sees the same sea).
+    Every input is a stream of the same items (:mod:`seawatch.adapters.inputs`, which says
+    in what order they come); this one loop feeds them all, with the time window, pacing,
+    progress and summary.
     """
     flt = replay_filter or ReplayFilter()
     summary = ReplaySummary()
@@ -204,70 +195,49 @@ def replay(
     show = Progress(sys.stderr, sys.stderr.isatty() if progress is None else progress, _total_bytes(paths))
     started = time.monotonic()
     pace = _Pacer(speed)
+    timed = flt.since is not None or flt.until is not None or bool(speed)
+    keeps_time, keeps_alert = flt.keeps_time, flt.keeps_alert
+    feed, feed_record, apply = pipeline.feed, pipeline.feed_record, pipeline.apply
 
     def drain(events: list[AlertEvent]) -> None:
         for event in events:
-            if flt.keeps_alert(event):
+            if keeps_alert(event):
                 summary.alert_events += 1
                 if event.event is EventType.OPENED:
                     summary.opened[(event.kind.value, event.zone.name if event.zone else "-")] += 1
                 write(event)
 
-    journals = [p for p in paths if is_journal(p)]
-    if journals:
-        _replay_journal(journals, pipeline, drain, flt, pace, summary, show, tracks)
-        paths = [p for p in paths if p not in journals]
-    for path in [p for p in paths if is_csv(p)]:
-        rows_before = stats.rows
-        for report in iter_csv_reports(path, stats, source=""):
-            if not flt.keeps_time(report.observed_at):
-                summary.skipped_by_time += 1
-                continue
-            pace.wait(report.observed_at)
-            events = pipeline.apply(report)
-            _seen(summary, report, tracks, pipeline)
-            if events:
-                drain(events)
-        summary.lines += stats.rows - rows_before  # rows, bad ones included, as decode counts them
-    logs = [p for p in paths if not is_csv(p)]
-    if len(logs) == 1:
-        # one log: line by line, blank lines and all, so its reject counts match the file
-        path, read = logs[0], ReadProgress()
-        for line in iter_log_lines(path, read):
-            summary.lines += 1
-            if flt.since is not None or flt.until is not None or speed:
-                when = line_time(line)
-                if not flt.keeps_time(when):
+    for stream in input_streams(paths, stats, timed=timed):
+        before = summary.lines
+        skipped = 0  # items outside the time window, taken off the lines of a stream that does not count them
+        uncounted = 0 if stream.counts_skipped else 1
+        for kind, data, report, when, received_at, source in stream:
+            if timed:
+                if not keeps_time(when):
                     summary.skipped_by_time += 1
+                    skipped += uncounted
                     continue
                 pace.wait(when)
-            fed = pipeline.feed(line)
-            for report in fed.reports:
-                _seen(summary, report, tracks, pipeline)
-            if fed.events:
-                drain(fed.events)
+            if kind == LINE:
+                fed = feed(data)
+                reports, events = fed.reports, fed.events
+            elif kind == PAYLOAD:
+                fed = feed_record(data, received_at, source)  # a journal record: a message or an operator's action
+                reports, events = fed.reports, fed.events
+            else:
+                assert report is not None
+                reports, events = [report], apply(report)
+            for seen in reports:
+                _seen(summary, seen, tracks, pipeline)
+            if events:
+                drain(events)
+            summary.lines = before + stream.lines - skipped
             if summary.lines & 1023 == 0:
-                show.show(path.name, read.done, summary.lines, summary.alert_events)
-        show.show(path.name, read.total, summary.lines, summary.alert_events, force=True)
-    elif logs:
-        # several logs (receivers, days): merged in event time, as a broker would have delivered them live
-        reads = [ReadProgress() for _ in logs]
-        name = f"{len(logs)} logs merged"
-        for payload, when in merged_log_payloads(logs, reads):
-            if not flt.keeps_time(when):
-                summary.skipped_by_time += payload.count(b"\n") + 1
-                continue
-            pace.wait(when)
-            for line in payload.split(b"\n"):
-                summary.lines += 1
-                fed = pipeline.feed(line)
-                for report in fed.reports:
-                    _seen(summary, report, tracks, pipeline)
-                if fed.events:
-                    drain(fed.events)
-                if summary.lines & 1023 == 0:
-                    show.show(name, sum(r.done for r in reads), summary.lines, summary.alert_events)
-        show.show(name, sum(r.total for r in reads), summary.lines, summary.alert_events, force=True)
+                show.show(stream.name, stream.done_bytes(), summary.lines, summary.alert_events)
+        summary.lines = before + stream.lines - skipped
+        show.show(stream.name, stream.total_bytes(), summary.lines, summary.alert_events, force=True)
+        summary.journal_torn += stream.journal.torn
+        summary.journal_corrupt += stream.journal.corrupt
     drain(pipeline.finish())
     show.end()
     if tracks is not None:
@@ -276,46 +246,101 @@ def replay(
     return summary
 
 
-def _replay_journal(
-    journals: Sequence[Path],
+class ReplayError(Exception):
+    """Something the analyst has to put right (an unknown zone, a file that cannot be read or written)."""
+
+
+def run_replay(
+    paths: Sequence[Path],
     pipeline: Pipeline,
-    drain: Callable[[list[AlertEvent]], None],
-    flt: ReplayFilter,
-    pace: _Pacer,
-    summary: ReplaySummary,
-    show: Progress,
-    tracks: TrackKeeper | None,
-) -> None:
-    """Journal segments (or their directories): each message as live ingest fed it, payload, arrival time and topic.
+    replay_filter: ReplayFilter,
+    *,
+    out: str = "-",
+    speed: float | None = None,
+    progress: bool | None = None,
+    report: str | None = None,
+    tracks_out: str | None = None,
+    notes: TextIO | None = None,
+) -> ReplaySummary:
+    """``seawatch replay`` after its arguments: alert events as JSON Lines to ``out`` ("-": stdout),
+    the summary on ``notes`` (stderr), the tracks export and the HTML report if asked for.
 
-    The time filter and pacing go by the message's first line's time, else its arrival.
+    Raises :class:`ReplayError` with a one-line message for what the analyst has to put right.
     """
-    stats = ReadStats()
-    done = [0]
+    from seawatch.adapters.files import SourceError
+    from seawatch.core.serialize import alert_event_json
 
-    def progress(read: int, _total: int) -> None:
-        done[0] = read
+    notes = notes or sys.stderr
+    watch = pipeline.watch
+    if watch is None:
+        raise ValueError("replay needs a pipeline with a watch (zones, rules, alert book)")
+    unknown = sorted(replay_filter.zones - set(watch.zones.by_id))
+    if unknown:
+        raise ReplayError(f"--zone: no zone {unknown[0]!r} (see seawatch check-config, or the ids in zones/)")
+    tracks = TrackKeeper(replay_filter) if (report or tracks_out) else None
+    csv_stats = CsvStats()
+    events: list[AlertEvent] = []
+    with contextlib.ExitStack() as stack:
+        stream: TextIO = sys.stdout
+        if out != "-":
+            try:
+                stream = stack.enter_context(open(out, "w", encoding="utf-8", newline="\n"))
+            except OSError as exc:
+                raise ReplayError(f"cannot write {out!r}: {exc.strerror}") from None
 
-    name = f"journal ({len(journals)})"
-    timed = flt.since is not None or flt.until is not None or pace.speed
-    for record in read_records(journals, 0, stats, progress):
-        summary.lines += 1
-        if timed:
-            when = line_time(record.payload.split(b"\n", 1)[0]) or record.received_at
-            if not flt.keeps_time(when):
-                summary.skipped_by_time += 1
-                continue
-            pace.wait(when)
-        fed = pipeline.feed_record(record.payload, record.received_at, record.topic)
-        for report in fed.reports:
-            _seen(summary, report, tracks, pipeline)
-        if fed.events:
-            drain(fed.events)
-        if summary.lines & 1023 == 0:
-            show.show(name, done[0], summary.lines, summary.alert_events)
-    show.show(name, done[0], summary.lines, summary.alert_events, force=True)
-    summary.journal_torn += stats.torn
-    summary.journal_corrupt += stats.corrupt
+        def write(event: AlertEvent) -> None:
+            stream.write(alert_event_json(event))
+            stream.write("\n")
+            if report:
+                events.append(event)
+
+        try:
+            summary = replay(
+                paths,
+                pipeline,
+                write,
+                replay_filter=replay_filter,
+                speed=speed,
+                tracks=tracks,
+                progress=progress,
+                csv_stats=csv_stats,
+            )
+        except SourceError as exc:
+            raise ReplayError(str(exc)) from None
+    rejects = pipeline.decoder.stats.rejects + csv_stats.rejects  # counted as decode counts them
+    print(
+        f"seawatch replay: {summary.lines:,} lines in {len(paths)} file(s), {len(pipeline.fleet):,} vessels in state, "
+        f"{summary.elapsed_s:.2f} s ({summary.lines / max(summary.elapsed_s, 1e-9):,.0f} lines/s)",
+        file=notes,
+    )
+    print(summary.table(rejects), file=notes)
+    if tracks is not None and tracks_out:
+        from seawatch.analyst.export import ExportError, write_tracks
+
+        try:
+            rows = write_tracks(Path(tracks_out), tracks.tracks, tracks.vessels)
+        except (ExportError, OSError) as exc:
+            raise ReplayError(str(exc)) from None
+        print(f"tracks: {rows:,} points of {len(tracks.tracks):,} vessels written to {tracks_out}", file=notes)
+    if tracks is not None and report:
+        from seawatch.analyst.report import write_html_report
+
+        latest: dict[str, AlertEvent] = {}
+        for event in events:
+            latest[event.id] = event
+        try:
+            write_html_report(
+                Path(report),
+                tracks=tracks.tracks,
+                vessels=tracks.vessels,
+                alerts=list(latest.values()),
+                zones=watch.zones,
+                title=f"Seawatch replay of {', '.join(p.name for p in paths)}",
+            )
+        except OSError as exc:
+            raise ReplayError(f"cannot write {report!r}: {exc.strerror}") from None
+        print(f"report: {report}", file=notes)
+    return summary
 
 
 def _seen(summary: ReplaySummary, report: Report, tracks: TrackKeeper | None, pipeline: Pipeline) -> None:

@@ -28,6 +28,16 @@ from typing import Any
 import pyais
 from pyais.exceptions import UnknownMessageException
 
+from seawatch.core.formats.values import (
+    COG_NA_RAW,
+    SOG_NA_RAW,
+    cog_deg,
+    heading_deg,
+    lat_deg,
+    lon_deg,
+    sar_sog_kn,
+    sog_kn,
+)
 from seawatch.core.lines import (
     MAX_SOURCE_CHARS,
     gatehouse_time,
@@ -77,11 +87,6 @@ _SMALL_INTS = {str(i).encode(): i for i in range(100)}
 # snapshots of the fleet (a copy heard just after a restart must still be known as a copy).
 _fingerprint = zlib.crc32
 
-# "Not available" values of ITU-R M.1371 position reports.
-_SOG_NA_RAW = 1023  # 102.3 kn
-_COG_NA_RAW = 3600  # 360.0 deg
-_HEADING_NA = 511
-
 _TEXT_TYPES = (12, 14)  # addressed and broadcast safety-related messages (ITU-R M.1371)
 # The longest AIS message (five slots, 1008 bits) is 168 characters; pyais refuses
 # sentences with more than 200, and so does Seawatch.
@@ -99,30 +104,6 @@ def _nearest_micro_degrees(raw: int, per_degree: int) -> float:
     if 2 * r >= per_degree:
         q += 1
     return q / 1e6
-
-
-def _lat(value: float | None) -> float | None:
-    if value is None or not -90.0 <= value <= 90.0:
-        return None
-    return value
-
-
-def _lon(value: float | None) -> float | None:
-    if value is None or not -180.0 <= value <= 180.0:
-        return None
-    return value
-
-
-def _sog(value: float | None) -> float | None:
-    return None if value is None or value >= 102.3 else float(value)
-
-
-def _cog(value: float | None) -> float | None:
-    return None if value is None or value >= 360.0 else float(value)
-
-
-def _heading(value: int | None) -> int | None:
-    return None if value is None or value >= 360 else int(value)
 
 
 def _text(value: Any) -> str | None:
@@ -481,12 +462,12 @@ class Decoder:
             when,
             lat,
             lon,
-            sog_raw / 10.0 if sog_raw < _SOG_NA_RAW else None,
-            cog_raw / 10.0 if cog_raw < _COG_NA_RAW else None,
+            sog_raw / 10.0 if sog_raw < SOG_NA_RAW else None,
+            cog_raw / 10.0 if cog_raw < COG_NA_RAW else None,
             heading if heading < 360 else None,
             status,
             source,
-            201_000_000 <= mmsi <= 775_999_999 or is_valid_mmsi(mmsi),
+            is_valid_mmsi(mmsi),
             _fingerprint(payload),
         )
 
@@ -560,11 +541,11 @@ def _from_pyais(msg: Any, msg_type: int, when: datetime | None, source: str, fin
             mmsi,
             msg_type,
             when,
-            _lat(msg.lat),
-            _lon(msg.lon),
-            _sog(msg.speed),
-            _cog(msg.course),
-            _heading(msg.heading),
+            lat_deg(msg.lat),
+            lon_deg(msg.lon),
+            sog_kn(msg.speed),
+            cog_deg(msg.course),
+            heading_deg(msg.heading),
             int(status) if status is not None else None,
             source,
             valid,
@@ -578,8 +559,8 @@ def _from_pyais(msg: Any, msg_type: int, when: datetime | None, source: str, fin
             mmsi,
             msg_type,
             when,
-            _lat(msg.lat),
-            _lon(msg.lon),
+            lat_deg(msg.lat),
+            lon_deg(msg.lon),
             float(speed) if speed is not None and speed < 63 else None,
             float(course) if course is not None and course < 360 else None,
             None,
@@ -593,13 +574,12 @@ def _from_pyais(msg: Any, msg_type: int, when: datetime | None, source: str, fin
     if msg_type in _TEXT_TYPES:
         return SafetyText(mmsi, msg_type, when, str(msg.text or ""), source, valid, fingerprint)
     if msg_type == 4:
-        return BaseStationReport(mmsi, msg_type, when, _lat(msg.lat), _lon(msg.lon), source, valid, fingerprint)
-    lat = _lat(getattr(msg, "lat", None))
-    lon = _lon(getattr(msg, "lon", None))
+        return BaseStationReport(mmsi, msg_type, when, lat_deg(msg.lat), lon_deg(msg.lon), source, valid, fingerprint)
+    lat = lat_deg(getattr(msg, "lat", None))
+    lon = lon_deg(getattr(msg, "lon", None))
     sog: float | None = None
     cog: float | None = None
     if msg_type == 9:  # SAR aircraft: speed in whole knots, 1023 = n/a
-        speed = getattr(msg, "speed", None)
-        sog = float(speed) if speed is not None and speed < 1023 else None
-        cog = _cog(getattr(msg, "course", None))
+        sog = sar_sog_kn(getattr(msg, "speed", None))
+        cog = cog_deg(getattr(msg, "course", None))
     return OtherReport(mmsi, msg_type, when, lat, lon, sog, cog, source, valid, fingerprint)

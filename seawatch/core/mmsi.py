@@ -14,6 +14,9 @@ from enum import StrEnum
 _MID_MIN = 201
 _MID_MAX = 775
 
+MMSI_LIMIT = 1 << 30
+"""The MMSI is a 30-bit field in every AIS message: a number at or above this came from no AIS message."""
+
 
 class MmsiKind(StrEnum):
     SHIP = "ship"
@@ -74,7 +77,11 @@ def classify_mmsi(mmsi: int) -> MmsiKind:
 
 
 def is_valid_mmsi(mmsi: int) -> bool:
-    """True if the MMSI has one of the ITU-R M.585 forms; the fast path covers ships."""
+    """True if the MMSI has one of the ITU-R M.585 forms; the fast path covers ships.
+
+    The one rule every input format flags its reports with (NMEA, CSV, …), so a vessel is
+    flagged the same whichever way it was heard.
+    """
     if 201_000_000 <= mmsi <= 775_999_999:
         return True
     return classify_mmsi(mmsi) is not MmsiKind.INVALID

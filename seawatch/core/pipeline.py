@@ -1,4 +1,4 @@
-"""The single entry point every adapter calls: a line (or a pre-decoded report) in, events out.
+"""The single entry point every adapter calls: a line, a payload (or a pre-decoded report) in, events out.
 
 Live MQTT ingest, file replay and the ``decode`` command all go through
 :class:`Pipeline`, so they share one decoder, one fleet and one event clock. Every call
@@ -8,16 +8,14 @@ there is no side list for callers to drain, so nothing can be forgotten in it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 from seawatch.core.alerts import AlertEvent
 from seawatch.core.commands import COMMAND_TOPIC, Command, CommandFormatError, command_from_bytes, execute
 from seawatch.core.decode import Decoder
 from seawatch.core.fleet import Fleet
-from seawatch.core.lines import epoch_to_datetime, station_name
+from seawatch.core.formats import payload_format
 from seawatch.core.model import RejectReason, Report
 from seawatch.core.watch import Watch
 
@@ -78,18 +76,20 @@ class Pipeline:
         return Fed(self._feed(line, received_at, source, events, carried_at), events)
 
     def feed_payload(self, payload: bytes, received_at: datetime | None = None, source: str = "") -> Fed:
-        """One MQTT payload: NMEA text (one or many lines) or AIS-catcher JSON."""
+        """One MQTT payload in any of the input formats (:data:`seawatch.core.formats.FORMATS`).
+
+        The format finds the sentences in it; each goes to the decoder with the source and the
+        receive time the format found for it.
+        """
         events: list[AlertEvent] = []
         head = payload.lstrip()[:1]
         if not head:  # an empty (or blank) message is input too, and says nothing
             self.decoder.stats.rejects[RejectReason.EMPTY] += 1
             return Fed([], events)
-        if head in (b"{", b"["):
-            return Fed(self._feed_json(payload, received_at, source, events), events)
         reports: list[Report] = []
-        for line in payload.splitlines():
-            if line.strip():
-                reports.extend(self._feed(line, received_at, source, events))
+        for lines, src, carried_at in payload_format(head).sentences(payload, source, self.decoder.stats):
+            for line in lines:
+                reports.extend(self._feed(line, received_at, src, events, carried_at))
         return Fed(reports, events)
 
     def _feed(
@@ -103,38 +103,6 @@ class Pipeline:
         reports = self.decoder.feed(line, received_at, source, carried_at)
         for report in reports:
             self._apply(report, events)
-        return reports
-
-    def _feed_json(
-        self, payload: bytes, received_at: datetime | None, source: str, events: list[AlertEvent]
-    ) -> list[Report]:
-        """AIS-catcher's JSON: ``nmea`` holds the sentences, ``rxuxtime``/``rxtime`` the receive time."""
-        try:
-            doc = json.loads(payload)
-        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[…" bombs
-            self.decoder.stats.rejects[RejectReason.BAD_JSON] += 1
-            return []
-        items = doc if isinstance(doc, list) else [doc]
-        reports: list[Report] = []
-        for item in items:
-            nmea = item.get("nmea") if isinstance(item, dict) else None
-            if not isinstance(nmea, list) or not all(isinstance(line, str) for line in nmea):
-                self.decoder.stats.rejects[RejectReason.BAD_JSON] += 1
-                continue
-            if not nmea:  # nothing in it: counted like an empty message
-                self.decoder.stats.rejects[RejectReason.EMPTY] += 1
-                continue
-            when = _json_time(item)  # the receiver's claim: the decoder's time guard judges it
-            station = item.get("station_id") or item.get("device")
-            src = source
-            if isinstance(station, str | int) and not isinstance(station, bool):
-                name = station_name(str(station))
-                if name is None:
-                    self.decoder.stats.warnings["bad_station_name"] += 1
-                else:
-                    src = f"{source}|{name}"
-            for line in nmea:
-                reports.extend(self._feed(line, received_at, src, events, when))
         return reports
 
     def apply(self, report: Report) -> list[AlertEvent]:
@@ -205,20 +173,3 @@ class Pipeline:
         if self.watch is not None and self.now is not None:
             self.watch.tick(self.now, events)
         return events
-
-
-def _json_time(item: dict[str, Any]) -> datetime | None:
-    """AIS-catcher writes ``rxuxtime`` (UNIX seconds) and ``rxtime`` (``YYYYMMDDHHMMSS``, UTC)."""
-    epoch = item.get("rxuxtime")
-    if isinstance(epoch, int | float) and not isinstance(epoch, bool):
-        try:
-            return epoch_to_datetime(float(epoch))
-        except OverflowError:  # an integer too large for a float
-            return None
-    text = item.get("rxtime")
-    if isinstance(text, str) and len(text) == 14 and text.isdigit():
-        try:
-            return datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
-        except ValueError:
-            return None
-    return None

@@ -16,7 +16,6 @@ import pytest
 
 from seawatch.adapters.files import (
     MAX_LINE_BYTES,
-    CsvStats,
     SourceError,
     is_csv,
     iter_csv_reports,
@@ -24,6 +23,7 @@ from seawatch.adapters.files import (
     merged_log_payloads,
 )
 from seawatch.core.decode import Decoder
+from seawatch.core.formats.csv import CsvStats
 from seawatch.core.lines import tag_block
 from seawatch.core.model import (
     BaseStationReport,
