@@ -131,6 +131,24 @@ def click_until(target: Locator, shown: Locator, what: str, tries: int = 3, time
     raise AssertionError(f"{what}: nothing showed after {tries} clicks")
 
 
+def click_until_gone(target: Locator, gone: Locator, what: str, tries: int = 3, timeout_ms: float = 4000) -> None:
+    """Click ``target`` until ``gone`` has left the page (closing a popup), at most ``tries`` times.
+
+    The other half of :func:`click_until`: a dropped click on a close button left a popup open
+    once under load. Closing is idempotent, and the click is not repeated once it has worked.
+    """
+    for _ in range(tries):
+        if gone.count() == 0:
+            return
+        target.click()
+        try:
+            expect(gone).to_have_count(0, timeout=timeout_ms)
+            return
+        except AssertionError:
+            continue
+    raise AssertionError(f"{what}: still there after {tries} clicks")
+
+
 class AppServer:
     """The real app served by uvicorn in a thread, on a free port of 127.0.0.1."""
 

@@ -27,7 +27,7 @@ from seawatch.core.alerts import AlertEvent, EventType, Kind, Severity, Status, 
 from seawatch.core.fleet import TrackPoint
 from seawatch.core.pipeline import Pipeline
 from seawatch.core.zones import Zone, ZoneIndex, ZoneKind
-from tests.e2e.conftest import ROOT, Probe, click_until, open_probe
+from tests.e2e.conftest import ROOT, Probe, click_until, click_until_gone, open_probe
 
 SCENARIO = ROOT / "replay_data" / "scenarios" / "rescue_disembarkation.nmea"
 SCENARIO_KINDS = {"drifting", "rendezvous", "disembarkation"}  # the boat is first heard inside: no entry
@@ -175,8 +175,7 @@ def test_report_shows_tracks_alerts_and_evidence_offline(report: Report, offline
     expect(evidence.locator("th", has_text="eta_s")).to_have_count(1)
     expect(evidence.locator("tr", has_text="resolution")).to_contain_text("arrived in")
     expect(popup.locator("table.sw-facts")).to_contain_text("BUNGA KASTURI 3")
-    page.locator(".leaflet-popup-close-button").click()
-    expect(popup).to_have_count(0)
+    click_until_gone(page.locator(".leaflet-popup-close-button"), popup, "closing the popup")
 
     page.screenshot(path=str(report.path.with_suffix(".png")))
 
