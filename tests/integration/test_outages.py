@@ -64,7 +64,7 @@ class Service:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "seawatch.cli", "--config", str(self.config), "run"],
                 cwd=ROOT,
-                env=dict(os.environ),
+                env={**os.environ, "PYTHONFAULTHANDLER": "1"},
                 stderr=log_file,
                 stdout=subprocess.DEVNULL,
                 text=True,
@@ -101,7 +101,13 @@ class Service:
         assert self.proc is not None
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
-        return self.proc.wait(timeout_s)
+        try:
+            return self.proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            # where it hangs, for the failure's report: faulthandler dumps every thread on SIGABRT
+            self.proc.send_signal(signal.SIGABRT)
+            self.proc.wait(10)
+            raise AssertionError(f"seawatch run did not stop within {timeout_s:g} s: {self.log[-6000:]}") from None
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
