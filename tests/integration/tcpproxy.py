@@ -1,10 +1,14 @@
 """A TCP proxy that a test can cut and restore: a database outage on demand.
 
 Seawatch connects to the proxy's port instead of the database's. :meth:`TcpProxy.cut`
-closes the listening socket and resets every connection in flight, so the service sees
-what a database crash or a network outage looks like from its side (connections reset,
-new ones refused); :meth:`TcpProxy.restore` listens again on the same port. The
-database itself runs on untouched, as it would behind a failed link.
+resets every connection in flight and, until :meth:`TcpProxy.restore`, resets each new
+one as soon as it is accepted, so the service sees what a database crash or a network
+outage looks like from its side. The database itself runs on untouched, as it would
+behind a failed link.
+
+The proxy keeps listening while cut, rather than closing its port: a closed port in the
+ephemeral range can be taken by another socket meanwhile, or even by the client itself
+(a TCP self-connect), and the outage would then hang instead of failing fast.
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ from dataclasses import dataclass, field
 class TcpProxy:
     target_host: str
     target_port: int
-    port: int = 0  # 0: a free one, chosen at the first start and kept across restores
-    accepted: int = 0  # connections taken, over the proxy's life
+    port: int = 0  # 0: a free one, chosen at start and kept for the proxy's life
+    accepted: int = 0  # connections passed on to the target, over the proxy's life
+    refused: int = 0  # connections reset while cut
     _listener: socket.socket | None = None
+    _up: bool = True
     _pairs: list[tuple[socket.socket, socket.socket]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -38,35 +44,41 @@ class TcpProxy:
 
     @property
     def up(self) -> bool:
-        return self._listener is not None
+        return self._up
 
     def cut(self) -> None:
-        """Refuse new connections and reset the open ones (RST, not a polite close)."""
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            with contextlib.suppress(OSError):
-                listener.shutdown(socket.SHUT_RDWR)
-            listener.close()
+        """Reset the open connections (RST, not a polite close), and every new one until restored."""
         with self._lock:
+            self._up = False
             pairs, self._pairs = self._pairs, []
         for pair in pairs:
             for sock in pair:
                 _reset(sock)
 
     def restore(self) -> None:
-        """Listen again on the same port."""
-        if self._listener is None:
-            self.start()
+        """Pass connections on to the target again."""
+        with self._lock:
+            self._up = True
 
     def stop(self) -> None:
+        """Cut, and close the port for good."""
         self.cut()
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
+            listener.close()
 
     def _accept(self, listener: socket.socket) -> None:
         while True:
             try:
                 client, _ = listener.accept()
             except OSError:
-                return  # cut
+                return  # stopped
+            if not self._up:
+                self.refused += 1
+                _reset(client)
+                continue
             try:
                 server = socket.create_connection((self.target_host, self.target_port), timeout=5)
             except OSError:
@@ -74,10 +86,11 @@ class TcpProxy:
                 continue
             server.settimeout(None)
             with self._lock:
-                if self._listener is not listener:  # cut while connecting
+                if not self._up:  # cut while connecting
+                    self.refused += 1
                     _reset(client)
                     _reset(server)
-                    return
+                    continue
                 self._pairs.append((client, server))
                 self.accepted += 1
             for a, b in ((client, server), (server, client)):
