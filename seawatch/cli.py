@@ -355,6 +355,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
             progress=args.progress,
             report=args.report,
             tracks_out=args.tracks,
+            say=lambda text: print(text, file=sys.stderr),
         )
     except ReplayError as exc:
         return _fail(str(exc))

@@ -15,6 +15,7 @@ per ``track_every_s`` and capped per vessel.
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 import time
 from collections import Counter
@@ -31,6 +32,8 @@ from seawatch.core.fleet import TrackPoint
 from seawatch.core.formats.csv import CsvStats
 from seawatch.core.model import PositionReport, Report
 from seawatch.core.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -260,17 +263,16 @@ def run_replay(
     progress: bool | None = None,
     report: str | None = None,
     tracks_out: str | None = None,
-    notes: TextIO | None = None,
+    say: Callable[[str], None] = log.info,
 ) -> ReplaySummary:
     """``seawatch replay`` after its arguments: alert events as JSON Lines to ``out`` ("-": stdout),
-    the summary on ``notes`` (stderr), the tracks export and the HTML report if asked for.
+    the summary told to ``say`` (the CLI prints it on stderr), the tracks export and the HTML report if asked for.
 
     Raises :class:`ReplayError` with a one-line message for what the analyst has to put right.
     """
     from seawatch.adapters.files import SourceError
     from seawatch.core.serialize import alert_event_json
 
-    notes = notes or sys.stderr
     watch = pipeline.watch
     if watch is None:
         raise ValueError("replay needs a pipeline with a watch (zones, rules, alert book)")
@@ -308,12 +310,11 @@ def run_replay(
         except SourceError as exc:
             raise ReplayError(str(exc)) from None
     rejects = pipeline.decoder.stats.rejects + csv_stats.rejects  # counted as decode counts them
-    print(
+    say(
         f"seawatch replay: {summary.lines:,} lines in {len(paths)} file(s), {len(pipeline.fleet):,} vessels in state, "
-        f"{summary.elapsed_s:.2f} s ({summary.lines / max(summary.elapsed_s, 1e-9):,.0f} lines/s)",
-        file=notes,
+        f"{summary.elapsed_s:.2f} s ({summary.lines / max(summary.elapsed_s, 1e-9):,.0f} lines/s)"
     )
-    print(summary.table(rejects), file=notes)
+    say(summary.table(rejects))
     if tracks is not None and tracks_out:
         from seawatch.analyst.export import ExportError, write_tracks
 
@@ -321,7 +322,7 @@ def run_replay(
             rows = write_tracks(Path(tracks_out), tracks.tracks, tracks.vessels)
         except (ExportError, OSError) as exc:
             raise ReplayError(str(exc)) from None
-        print(f"tracks: {rows:,} points of {len(tracks.tracks):,} vessels written to {tracks_out}", file=notes)
+        say(f"tracks: {rows:,} points of {len(tracks.tracks):,} vessels written to {tracks_out}")
     if tracks is not None and report:
         from seawatch.analyst.report import write_html_report
 
@@ -339,7 +340,7 @@ def run_replay(
             )
         except OSError as exc:
             raise ReplayError(f"cannot write {report!r}: {exc.strerror}") from None
-        print(f"report: {report}", file=notes)
+        say(f"report: {report}")
     return summary
 
 
