@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -229,6 +229,30 @@ class Settings(BaseSettings):
         0, ge=0, description="Also snapshot after this many messages since the last one; 0: by time only."
     )
 
+    # --- failover: an active/standby pair -----------------------------------------------
+    failover: bool = Field(
+        False,
+        description="Run as one of an active/standby pair on one PostgreSQL store: the instance holding the "
+        "lease leads (reads MQTT, writes, delivers); the other keeps warm and serves a read-only map, and takes "
+        "over when the leader dies or loses the store. The journal is then kept in the store (docs/failover.md).",
+    )
+    instance_name: str = Field(
+        "",
+        max_length=60,
+        description="This instance's name on the map, in health and in the lease (failover); empty: the host name.",
+    )
+    instance_url: str | None = Field(
+        None,
+        description="Where operators reach this instance's map (failover): the standby's map links to the leader's.",
+    )
+    lease_ttl_s: float = Field(
+        8.0,
+        ge=2.0,
+        le=300.0,
+        description="Failover lease length, seconds: renewed every quarter of it; a leader that cannot renew it "
+        "in time steps down, and the standby may take it once it has run out.",
+    )
+
     # --- HTTP API and map -------------------------------------------------------------
     http_host: str = Field("127.0.0.1", description="Address the API and map listen on (0.0.0.0 behind a proxy).")
     http_port: int = Field(8000, ge=0, le=65535, description="Port of the API and map; 0 picks a free one.")
@@ -269,7 +293,7 @@ class Settings(BaseSettings):
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str | Path) else value
 
-    @field_validator("store_spool_file", "journal_dir", mode="before")
+    @field_validator("store_spool_file", "journal_dir", "instance_url", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -297,6 +321,23 @@ class Settings(BaseSettings):
     def _check_url(cls, value: str) -> str:
         parse_mqtt_url(value)  # raises ValueError with a clear message
         return value
+
+    @model_validator(mode="after")
+    def _check_failover(self) -> Settings:
+        """A pair needs what both instances can reach: one PostgreSQL store, and the journal inside it."""
+        if not self.failover:
+            return self
+        if not self.store_url.startswith(("postgresql", "postgres:")):
+            raise ValueError(
+                "failover needs a PostgreSQL store_url that both instances reach (the lease and the journal "
+                "live in it); a SQLite file cannot be shared"
+            )
+        if self.journal_dir is not None:
+            raise ValueError(
+                "failover keeps the feed journal in the store, where both instances read it and every write is "
+                "fenced: leave journal_dir empty (SEAWATCH_JOURNAL_DIR=)"
+            )
+        return self
 
     @classmethod
     def settings_customise_sources(
