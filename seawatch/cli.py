@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import ExitStack
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, NoReturn, TypeVar
 
@@ -514,12 +514,27 @@ def _listening(url: str) -> None:
 
 
 async def _run(settings: Settings, duration_s: float | None, alerts_out: Path | None = None) -> None:
+    from seawatch.adapters.lease import LeaseLostError
     from seawatch.runtime import build_runtime
+    from seawatch.runtime.failover import JournalGapError
 
     # said once the signals are ours (see _serving): from this line on, SIGTERM is a clean stop
     print(f"seawatch run: ingesting {settings.mqtt_topics} from {settings.mqtt_url}", file=sys.stderr)
-    runtime = build_runtime(settings, show=_show, alerts_out=alerts_out)
-    await runtime.run(duration_s=duration_s, on_listening=_listening)
+    stepped_down: str | None = None
+    while True:
+        runtime = build_runtime(settings, show=_show, alerts_out=alerts_out)
+        if runtime.failover is not None:
+            runtime.failover.stepped_down = stepped_down
+        try:
+            await runtime.run(duration_s=duration_s, on_listening=_listening)
+            return
+        except (LeaseLostError, JournalGapError) as exc:
+            # One of a failover pair that may not lead (any more), or a standby the journal left
+            # behind: everything is built again from the store, as the standby (docs/failover.md).
+            name = runtime.failover.lease.instance if runtime.failover is not None else "this instance"
+            what = "steps down" if isinstance(exc, LeaseLostError) else "starts again from the newest snapshot"
+            log.warning("failover: %s %s: %s; following again as the standby", name, what, exc)
+            stepped_down = f"{datetime.now(UTC).replace(microsecond=0).isoformat()}: {exc}"
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -135,11 +135,12 @@ class Ingest:
         source: MqttOptions,
         fanout: Fanout | None = None,
         state: StateKeeper | None = None,
+        gate: Callable[[], bool] | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.state = state  # journals each message before the pipeline sees it, and numbers it for snapshots
         self.fanout = fanout or Fanout()
-        self.source = MqttSource(source, self._on_payload)
+        self.source = MqttSource(source, self._on_payload, gate=gate)
         self.health = self.source.health
         self.alert_events = 0
         self.feeds: dict[str, FeedFigures] = {}
