@@ -63,6 +63,7 @@ ALERTS = {
     "SeawatchWebhookBacklogGrowing",
     "SeawatchWebhookDeadLetters",
     "SeawatchStoreFailing",
+    "SeawatchNoLeader",
 }
 SEVERITIES = {"critical", "warning", "info"}
 PROMETHEUS_OWN_METRICS = {"up"}  # written by Prometheus itself for every scrape target
