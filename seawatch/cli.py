@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -101,6 +102,7 @@ class _StopSignals:
 
     async def run(self, job: Coroutine[Any, Any, object]) -> None:
         self._loop = asyncio.get_running_loop()
+        self._loop.set_exception_handler(_closed_socket_race)
         self._task = asyncio.current_task()
         if self.received is not None:  # signalled before the loop ran
             job.close()
@@ -128,6 +130,22 @@ def _serving(job: Coroutine[Any, Any, object]) -> int:
     if signals.received == signal.SIGTERM:
         print("seawatch: stopped (SIGTERM)", file=sys.stderr)
     return 0
+
+
+def _closed_socket_race(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """One line, not a traceback, for paho asking the loop to watch a socket that has just closed.
+
+    The MQTT client (paho under aiomqtt) schedules ``add_writer`` from its own callbacks; when
+    the broker closes the link in between (a pair's other instance took the session over, a
+    process resumed after a pause), the loop finds the descriptor gone (EBADF). Nothing is
+    lost: the source sees the link drop and handles it. Anything else goes to asyncio's own handler.
+    """
+    exc = context.get("exception")
+    handle = repr(context.get("handle", ""))
+    if isinstance(exc, OSError) and exc.errno == errno.EBADF and ("add_writer" in handle or "add_reader" in handle):
+        log.debug("socket closed before the event loop could watch it (%s)", exc)
+        return
+    loop.default_exception_handler(context)
 
 
 def _fail(message: str, code: int = 2) -> int:

@@ -187,6 +187,7 @@ class Lease:
             return False
         self._renewed(sent)
         self.renewals += 1
+        self.leader = Holder(self.holder, self.instance_url, self.token, self.ttl_s, 0.0)
         return True
 
     async def keep(self) -> None:

@@ -47,6 +47,10 @@ _CHUNKS_PER_READ = 50
 _YIELD_EVERY = 500  # records fed between two turns of the event loop
 
 
+FAILOVER_LEADER_HELP = "# HELP seawatch_failover_leader 1 while this instance leads its pair, 0 as the standby."
+FAILOVER_LEADER_TYPE = "# TYPE seawatch_failover_leader gauge"
+
+
 class JournalGapError(RuntimeError):
     """The journal no longer holds what the standby needs next (trimmed past it): it must start again."""
 
@@ -237,8 +241,8 @@ class Failover:
         instance = lease.instance.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
         leading = 1 if lease.role is Role.LEADER else 0
         lines = [
-            "# HELP seawatch_failover_leader 1 while this instance leads its pair, 0 as the standby.",
-            "# TYPE seawatch_failover_leader gauge",
+            FAILOVER_LEADER_HELP,
+            FAILOVER_LEADER_TYPE,
             f'seawatch_failover_leader{{instance="{instance}"}} {leading}',
             "# HELP seawatch_failover_token The fencing token this instance leads under (0 as the standby).",
             "# TYPE seawatch_failover_token gauge",

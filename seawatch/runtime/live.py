@@ -29,7 +29,7 @@ from seawatch.core.serialize import iso_utc
 from seawatch.core.watch import Watch
 from seawatch.core.zones import ZoneIndex
 from seawatch.delivery import AlertDelivery
-from seawatch.runtime.failover import Failover
+from seawatch.runtime.failover import FAILOVER_LEADER_HELP, FAILOVER_LEADER_TYPE, Failover
 from seawatch.runtime.ingest import Ingest
 from seawatch.runtime.state import StateKeeper
 from seawatch.runtime.supervisor import Supervisor
@@ -268,6 +268,8 @@ class LiveView:
         lines += [f'seawatch_sink_failing{{sink="{n}"}} {0 if f.failing_since is None else 1}' for n, f in sinks]
         if self.failover is not None:
             lines += self.failover.metric_lines()
+        else:  # described even without a pair, so alert rules name only metrics Seawatch exports
+            lines += [FAILOVER_LEADER_HELP, FAILOVER_LEADER_TYPE]
         if self.lock is not None:
             lines += [
                 "# HELP seawatch_instance_lock_held 1 while this instance holds its lock on the store and client id.",
