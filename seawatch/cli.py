@@ -539,10 +539,12 @@ async def _run(settings: Settings, duration_s: float | None, alerts_out: Path | 
     # said once the signals are ours (see _serving): from this line on, SIGTERM is a clean stop
     print(f"seawatch run: ingesting {settings.mqtt_topics} from {settings.mqtt_url}", file=sys.stderr)
     stepped_down: str | None = None
+    takeovers = 0
     while True:
         runtime = build_runtime(settings, show=_show, alerts_out=alerts_out)
-        if runtime.failover is not None:
+        if runtime.failover is not None:  # what health shows of the instances built before this one
             runtime.failover.stepped_down = stepped_down
+            runtime.failover.takeovers = takeovers
         try:
             await runtime.run(duration_s=duration_s, on_listening=_listening)
             return
@@ -550,6 +552,7 @@ async def _run(settings: Settings, duration_s: float | None, alerts_out: Path | 
             # One of a failover pair that may not lead (any more), or a standby the journal left
             # behind: everything is built again from the store, as the standby (docs/failover.md).
             name = runtime.failover.lease.instance if runtime.failover is not None else "this instance"
+            takeovers = runtime.failover.takeovers if runtime.failover is not None else takeovers
             what = "steps down" if isinstance(exc, LeaseLostError) else "starts again from the newest snapshot"
             log.warning("failover: %s %s: %s; following again as the standby", name, what, exc)
             stepped_down = f"{datetime.now(UTC).replace(microsecond=0).isoformat()}: {exc}"

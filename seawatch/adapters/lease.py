@@ -15,10 +15,14 @@ under which **fencing token** — a number raised by one at every takeover.
   paused by SIGSTOP (or a long stall) finds on waking that its deadline has passed —
   the monotonic clock ran on meanwhile — and acts on nothing until it has renewed.
 * Every store write of the leader checks the token in the same transaction (the store's
-  fence, :class:`seawatch.adapters.store.AlertStore`), holding the lease row ``FOR
-  SHARE``: a takeover waits for a write in flight, and once the new token is committed
-  the old holder can write nothing at all. The local deadline is checked too, before a
-  webhook is sent and before the MQTT source (re)connects: those leave the store.
+  fence, :class:`seawatch.adapters.store.AlertStore`), holding the lease row ``FOR KEY
+  SHARE``: a takeover (it changes the token, part of a unique key) waits for a write in
+  flight, and once the new token is committed the old holder can write nothing at all. A
+  renewal changes no key and is never held up by the leader's own writes; a holder paused
+  in the middle of a transaction has its session ended by the server after a few seconds
+  (``idle_in_transaction_session_timeout``), so it cannot hold a takeover up. The local
+  deadline is checked too, before a webhook is sent and before the MQTT source
+  (re)connects: those leave the store.
 
 The lease is a plain row, never a session lock: it survives the holder's connection
 dropping for a moment, and a network cut cannot leave it held by a dead session.

@@ -101,6 +101,9 @@ SQLITE_BUSY_TIMEOUT_MS: Final = 10_000
 POSTGRES_CONNECT_TIMEOUT_S: Final = 10
 """How long opening a PostgreSQL connection may take before the store reports it."""
 
+IDLE_IN_TRANSACTION_S: Final = 5
+"""PostgreSQL ends a session of the store left idle inside a transaction this long (a paused process)."""
+
 MAX_ERROR_CHARS: Final = 2000
 """Longest delivery error kept (a partner's error page can be megabytes)."""
 
@@ -389,6 +392,9 @@ def _tables_v3(md: MetaData) -> tuple[Table, Table]:
         Column("acquired_at", UTCDateTime, nullable=False),
         Column("renewed_at", UTCDateTime, nullable=False),
         Column("expires_at", UTCDateTime, nullable=False),
+        # (name, token) unique: a takeover, which changes the token, then takes the row's FOR UPDATE
+        # lock and waits for writes holding FOR KEY SHARE; a renewal does not, and never waits for them
+        UniqueConstraint("name", "token", name="leases_name_token_key"),
     )
     chunks = Table(
         "journal_chunks",
@@ -511,6 +517,10 @@ def _create_engine(url: URL) -> Engine:
         connect_args: dict[str, Any] = {}
         if "connect_timeout" not in url.query:
             connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
+        if "options" not in url.query:
+            # A process paused or stalled in the middle of a transaction must not hold its locks
+            # (the failover lease row among them) for ever: the server ends such a session.
+            connect_args["options"] = f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_S * 1000}"
         # pre_ping: a connection broken by a database restart is replaced, not handed out.
         return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     raise ValueError(f"unsupported database {backend!r}: use sqlite:///path/alerts.db or postgresql+psycopg://…")
@@ -639,13 +649,16 @@ class AlertStore:
 
     @staticmethod
     def _check_fence(conn: Connection, fence: Fence) -> None:
-        """In the write's own transaction: the lease row still has this token, held FOR SHARE until commit.
+        """In the write's own transaction: the lease row still has this token, held FOR KEY SHARE until commit.
 
-        A takeover updates that row, so it waits for a write in flight to commit; once the
-        new token is committed, this check refuses every later write of the old leader.
+        A takeover changes the token, a column of a unique key, so it waits for a write in
+        flight to commit; once the new token is committed, this check refuses every later
+        write of the old leader. A renewal changes no key column and is never held up.
         """
         t = leases_table
-        current = conn.scalar(select(t.c.token).where(t.c.name == fence.name).with_for_update(read=True))
+        current = conn.scalar(
+            select(t.c.token).where(t.c.name == fence.name).with_for_update(read=True, key_share=True)
+        )
         if current != fence.token:
             reason = f"instance with token {current} leads now (this one had token {fence.token})"
             fence.on_fenced(reason)

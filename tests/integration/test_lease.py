@@ -242,3 +242,34 @@ def test_a_standby_the_journal_left_behind_must_start_again(pg_url: str) -> None
             asyncio.run(Follower(state, store, lambda events: None).step())
     finally:
         store.close()
+
+
+def test_a_takeover_waits_for_a_write_in_flight_and_a_renewal_does_not(pg_url: str) -> None:
+    async def scenario() -> None:
+        a, b = _lease(pg_url, "a", ttl_s=1.0), _lease(pg_url, "b", ttl_s=1.0)
+        store = AlertStore(pg_url)
+        try:
+            assert await a.acquire()
+            assert a.token is not None
+            store.fence = Fence(NAME, a.token, lambda: True, lambda reason: None)
+            write = store._write()
+            write.__enter__()  # a write of the leader in flight: it holds the lease row FOR KEY SHARE
+            try:
+                assert await a.renew()  # the leader's own renewal is not held up by it
+
+                async def run_out() -> bool:
+                    holder = await b.refresh()
+                    return holder is not None and holder.expires_in_s < 0
+
+                await _until(run_out)
+                with pytest.raises(LeaseUnavailableError, match="did not answer"):
+                    await b.acquire()  # the takeover waits for the write to end
+            finally:
+                write.__exit__(None, None, None)  # committed
+            assert await b.acquire() and b.token == 2
+        finally:
+            store.close()
+            await a.close()
+            await b.close()
+
+    asyncio.run(scenario())
