@@ -107,7 +107,11 @@ def build_delivery(settings: Settings, store: AlertStore | None = None) -> Alert
         retry_min_s=settings.webhook_retry_min_s,
         retry_max_s=settings.webhook_retry_max_s,
     )
-    spool = EventSpool(settings.store_spool_file) if settings.store_spool_file is not None else None
+    # One of a pair spools nothing: a local file written back later, after the other instance has
+    # led, could put stale events in the store. What the store did not take is raised again from
+    # the journal by whichever instance leads next (docs/failover.md).
+    spooled = settings.store_spool_file is not None and not settings.failover
+    spool = EventSpool(settings.store_spool_file) if spooled and settings.store_spool_file else None
     return AlertDelivery(
         store,
         dispatcher,
@@ -249,6 +253,8 @@ def build_runtime(
         state = build_pair_state(settings, delivery.store)
     else:
         state = build_state(settings, delivery)
+    if delivery is not None:
+        state.events_stored = delivery.all_stored
     pipeline = state.pipeline
     hub = PageStream(changes=lambda: pipeline.fleet.stats.reports)
     others = [*build_sinks(settings, alerts_out=alerts_out), hub]
