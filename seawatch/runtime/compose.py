@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
 
 from seawatch.adapters.instancelock import instance_lock
 from seawatch.adapters.journal import FeedJournal, SegmentWriter, journal_end
@@ -199,19 +200,21 @@ def build_pair_state(settings: Settings, store: AlertStore) -> StateKeeper:
         first = chunks = 0
         try:
             first, _end, chunks, _size = store.journal_bounds()
-        except StoreError as exc:
-            log.warning("failover: cannot read the journal's bounds (%s); following it from its start", exc)
+        except (StoreError, SQLAlchemyError) as exc:
+            log.warning(
+                "failover: cannot read the journal's bounds (%s); following it from its start", store.unreachable(exc)
+            )
         start_seq = first
         if (first > 0 or chunks == 0) and store.ready and pipeline.watch is not None:
             try:
                 report.restored_from_store = pipeline.watch.book.restore(store.open_alerts())
-            except StoreError as exc:
-                log.warning("failover: cannot read the store's open alerts (%s)", exc)
+            except (StoreError, SQLAlchemyError) as exc:
+                log.warning("failover: cannot read the store's open alerts (%s)", store.unreachable(exc))
     journal = FeedJournal(
         StoreJournalWriter(store),
         batch_max=settings.journal_batch_max,
         batch_delay_s=settings.journal_batch_delay_s,
-        retry_on=(StoreError,),
+        retry_on=(StoreError, SQLAlchemyError),
     )
     return StateKeeper(
         pipeline,
