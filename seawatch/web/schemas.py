@@ -256,7 +256,8 @@ class Health(Answer):
     """Feed health; the nested figures are described in docs/operations.md."""
 
     status: str = Field(
-        description="ok, broker-dropping (200); broker-down, task-failing, journal-failing, store-failing (503)."
+        description="ok, broker-dropping, standby (200); broker-down, task-failing, journal-failing, "
+        "store-failing (503)."
     )
     alert_events_held: int
     store: dict[str, Any] | None
@@ -275,6 +276,9 @@ class Health(Answer):
     tasks: dict[str, dict[str, Any]]
     sinks: dict[str, dict[str, Any]]
     instance_lock: dict[str, Any] | None = Field(description="This instance's lock on its store and client id.")
+    failover: dict[str, Any] | None = Field(
+        description="Its role in a failover pair, the lease and the lag (docs/failover.md); null when failover is off."
+    )
     snapshot: dict[str, Any] = Field(description="The last snapshot of the core's state in the store (docs/state.md).")
     start: dict[str, Any] = Field(description="What this start loaded from a snapshot and replayed from the journal.")
     journal: dict[str, Any] | None = Field(description="The feed journal's figures; null without journal_dir.")
