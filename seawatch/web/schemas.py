@@ -252,6 +252,21 @@ class AlertReceived(Answer):
     events: dict[str, str] = Field(description="Event sequence -> when it was received (wall clock).")
 
 
+class LeaderOut(Answer):
+    instance: str = Field(description="The leading instance's name (its `instance_name`).")
+    url: str | None = Field(description="Where operators reach its map (its `instance_url`); null if not set.")
+
+
+class InstanceOut(Answer):
+    """Which instance serves this map: one of a failover pair, or the only one."""
+
+    failover: bool = Field(description="False when failover is off: a single instance, every other field null.")
+    instance: str | None = Field(description="This instance's name (`instance_name`, else the host name).")
+    role: Literal["leader", "standby"] | None = Field(description="Whether this instance leads its pair.")
+    read_only: bool = Field(description="True while operators' actions are refused here (409): act on the leader.")
+    leader: LeaderOut | None = Field(description="Who leads, as this instance last read the lease; null: nobody.")
+
+
 class Health(Answer):
     """Feed health; the nested figures are described in docs/operations.md."""
 
