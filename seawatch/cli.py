@@ -540,15 +540,19 @@ async def _run(settings: Settings, duration_s: float | None, alerts_out: Path | 
     print(f"seawatch run: ingesting {settings.mqtt_topics} from {settings.mqtt_url}", file=sys.stderr)
     stepped_down: str | None = None
     takeovers = 0
+    deadline = None if duration_s is None else time.monotonic() + duration_s
     while True:
         runtime = build_runtime(settings, show=_show, alerts_out=alerts_out)
         if runtime.failover is not None:  # what health shows of the instances built before this one
             runtime.failover.stepped_down = stepped_down
             runtime.failover.takeovers = takeovers
         try:
-            await runtime.run(duration_s=duration_s, on_listening=_listening)
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            await runtime.run(duration_s=left, on_listening=_listening)
             return
         except (LeaseLostError, JournalGapError) as exc:
+            if deadline is not None and time.monotonic() >= deadline:
+                return  # the run was over anyway
             # One of a failover pair that may not lead (any more), or a standby the journal left
             # behind: everything is built again from the store, as the standby (docs/failover.md).
             name = runtime.failover.lease.instance if runtime.failover is not None else "this instance"

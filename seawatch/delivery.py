@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -109,6 +110,8 @@ class AlertDelivery(QueuedSink):
         self.cap_sender = cap_sender
         self.keep_delivered_days = keep_delivered_days
         self.retry_every_s = retry_every_s
+        self.journal_barrier: Callable[[], Awaitable[object]] | None = None
+        """Waits until every record fed so far is journalled (set by the composition root with a journal)."""
         self._held: list[AlertEvent] = []  # events whose store write failed, retried with the next ones
         self.store_errors = 0
         self.spool_errors = 0
@@ -178,6 +181,11 @@ class AlertDelivery(QueuedSink):
             self.dispatcher.notify()
 
     async def deliver(self, events: list[AlertEvent]) -> None:
+        if events and self.journal_barrier is not None:
+            # An event is stored only once the record that raised it is journalled: a tick or an
+            # operator's action (which the broker cannot send again) must never be in the store
+            # and missing from the journal a restart or a takeover starts from.
+            await self.journal_barrier()
         async with self._writing:  # one write at a time: the held events and the spool are shared state
             stored = await asyncio.to_thread(self.write, events)
         if stored:
@@ -320,7 +328,14 @@ class AlertDelivery(QueuedSink):
         """Wait (at most ``timeout_s``) until every event submitted so far is in the store, not queued or held."""
         if self.waiting:  # held for a store that is away: no use waiting (a stop must not hang on it)
             return False
-        return await self.drain(timeout_s) and self.waiting == 0
+        # those submitted until now, not the queue emptying: under a steady stream of events it may never
+        target = self.figures.submitted
+        deadline = time.monotonic() + timeout_s
+        while self.figures.delivered + self.figures.dropped < target:
+            if self.waiting or time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.02)
+        return self.waiting == 0
 
     @property
     def held(self) -> list[AlertEvent]:

@@ -502,6 +502,7 @@ class FeedJournal:
     """Errors after which a batch is kept and written again (its messages stay unacknowledged), not counted lost:
     the store's, when the journal lives there (failover): the broker then redelivers to whoever leads."""
     retry_s: float = 1.0
+    _retry_len: int = 0  # a batch to write again is written again exactly: the same numbers, the same records
     _error_logged_at: float = 0.0
 
     def __post_init__(self) -> None:
@@ -567,8 +568,9 @@ class FeedJournal:
     async def _flush_locked(self) -> bool:
         if not self._pending:
             return True
-        batch = self._pending[: self.batch_max]
-        del self._pending[: self.batch_max]
+        size = self._retry_len or self.batch_max
+        batch = self._pending[:size]
+        del self._pending[:size]
         first = self._pending_first
         self._pending_first = first + len(batch)
         self._writing = len(batch)
@@ -579,6 +581,8 @@ class FeedJournal:
         except self.retry_on as exc:
             self._pending[:0] = batch  # kept, unacknowledged: written again, or redelivered to the next leader
             self._pending_first = first
+            # the same batch next time: a write that did commit (the answer lost) then meets itself
+            self._retry_len = len(batch)
             self._failed(exc, 0)
             return False
         except OSError as exc:
@@ -589,6 +593,7 @@ class FeedJournal:
             self._pending_first = first
             raise
         else:
+            self._retry_len = 0
             f = self.figures
             f.written += len(batch)
             f.batches += 1

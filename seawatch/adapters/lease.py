@@ -54,13 +54,21 @@ MARGIN_S: Final = 0.5
 
 TABLE: Final = "leases"
 
-_ACQUIRE: Final = """
-INSERT INTO leases AS l (name, token, holder, holder_url, acquired_at, renewed_at, expires_at)
+# Taking a lease that has run out. An UPDATE locks only a row its WHERE matches, so asking
+# while the lease still runs locks nothing: a standby asking every second never holds up
+# the leader's writes (an INSERT ... ON CONFLICT DO UPDATE would lock the row each time).
+_TAKE: Final = """
+UPDATE leases SET token = token + 1, holder = %(holder)s, holder_url = %(url)s,
+    acquired_at = now(), renewed_at = now(), expires_at = now() + make_interval(secs => %(ttl)s)
+WHERE name = %(name)s AND expires_at <= now()
+RETURNING token
+"""
+
+# The very first lease of this name (DO NOTHING locks nothing either).
+_FIRST: Final = """
+INSERT INTO leases (name, token, holder, holder_url, acquired_at, renewed_at, expires_at)
 VALUES (%(name)s, 1, %(holder)s, %(url)s, now(), now(), now() + make_interval(secs => %(ttl)s))
-ON CONFLICT (name) DO UPDATE
-SET token = l.token + 1, holder = EXCLUDED.holder, holder_url = EXCLUDED.holder_url,
-    acquired_at = now(), renewed_at = now(), expires_at = EXCLUDED.expires_at
-WHERE l.expires_at <= now()
+ON CONFLICT (name) DO NOTHING
 RETURNING token
 """
 
@@ -171,7 +179,10 @@ class Lease:
     async def acquire(self) -> bool:
         """Take the lease if it is free or has run out; True if this instance now leads."""
         sent = time.monotonic()
-        row = await self._ask(_ACQUIRE, {"name": self.name, "holder": self.holder, "url": self.instance_url})
+        params = {"name": self.name, "holder": self.holder, "url": self.instance_url}
+        row = await self._ask(_TAKE, params)
+        if row is None:
+            row = await self._ask(_FIRST, params)
         if row is None:
             await self.refresh()
             return False
@@ -204,8 +215,21 @@ class Lease:
             await asyncio.sleep(self.ttl_s / 4 if self.valid() else 0)
             if self.role is not Role.LEADER:
                 raise LeaseLostError("the lease was given up")
+            if not self.valid():
+                # Paused, or the loop stalled, past the deadline: what came meanwhile was refused
+                # unacknowledged, and the broker gives it to the next leader only on a new
+                # connection. Leading on here would leave it stuck: step down instead.
+                reason = "the lease ran out before it was renewed (the process was paused or stalled)"
+                with contextlib.suppress(LeaseUnavailableError):
+                    holder = await self.refresh()
+                    if holder is not None and holder.token != self.token:
+                        reason = f"{holder.instance} (token {holder.token}) took the lease"
+                self.lost(reason)
+            deadline = self._valid_until
             try:
                 if await self.renew():
+                    if time.monotonic() >= deadline:
+                        self.lost("the renewal came back after the lease had run out")
                     continue
                 await self.refresh()
                 who = f"{self.leader.instance} (token {self.leader.token})" if self.leader else "another instance"

@@ -236,6 +236,9 @@ class MqttSource:
                     await asyncio.sleep(0.1)
                 try:
                     async with client:
+                        if self._gate is not None and not self._gate():
+                            # the lease ran out while connecting: hand the session straight back
+                            raise aiomqtt.MqttError("the lease ran out while connecting")
                         await client.subscribe(topics)
                         health.connected = True
                         health.connects += 1
@@ -319,9 +322,17 @@ class AlertPublisher(QueuedSink):
     reconnect (QoS 1: at least once).
     """
 
-    def __init__(self, options: MqttOptions, prefix: str, max_queued: int = 10_000, name: str = "alert-topic") -> None:
+    def __init__(
+        self,
+        options: MqttOptions,
+        prefix: str,
+        max_queued: int = 10_000,
+        name: str = "alert-topic",
+        gate: Callable[[], bool] | None = None,
+    ) -> None:
         super().__init__(name, max_queued=max_queued)
         self._options = options
+        self._gate = gate  # False: one of a pair without the lease, which neither connects nor publishes
         self._prefix = prefix.rstrip("/")
         self._client: aiomqtt.Client | None = None
         self.connected = False
@@ -339,6 +350,9 @@ class AlertPublisher(QueuedSink):
         backoff = Backoff(options.reconnect_min_s, options.reconnect_max_s)
         client = make_client(options, identifier=f"{options.client_id}-alerts", clean_session=True)
         while True:
+            # the pair's other instance publishes under the same client id: never take it without the lease
+            while self._gate is not None and not self._gate():  # noqa: ASYNC110 - a clock-based predicate
+                await asyncio.sleep(0.1)
             try:
                 async with client:
                     self._client = client
@@ -355,5 +369,7 @@ class AlertPublisher(QueuedSink):
     async def deliver(self, events: list[AlertEvent]) -> None:
         client = self._client
         assert client is not None
+        if self._gate is not None and not self._gate():
+            raise aiomqtt.MqttError("this instance no longer leads its pair: nothing more is published")
         for event in events:
             await publish_qos1(client, f"{self._prefix}/{event.kind.value}", alert_event_json(event).encode())

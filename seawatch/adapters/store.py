@@ -101,9 +101,6 @@ SQLITE_BUSY_TIMEOUT_MS: Final = 10_000
 POSTGRES_CONNECT_TIMEOUT_S: Final = 10
 """How long opening a PostgreSQL connection may take before the store reports it."""
 
-IDLE_IN_TRANSACTION_S: Final = 5
-"""PostgreSQL ends a session of the store left idle inside a transaction this long (a paused process)."""
-
 MAX_ERROR_CHARS: Final = 2000
 """Longest delivery error kept (a partner's error page can be megabytes)."""
 
@@ -500,7 +497,7 @@ def _on_sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def _create_engine(url: URL) -> Engine:
+def _create_engine(url: URL, idle_in_transaction_s: float | None = None) -> Engine:
     backend = url.get_backend_name()
     if backend == "sqlite":
         database = url.database or ""
@@ -517,12 +514,20 @@ def _create_engine(url: URL) -> Engine:
         connect_args: dict[str, Any] = {}
         if "connect_timeout" not in url.query:
             connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
-        if "options" not in url.query:
-            # A process paused or stalled in the middle of a transaction must not hold its locks
-            # (the failover lease row among them) for ever: the server ends such a session.
-            connect_args["options"] = f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_S * 1000}"
         # pre_ping: a connection broken by a database restart is replaced, not handed out.
-        return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        if idle_in_transaction_s is not None:
+            # One of a failover pair: a process paused or stalled in the middle of a transaction
+            # must not hold the lease row (and so a takeover) for ever: the server ends such a session.
+            millis = int(idle_in_transaction_s * 1000)
+
+            def _limit_idle_transactions(dbapi_connection: Any, _record: Any) -> None:
+                with dbapi_connection.cursor() as cursor:
+                    cursor.execute(f"SET idle_in_transaction_session_timeout = {millis}")
+                dbapi_connection.commit()
+
+            event.listen(engine, "connect", _limit_idle_transactions)
+        return engine
     raise ValueError(f"unsupported database {backend!r}: use sqlite:///path/alerts.db or postgresql+psycopg://…")
 
 
@@ -558,11 +563,13 @@ class AlertStore:
     are timezone-aware UTC (a naive time is refused with ValueError).
     """
 
-    def __init__(self, url: str, *, connect: bool = True) -> None:
+    def __init__(self, url: str, *, connect: bool = True, idle_in_transaction_s: float | None = None) -> None:
         """Parse ``url`` and, with ``connect``, open the database at once (raising :class:`StoreError`).
 
         ``connect=False`` is for the running service, which must start and watch while the
         database is away: nothing is opened until :meth:`connect` (or the first use) succeeds.
+        ``idle_in_transaction_s`` (PostgreSQL, one of a failover pair) has the server end a
+        session left idle inside a transaction that long.
         """
         try:
             parsed = make_url(url)
@@ -575,7 +582,7 @@ class AlertStore:
         """The store's URL, safe to log (password hidden)."""
         self._password = parsed.password
         try:
-            self._engine = _create_engine(parsed)
+            self._engine = _create_engine(parsed, idle_in_transaction_s)
         except (SQLAlchemyError, ImportError, ValueError, OSError) as exc:
             raise StoreError(f"cannot open the alert store at {self.url}: {_reason(exc, parsed.password)}") from None
         self._postgres = self._engine.dialect.name == "postgresql"
@@ -722,6 +729,7 @@ class AlertStore:
             return []
         a, e, o = alerts_table, alert_events_table, outbox_table
         inserted: list[int] = []
+        already: set[tuple[str, int]] = set()  # events of this batch the store held before it
         with self._write() as conn:
             for ev in events:
                 d = alert_event_to_dict(ev)
@@ -748,7 +756,7 @@ class AlertStore:
                         where=a.c.sequence < upsert.excluded.sequence,
                     )
                 )
-                conn.execute(
+                stored = conn.execute(
                     self._insert(e)
                     .values(
                         alert_id=ev.id,
@@ -761,8 +769,15 @@ class AlertStore:
                         recorded_at=now,
                     )
                     .on_conflict_do_nothing(index_elements=[e.c.alert_id, e.c.sequence])
-                )
+                    .returning(e.c.alert_id)
+                ).scalar_one_or_none()
+                if stored is None:
+                    already.add((ev.id, ev.sequence))
             for item in deliveries:
+                if (item.alert_id, item.sequence) in already:
+                    # stored (with its webhooks) by an earlier write: a row delivered and purged since
+                    # must not come back, and partners must not get the event again
+                    continue
                 row_id = conn.execute(
                     self._insert(o)
                     .values(
@@ -1045,7 +1060,7 @@ class AlertStore:
         t = journal_chunks_table
         token = self.fence.token if self.fence is not None else 0
         with self._write() as conn:
-            conn.execute(
+            inserted = conn.execute(
                 self._insert(t)
                 .values(
                     first_seq=first_seq,
@@ -1056,7 +1071,16 @@ class AlertStore:
                     data=bytes(chunk),
                 )
                 .on_conflict_do_nothing(index_elements=[t.c.first_seq])
-            )
+                .returning(t.c.first_seq)
+            ).scalar_one_or_none()
+            if inserted is None:
+                # there already: this very batch, committed by a try whose answer was lost; anything
+                # else would mean two writers, or a numbering gone wrong: refused, never dropped
+                held = conn.scalar(select(t.c.count).where(t.c.first_seq == first_seq))
+                if held != count:
+                    raise StoreError(
+                        f"the journal already holds a chunk of {held} record(s) at {first_seq}, not {count}"
+                    )
 
     def journal_chunks(self, after_seq: int, limit: int = 100) -> list[tuple[int, int, bytes]]:
         """(first sequence number, count, chunk bytes) of the chunks holding records from ``after_seq`` on."""

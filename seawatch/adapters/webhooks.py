@@ -124,6 +124,9 @@ class WebhookDispatcher:
         try:
             while True:
                 wake.clear()
+                if not self.store.may_act():  # one of a pair that lost its lease: it is about to stop
+                    await asyncio.sleep(0.5)
+                    continue
                 try:
                     disabled = await asyncio.to_thread(self.store.disabled_partners)
                     figures.disabled = endpoint.name in disabled

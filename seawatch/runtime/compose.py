@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 
 SinkLike = AlertSink | Callable[[AlertEvent], object]
 
+_BARRIER_S = 10.0  # longest the store sink waits for the journal before writing anyway (a journal that fails)
+
 
 def web_options(settings: Settings) -> WebOptions:
     return WebOptions(
@@ -96,7 +98,9 @@ def build_delivery(settings: Settings, store: AlertStore | None = None) -> Alert
     A URL that cannot be a store (a typo, an unknown database) still fails here, at once.
     """
     if store is None:
-        store = AlertStore(settings.store_url, connect=False)
+        # one of a pair: a session paused inside a transaction is ended well within a lease
+        idle_s = min(5.0, settings.lease_ttl_s / 2) if settings.failover else None
+        store = AlertStore(settings.store_url, connect=False, idle_in_transaction_s=idle_s)
         try:
             store.connect()
         except StoreError as exc:
@@ -123,11 +127,16 @@ def build_delivery(settings: Settings, store: AlertStore | None = None) -> Alert
     )
 
 
-def build_sinks(settings: Settings, *, alerts_out: Path | None = None) -> list[AlertSink]:
-    """The best-effort alert channels a setting switches on (the store sink is built apart: it is durable)."""
+def build_sinks(
+    settings: Settings, *, alerts_out: Path | None = None, gate: Callable[[], bool] | None = None
+) -> list[AlertSink]:
+    """The best-effort alert channels a setting switches on (the store sink is built apart: it is durable).
+
+    ``gate`` (one of a failover pair) says whether this instance may act now.
+    """
     sinks: list[AlertSink] = [LogSink()]
     if settings.alerts_topic_prefix:
-        sinks.append(AlertPublisher(mqtt_options(settings), settings.alerts_topic_prefix))
+        sinks.append(AlertPublisher(mqtt_options(settings), settings.alerts_topic_prefix, gate=gate))
     if alerts_out is not None:
         sinks.append(JsonLinesSink(alerts_out))
     return sinks
@@ -258,9 +267,13 @@ def build_runtime(
         state = build_state(settings, delivery)
     if delivery is not None:
         state.events_stored = delivery.all_stored
+        journal = state.journal
+        if journal is not None:
+            delivery.journal_barrier = lambda: journal.durable_through(state.seq, _BARRIER_S)
     pipeline = state.pipeline
     hub = PageStream(changes=lambda: pipeline.fleet.stats.reports)
-    others = [*build_sinks(settings, alerts_out=alerts_out), hub]
+    gate = delivery.store.may_act if pair and delivery is not None else None
+    others = [*build_sinks(settings, alerts_out=alerts_out, gate=gate), hub]
     others += [_as_sink(sink, n) for n, sink in enumerate(extra_sinks, start=1)]
     fanout = Fanout(others, durable=[delivery] if delivery is not None else [])
     failover: Failover | None = None
@@ -279,7 +292,6 @@ def build_runtime(
     elif delivery is not None:
         # taken when the runtime starts, not here: tests build runtimes they never run
         lock = instance_lock(settings.store_url, settings.mqtt_client_id)
-    gate = delivery.store.may_act if pair and delivery is not None else None
     ingest = Ingest(pipeline, mqtt_options(settings), fanout, state, gate=gate)
     supervisor = supervisor or Supervisor()
     view = LiveView(ingest, delivery, fanout.sinks, supervisor, lock, state, failover)

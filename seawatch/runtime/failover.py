@@ -17,13 +17,15 @@ it and, in order:
 4. goes live: numbers the next message after the last one journalled and connects to
    MQTT with the pair's client id, so the broker delivers what it queued meanwhile.
 
-The remembered events are bounded (:data:`REMEMBER_EVENTS`): what the old leader could
-have left unwritten is what its store sink held when it died, seconds of events.
+The remembered events are those raised after the newest snapshot: a snapshot is stored
+only once the events raised before it are in the store, so nothing older can be missing.
+They are bounded too (:data:`REMEMBER_EVENTS`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -31,7 +33,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from seawatch.adapters.journal import ReadStats, decode_chunk, position_of
+from seawatch.adapters.journal import JournalError, ReadStats, decode_chunk, parse_position, position_of
 from seawatch.adapters.lease import Lease, LeaseLostError, LeaseUnavailableError, Role
 from seawatch.adapters.store import AlertStore, Fence, StoreError
 from seawatch.core.alerts import AlertEvent
@@ -46,6 +48,7 @@ REMEMBER_EVENTS: int = 10_000
 """Alert events a standby keeps from following, to write at takeover what the old leader did not."""
 
 _CHUNKS_PER_READ = 50
+_FORGET_EVERY_S = 5.0  # how often a standby drops remembered events the newest snapshot covers
 _YIELD_EVERY = 500  # records fed between two turns of the event loop
 
 
@@ -73,7 +76,10 @@ class Follower:
         self.store = store
         self.show = show
         self.poll_s = poll_s
-        self.remembered: deque[AlertEvent] = deque(maxlen=remember)
+        # (sequence number of the record that raised it, event): only those after the newest
+        # snapshot can be missing from the store (a snapshot is stored once the events before it are)
+        self.remembered: deque[tuple[int, AlertEvent]] = deque(maxlen=remember)
+        self._snapshot_checked = 0.0
         self.stats = ReadStats()
         self.applied = 0  # records fed while following
         self.journal_end: int | None = None  # as last read from the store
@@ -108,6 +114,10 @@ class Follower:
             self._error_logged = False
             self.last_error = None
             if not fed:
+                if self.remembered and time.monotonic() - self._snapshot_checked >= _FORGET_EVERY_S:
+                    self._snapshot_checked = time.monotonic()
+                    with contextlib.suppress(StoreError, SQLAlchemyError, JournalError):
+                        await self.forget_stored()
                 if not caught_up:
                     caught_up = True
                     log.info(
@@ -132,15 +142,14 @@ class Follower:
         if not rows:
             self.journal_end = self.seq
             return 0
-        first = rows[0][0]
-        if first > self.seq:
-            raise JournalGapError(
-                f"the journal in the store starts at {position_of(first)}, after this standby's "
-                f"{position_of(self.seq)} (trimmed past it)"
-            )
         fed = 0
         pipeline = self.state.pipeline
         for first_seq, count, data in rows:
+            if first_seq > self.seq:  # the first: trimmed past this standby; a later one: a hole
+                raise JournalGapError(
+                    f"the journal in the store goes on at {position_of(first_seq)}, after this standby's "
+                    f"{position_of(self.seq)}"
+                )
             for record in decode_chunk(data, self.stats):
                 if record.seq < self.seq:
                     continue
@@ -149,7 +158,7 @@ class Follower:
                 self.state.seq = record.seq + 1
                 fed += 1
                 if result.events:
-                    self.remembered.extend(result.events)
+                    self.remembered.extend((record.seq, event) for event in result.events)
                     self.show(result.events)
                 if fed % _YIELD_EVERY == 0:
                     await asyncio.sleep(0)  # the map and health answer meanwhile
@@ -158,8 +167,17 @@ class Follower:
         self.journal_end = max(self.journal_end or 0, self.state.seq)
         return fed
 
+    async def forget_stored(self) -> None:
+        """Drop the remembered events raised before the newest snapshot's position: the store has them."""
+        info = await asyncio.to_thread(self.store.snapshot_info)
+        if info is None:
+            return
+        position = parse_position(info.position)
+        while self.remembered and self.remembered[0][0] < position:
+            self.remembered.popleft()
+
     def take_remembered(self) -> list[AlertEvent]:
-        events = list(self.remembered)
+        events = [event for _, event in self.remembered]
         self.remembered.clear()
         return events
 
@@ -176,12 +194,17 @@ class Failover:
         self.took_over_at: str | None = None  # the journal position this instance led from
         self.stepped_down: str | None = None  # why the last leadership ended (set by the runtime)
         self.fenced_reason: str | None = None
+        self.leading = False  # set once a takeover has gone live: operators' actions are taken from then on
         self._standby_since = time.monotonic()
         store.fence = self._refusing_fence()
 
     @property
     def role(self) -> Role:
         return self.lease.role
+
+    def may_act(self) -> bool:
+        """Operators' actions are taken: this instance leads, and its takeover has gone live."""
+        return self.leading and self.lease.valid()
 
     def _refusing_fence(self) -> Fence:
         """A standby's fence: it refuses every write, so nothing a standby runs can write by mistake."""
@@ -193,6 +216,7 @@ class Failover:
             self.fenced_reason = reason
             log.error("failover: %s was fenced off by the store: %s", self.lease.instance, reason)
         self.lease.role = Role.STANDBY  # valid() is False from now on: nothing more is sent or connected
+        self.leading = False
 
     async def wait_for_lease(self) -> None:
         """As the standby: ask for the lease every second until it is this instance's."""
@@ -228,6 +252,8 @@ class Failover:
                     raise LeaseLostError(f"the store did not answer while taking over ({reason})") from None
                 log.warning("failover: cannot read the journal to take over (%s); retrying", reason)
                 await asyncio.sleep(0.5)
+        with contextlib.suppress(StoreError, SQLAlchemyError, JournalError):  # else all are handed over
+            await self.follower.forget_stored()
         events = self.follower.take_remembered()
         self.takeovers += 1
         self.took_over_at = position_of(self.follower.seq)

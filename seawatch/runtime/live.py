@@ -133,7 +133,7 @@ class LiveView:
         if failover is None:
             return None
         lease = failover.lease
-        read_only = not lease.valid()
+        read_only = not failover.may_act()
         leader = lease.leader
         if leader is not None and (leader.expires_in_s <= 0 or (read_only and leader.holder == lease.holder)):
             leader = None  # the lease had run out when last read, or it is this instance's own, lost
@@ -147,7 +147,7 @@ class LiveView:
     # -------------------------------------------------------------------- commands
     async def execute(self, command: Command) -> AlertEvent | None:
         failover = self.failover
-        if failover is not None and not failover.lease.valid():
+        if failover is not None and not failover.may_act():
             leader = failover.lease.leader
             where = ""
             if leader is not None and leader.instance != failover.lease.instance:

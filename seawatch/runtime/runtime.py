@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -38,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from seawatch.adapters.instancelock import InstanceLock
 from seawatch.adapters.sink import AlertSink
 from seawatch.delivery import AlertDelivery
-from seawatch.runtime.failover import Failover
+from seawatch.runtime.failover import Failover, JournalGapError
 from seawatch.runtime.ingest import Fanout, Ingest, IngestFigures
 from seawatch.runtime.live import LiveView
 from seawatch.runtime.state import StateKeeper
@@ -183,7 +184,11 @@ class Runtime:
         keeper = asyncio.create_task(failover.lease.keep(), name="lease-keeper")
         try:
             await self.supervisor.stop(["follow"])
-            events = await failover.take_over()
+            try:
+                events = await failover.take_over()
+            except JournalGapError:
+                await failover.lease.release()  # built again as the standby; the other may lead meanwhile
+                raise
             standby_sinks = self._standby_sinks()
             for sink in self.fanout.sinks:
                 if sink not in standby_sinks:
@@ -192,9 +197,14 @@ class Runtime:
             if events:
                 for sink in self.fanout.durable:
                     sink.submit(events, None)
+            # silence is counted from now: the time spent following is no feed outage
+            self.ingest.last_arrival = time.monotonic()
             self._go_live()
+            failover.leading = True
             await keeper  # raises LeaseLostError once the lease is gone
         finally:
+            if keeper.done() and not keeper.cancelled():
+                keeper.exception()  # seen here (re-raised by the await above, or superseded): not logged again
             keeper.cancel()
 
     def _fenced(self) -> bool:

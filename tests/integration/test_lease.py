@@ -218,11 +218,10 @@ def test_a_standby_follows_the_journal_through_its_own_pipeline_and_remembers_it
         writer.write(first, [(line, T0, "ais/rx") for line in lines[first : first + 300]])
     shown: list[AlertEvent] = []
 
-    async def follow() -> int:
-        return await Follower(state, store, shown.extend).catch_up()
+    follower = Follower(state, store, shown.extend)
 
     try:
-        follower_fed = asyncio.run(follow())
+        follower_fed = asyncio.run(follower.catch_up())
         assert follower_fed == len(lines) and state.seq == len(lines)
         # the same as one pipeline fed the same records
         _, alone = _pair_state(pg_url)
@@ -230,6 +229,15 @@ def test_a_standby_follows_the_journal_through_its_own_pipeline_and_remembers_it
         assert [(e.id, e.sequence) for e in shown] == [(e.id, e.sequence) for e in expected]
         assert {e.kind.value for e in shown} >= {"distress"}
         assert len(state.pipeline.fleet) == len(alone.pipeline.fleet)
+        # a snapshot stored halfway: the events raised before it are in the store, the later ones may not be
+        seqs = sorted({seq for seq, _ in follower.remembered})
+        assert len(seqs) >= 2
+        cut = seqs[len(seqs) // 2]
+        later = [ev for seq, ev in follower.remembered if seq >= cut]
+        assert later and len(later) < len(follower.remembered)
+        store.save_snapshot(b"s", SnapshotInfo(f"journal:{cut}", None, T0, 1, 0, 0))
+        asyncio.run(follower.forget_stored())
+        assert follower.take_remembered() == later
     finally:
         store.close()
 
@@ -238,7 +246,7 @@ def test_a_standby_the_journal_left_behind_must_start_again(pg_url: str) -> None
     store, state = _pair_state(pg_url)
     try:
         store.append_journal(10, 1, _chunk(10, [b"!AIVDM,late"]), T0)  # the chunks before 10 are gone
-        with pytest.raises(JournalGapError, match="journal:10"):
+        with pytest.raises(JournalGapError, match="goes on at journal:10"):
             asyncio.run(Follower(state, store, lambda events: None).step())
     finally:
         store.close()
@@ -273,3 +281,17 @@ def test_a_takeover_waits_for_a_write_in_flight_and_a_renewal_does_not(pg_url: s
             await b.close()
 
     asyncio.run(scenario())
+
+
+def test_a_pairs_store_has_the_server_end_a_session_idle_inside_a_transaction(pg_url: str) -> None:
+    from sqlalchemy import text
+
+    paired, alone = AlertStore(pg_url, idle_in_transaction_s=2.5), AlertStore(pg_url)
+    try:
+        with paired._read() as conn:
+            assert conn.scalar(text("SHOW idle_in_transaction_session_timeout")) == "2500ms"
+        with alone._read() as conn:  # without failover: the server's own setting, untouched
+            assert conn.scalar(text("SHOW idle_in_transaction_session_timeout")) == "0"
+    finally:
+        paired.close()
+        alone.close()

@@ -543,3 +543,15 @@ def test_an_unopenable_store_says_where_and_why_without_the_password(url: str, r
 def test_an_unopenable_sqlite_file_is_a_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match=r"cannot open the alert store at sqlite:///.*: .*unable to open"):
         AlertStore(f"sqlite:///{tmp_path}")  # a directory, not a file
+
+
+def test_an_event_stored_before_does_not_bring_back_its_purged_webhook(store: AlertStore) -> None:
+    """A takeover hands the store events it may hold already: a delivered, purged webhook must not come back."""
+    ev = make_event("a-1", 1)
+    [row] = store.record([ev], [item(ev)], s(0))
+    store.mark_delivered(row, s(1))
+    assert store.purge_delivered(s(2)) == 1
+    assert store.record([ev], [item(ev)], s(3)) == []  # the event again: nothing to deliver
+    assert store.counts().get("mrcc", {}).get("pending", 0) == 0
+    later = make_event("a-1", 2, event=EventType.UPDATED)
+    assert len(store.record([ev, later], [item(ev), item(later)], s(4))) == 1  # only the new event's webhook

@@ -155,9 +155,10 @@ def test_outbox_command_purges_old_deliveries(tmp_path: Path, capsys: pytest.Cap
 
 def test_the_service_keeps_delivered_rows_for_the_configured_days(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'alerts.db'}"
-    events = [replace(event(), id=f"distress-{n}") for n in range(5)]
     now = datetime.now(UTC)
     for keep_days, left in ((0, 5), (30, 2)):
+        # new alerts each round: an event stored before never brings its purged webhook back
+        events = [replace(event(), id=f"distress-{keep_days}-{n}") for n in range(5)]
         delivery = build_delivery(Settings(store_url=url, outbox_keep_delivered_days=keep_days, alerts_topic_prefix=""))
         store = delivery.store
         rows = store.record(events, [OutboxItem("ngo", e.id, 1, "distress", "json", "{}") for e in events], T0)

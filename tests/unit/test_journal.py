@@ -222,12 +222,15 @@ def test_a_batch_the_store_refuses_is_kept_unreleased_and_written_again() -> Non
         assert not await journal.flush_once()
         assert not released and journal.lag == 3 and journal.durable_seq == 5  # nothing acknowledged
         assert journal.figures.write_errors == 1 and journal.figures.lost == 0
+        for i in range(3, 5):  # more arrive meanwhile: they go in the next batch, not into the one retried
+            journal.append(b"x%d" % i, T0, "t", lambda i=i: released.append(i))
         task = asyncio.create_task(journal.run())
-        assert await journal.durable_through(8, 10)
+        assert await journal.durable_through(10, 10)
         task.cancel()
-        assert released == [0, 1, 2]
-        assert writer.chunks == [(5, 3)]  # written once, in order, with its numbers
-        assert journal.figures.written == 3 and journal.figures.lost == 0
+        assert released == [0, 1, 2, 3, 4]
+        # the refused batch written again exactly (a write that had committed meets itself), in order
+        assert writer.chunks == [(5, 3), (8, 2)]
+        assert journal.figures.written == 5 and journal.figures.lost == 0
 
     asyncio.run(scenario())
 
