@@ -34,7 +34,6 @@ from seawatch.config.settings import Settings  # noqa: E402
 from tests.integration.failover_pair import Instance, Pair  # noqa: E402
 from tests.integration.mosquitto import Mosquitto  # noqa: E402
 from tests.integration.receiver import SECRET, Receiver  # noqa: E402
-from tests.integration.test_outages import until  # noqa: E402
 from tests.integration.test_store import fresh_postgres_database  # noqa: E402
 
 DEFAULT_LEASE_TTL_S = Settings.model_fields["lease_ttl_s"].default
@@ -47,15 +46,15 @@ def first_delivery_after(receiver: Receiver, feed: Feed, since: float) -> float 
     return min(arrivals) if arrivals else None
 
 
-def one_kill(leader: Instance, standby: Instance, receiver: Receiver, feed: Feed) -> tuple[float, float]:
+def one_kill(pair: Pair, leader: Instance, standby: Instance, receiver: Receiver, feed: Feed) -> tuple[float, float]:
     """Kill the leader; (seconds until the standby leads, seconds until the first new alert event arrives)."""
     assert leader.service.proc is not None
     killed_at = time.perf_counter()
     leader.service.proc.kill()
     leader.service.proc.wait(30)
-    until(standby.leads, f"{standby.name} leads after {leader.name} was killed", 120)
+    pair.until(standby.leads, f"{standby.name} leads after {leader.name} was killed", 120)
     takeover_s = time.perf_counter() - killed_at
-    until(lambda: first_delivery_after(receiver, feed, killed_at) is not None, "a new alert event delivered", 120)
+    pair.until(lambda: first_delivery_after(receiver, feed, killed_at) is not None, "a new alert event delivered", 120)
     delivered = first_delivery_after(receiver, feed, killed_at)
     assert delivered is not None
     return takeover_s, delivered - killed_at
@@ -90,9 +89,9 @@ def main() -> None:
             feed = Feed(broker, pair.feed_topic, args.rate, args.vessels, args.every)
             feed.start()
             for kill in range(1, args.kills + 1):
-                until(lambda standby=standby: standby.role() == "standby", f"{standby.name} is the standby", 120)
+                pair.until(lambda standby=standby: standby.role() == "standby", f"{standby.name} is the standby", 120)
                 time.sleep(args.settle_s)
-                takeover_s, delivered_s = one_kill(leader, standby, receiver, feed)
+                takeover_s, delivered_s = one_kill(pair, leader, standby, receiver, feed)
                 takeovers.append(takeover_s)
                 deliveries.append(delivered_s)
                 print(
@@ -102,13 +101,13 @@ def main() -> None:
                 )
                 leader.service.start()  # the killed one comes back as the new standby
                 leader, standby = standby, leader
-            until(lambda: standby.role() == "standby", f"{standby.name} is the standby", 120)
+            pair.until(lambda: standby.role() == "standby", f"{standby.name} is the standby", 120)
             feed.stop()
             published = feed.sent + len(feed.beacons)
             eprint(f"waiting until the journal holds the {published} messages published")
-            until(lambda: pair.journalled() >= published, "every published message journalled", 120)
+            pair.until(lambda: pair.journalled() >= published, "every published message journalled", 120)
             beacons = set(feed.beacons)
-            until(
+            pair.until(
                 lambda: beacons <= {r.json()["mmsi"] for r in receiver.accepted()},
                 "every beacon's alert at the partner",
                 120,

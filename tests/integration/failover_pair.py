@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ import psycopg
 from tests.integration.mosquitto import Mosquitto, free_port
 from tests.integration.receiver import SECRET
 from tests.integration.tcpproxy import TcpProxy
-from tests.integration.test_outages import Service, until
+from tests.integration.test_outages import WAIT_S, Service, until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,7 +79,7 @@ class Instance:
 
     @property
     def log(self) -> str:
-        return self.service.log
+        return self.service.log if self.service.log_path.exists() else ""
 
 
 @dataclass
@@ -168,14 +169,22 @@ class Pair:
             session.loop_stop()
             session.disconnect()
 
+    def until(self, predicate: Callable[[], object], what: str, timeout_s: float = WAIT_S) -> None:
+        """:func:`until`, with the end of both instances' logs in the failure's report."""
+        try:
+            until(predicate, what, timeout_s)
+        except AssertionError as exc:
+            logs = "".join(f"\n--- {i.name}'s log ---\n{i.log[-3000:]}" for i in self.instances.values())
+            raise AssertionError(f"{exc}{logs}") from None
+
     def start_leader_and_standby(self, first: str = "a", wait_s: float = 120.0) -> tuple[Instance, Instance]:
         """Start ``first`` and wait until it leads, then the other and wait until it follows."""
         leader = self.instances[first]
         standby = self.b if leader is self.a else self.a
         leader.service.start()
-        until(leader.leads, f"{leader.name} leads", wait_s)
+        self.until(leader.leads, f"{leader.name} leads", wait_s)
         standby.service.start()
-        until(standby.follows, f"{standby.name} is the standby and follows", wait_s)
+        self.until(standby.follows, f"{standby.name} is the standby and follows", wait_s)
         return leader, standby
 
     def close(self) -> None:

@@ -30,7 +30,7 @@ from tests.integration.mosquitto import Mosquitto
 from tests.integration.receiver import SECRET, Received, Receiver
 from tests.integration.test_api import publish
 from tests.integration.test_mqtt_ingest import Publisher
-from tests.integration.test_outages import WAIT_S, beacon, opened_at_partner, until
+from tests.integration.test_outages import WAIT_S, beacon, opened_at_partner
 from tests.integration.test_restart_equals_no_restart import _alerts_of, _feed, _replay, _stored
 from tests.integration.test_store import fresh_postgres_database
 
@@ -55,9 +55,9 @@ def pair(mosquitto: Mosquitto, topic: str, store_url: str, receiver: Receiver, t
         made.close()
 
 
-def took_over(standby: Instance, since: float) -> float:
+def took_over(pair: Pair, standby: Instance, since: float) -> float:
     """Wait until ``standby`` leads with its source connected; seconds from ``since`` to then."""
-    until(standby.leads, f"{standby.name} leads after the leader's end")
+    pair.until(standby.leads, f"{standby.name} leads after the leader's end")
     return time.monotonic() - since
 
 
@@ -89,12 +89,12 @@ def test_sigkill_of_the_leader_mid_scenario_loses_nothing_and_sends_nothing_twic
         a, b = pair.start_leader_and_standby("a")
         token_a = a.failover()["token"]
         publisher.publish(pair.feed_topic, feed[:half])
-        until(lambda: pair.journalled() >= half, "the leader's journal holds the first half", 120)
+        pair.until(lambda: pair.journalled() >= half, "the leader's journal holds the first half", 120)
 
         killed_at = time.monotonic()
         assert a.service.proc is not None
         a.service.proc.kill()
-        takeover_s = took_over(b, killed_at)
+        takeover_s = took_over(pair, b, killed_at)
         assert takeover_s < TAKEOVER_BOUND_S, (
             f"b led with its MQTT source connected {takeover_s:.2f} s after a was killed; "
             f"issue 17 asks for less than {TAKEOVER_BOUND_S:g} s"
@@ -103,8 +103,8 @@ def test_sigkill_of_the_leader_mid_scenario_loses_nothing_and_sends_nothing_twic
         assert b.failover()["token"] > token_a
 
         publisher.publish(pair.feed_topic, feed[half:])
-        until(lambda: pair.journalled() >= len(feed), "the journal holds the whole feed", 120)
-        until(
+        pair.until(lambda: pair.journalled() >= len(feed), "the journal holds the whole feed", 120)
+        pair.until(
             lambda: len({r.webhook_id for r in receiver.accepted()}) >= len(expected),
             "every expected event's webhook at the partner",
             120,
@@ -145,36 +145,36 @@ def test_a_leader_paused_past_its_lease_writes_and_delivers_nothing_when_it_wake
         pair.open_session()
         a, b = pair.start_leader_and_standby("a")
         first = sent(range(1, 4))
-        until(lambda: first <= opened_at_partner(to_a), "the first beacons delivered by a")
+        pair.until(lambda: first <= opened_at_partner(to_a), "the first beacons delivered by a")
 
         # more beacons, and a paused at once: it may hold them, half handled, while it sleeps
         paused = sent(range(4, 6))
         assert a.service.proc is not None
         a.service.proc.send_signal(signal.SIGSTOP)
         paused_at = time.monotonic()
-        took_over(b, paused_at)
+        took_over(pair, b, paused_at)
         b_led_at = time.perf_counter()
         token_b = b.failover()["token"]
         b_position = int(b.failover()["position"].split(":")[1])
         meanwhile = sent(range(6, 8))
-        until(lambda: paused | meanwhile <= opened(), "the beacons of the pause at the partner")
+        pair.until(lambda: paused | meanwhile <= opened(), "the beacons of the pause at the partner")
         assert meanwhile <= opened_at_partner(to_b)
-        until(lambda: not pair.pending(), "b has marked its deliveries")
+        pair.until(lambda: not pair.pending(), "b has marked its deliveries")
 
         # what the store and the partner hold before a wakes: it must change none of it
         counts, outbox, spool = pair.row_counts(), pair.outbox(), a.spool_bytes()
         at_a = len(to_a.received)
         a.service.proc.send_signal(signal.SIGCONT)
-        until(lambda: a.role() == "standby", "a, awake, is the standby")
-        until(lambda: "steps down" in a.log, "a says it steps down")
+        pair.until(lambda: a.role() == "standby", "a, awake, is the standby")
+        pair.until(lambda: "steps down" in a.log, "a says it steps down")
         assert pair.row_counts() == counts
         assert pair.outbox() == outbox
         assert a.spool_bytes() == spool
         assert len(to_a.received) == at_a
 
         after = sent(range(8, 11))
-        until(lambda: after <= opened_at_partner(to_b), "the beacons after a woke delivered by b")
-        until(a.follows, "a follows b's journal")
+        pair.until(lambda: after <= opened_at_partner(to_b), "the beacons after a woke delivered by b")
+        pair.until(a.follows, "a follows b's journal")
         assert b.leads() and a.role() == "standby"
         assert b.service.stop(signal.SIGTERM) == 0, b.log[-3000:]
         assert a.service.stop(signal.SIGTERM) == 0, a.log[-3000:]
@@ -200,24 +200,24 @@ def test_a_leader_cut_from_the_store_steps_down_and_the_standby_delivers_once(pa
     a, b = pair.start_leader_and_standby("a")
     before, line = beacon(21)
     publish(pair.broker, pair.feed_topic, [line])
-    until(lambda: before in opened_at_partner(receiver), "the beacon before the cut at the partner")
+    pair.until(lambda: before in opened_at_partner(receiver), "the beacon before the cut at the partner")
 
     cut_at = time.monotonic()
     a.proxy.cut()
     # heard while a still holds the lease but cannot write: b must deliver them
     during = [beacon(n) for n in (22, 23)]
     publish(pair.broker, pair.feed_topic, [line for _, line in during])
-    takeover_s = took_over(b, cut_at)
-    until(lambda: a.role() == "standby", "a, cut from the store, is the standby")
+    takeover_s = took_over(pair, b, cut_at)
+    pair.until(lambda: a.role() == "standby", "a, cut from the store, is the standby")
     print(f"\ntakeover after the leader lost the store: {takeover_s:.2f} s")
     later = [beacon(n) for n in (24, 25)]
     publish(pair.broker, pair.feed_topic, [line for _, line in later])
     after_cut = {mmsi for mmsi, _ in during + later}
-    until(lambda: after_cut <= opened_at_partner(receiver), "the beacons heard after the cut at the partner")
+    pair.until(lambda: after_cut <= opened_at_partner(receiver), "the beacons heard after the cut at the partner")
 
     a.proxy.restore()
-    until(a.follows, "a, back in touch with the store, follows")
-    until(lambda: a.failover().get("position") == b.failover().get("position"), "a at b's journal position")
+    pair.until(a.follows, "a, back in touch with the store, follows")
+    pair.until(lambda: a.failover().get("position") == b.failover().get("position"), "a at b's journal position")
     assert a.role() == "standby" and b.leads()
     assert b.service.stop(signal.SIGTERM) == 0, b.log[-3000:]
     assert a.service.stop(signal.SIGTERM) == 0, a.log[-3000:]
@@ -241,17 +241,17 @@ def test_sigterm_of_the_leader_hands_over_at_once(
         token_a = a.failover()["token"]
         mmsi, line = beacon(31)
         publish(mosquitto, pair.feed_topic, [line])
-        until(lambda: mmsi in opened_at_partner(receiver), "the beacon delivered by a")
+        pair.until(lambda: mmsi in opened_at_partner(receiver), "the beacon delivered by a")
 
         stopped_at = time.monotonic()
         assert a.service.stop(signal.SIGTERM) == 0, a.log[-3000:]
-        handover_s = took_over(b, stopped_at)
+        handover_s = took_over(pair, b, stopped_at)
         print(f"\nhandover after SIGTERM (lease {lease_ttl_s:g} s): {handover_s:.2f} s")
         assert b.failover()["token"] > token_a
 
         mmsi, line = beacon(32)
         publish(mosquitto, pair.feed_topic, [line])
-        until(lambda: mmsi in opened_at_partner(receiver), "the beacon delivered by b")
+        pair.until(lambda: mmsi in opened_at_partner(receiver), "the beacon delivered by b")
         assert b.service.stop(signal.SIGTERM) == 0, b.log[-3000:]
     finally:
         pair.close()
