@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -19,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import ExitStack
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, NoReturn, TypeVar
 
@@ -101,6 +102,7 @@ class _StopSignals:
 
     async def run(self, job: Coroutine[Any, Any, object]) -> None:
         self._loop = asyncio.get_running_loop()
+        self._loop.set_exception_handler(_closed_socket_race)
         self._task = asyncio.current_task()
         if self.received is not None:  # signalled before the loop ran
             job.close()
@@ -128,6 +130,22 @@ def _serving(job: Coroutine[Any, Any, object]) -> int:
     if signals.received == signal.SIGTERM:
         print("seawatch: stopped (SIGTERM)", file=sys.stderr)
     return 0
+
+
+def _closed_socket_race(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """One line, not a traceback, for paho asking the loop to watch a socket that has just closed.
+
+    The MQTT client (paho under aiomqtt) schedules ``add_writer`` from its own callbacks; when
+    the broker closes the link in between (a pair's other instance took the session over, a
+    process resumed after a pause), the loop finds the descriptor gone (EBADF). Nothing is
+    lost: the source sees the link drop and handles it. Anything else goes to asyncio's own handler.
+    """
+    exc = context.get("exception")
+    handle = repr(context.get("handle", ""))
+    if isinstance(exc, OSError) and exc.errno == errno.EBADF and ("add_writer" in handle or "add_reader" in handle):
+        log.debug("socket closed before the event loop could watch it (%s)", exc)
+        return
+    loop.default_exception_handler(context)
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -514,12 +532,30 @@ def _listening(url: str) -> None:
 
 
 async def _run(settings: Settings, duration_s: float | None, alerts_out: Path | None = None) -> None:
+    from seawatch.adapters.lease import LeaseLostError
     from seawatch.runtime import build_runtime
+    from seawatch.runtime.failover import JournalGapError
 
     # said once the signals are ours (see _serving): from this line on, SIGTERM is a clean stop
     print(f"seawatch run: ingesting {settings.mqtt_topics} from {settings.mqtt_url}", file=sys.stderr)
-    runtime = build_runtime(settings, show=_show, alerts_out=alerts_out)
-    await runtime.run(duration_s=duration_s, on_listening=_listening)
+    stepped_down: str | None = None
+    takeovers = 0
+    while True:
+        runtime = build_runtime(settings, show=_show, alerts_out=alerts_out)
+        if runtime.failover is not None:  # what health shows of the instances built before this one
+            runtime.failover.stepped_down = stepped_down
+            runtime.failover.takeovers = takeovers
+        try:
+            await runtime.run(duration_s=duration_s, on_listening=_listening)
+            return
+        except (LeaseLostError, JournalGapError) as exc:
+            # One of a failover pair that may not lead (any more), or a standby the journal left
+            # behind: everything is built again from the store, as the standby (docs/failover.md).
+            name = runtime.failover.lease.instance if runtime.failover is not None else "this instance"
+            takeovers = runtime.failover.takeovers if runtime.failover is not None else takeovers
+            what = "steps down" if isinstance(exc, LeaseLostError) else "starts again from the newest snapshot"
+            log.warning("failover: %s %s: %s; following again as the standby", name, what, exc)
+            stepped_down = f"{datetime.now(UTC).replace(microsecond=0).isoformat()}: {exc}"
 
 
 def cmd_run(args: argparse.Namespace) -> int:

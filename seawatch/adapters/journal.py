@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +168,27 @@ def _decode_body(first_seq: int, count: int, body: bytes) -> list[Record]:
         at += plen
         out.append(Record(first_seq + i, payload, _EPOCH + timedelta(microseconds=us), topic))
     return out
+
+
+def decode_chunk(data: bytes, stats: ReadStats | None = None) -> list[Record]:
+    """The records of one whole chunk held in memory (a row of the store's journal); a bad one is counted."""
+    stats = stats if stats is not None else ReadStats()
+    if len(data) < _CHUNK.size:
+        stats.torn += 1
+        return []
+    magic, length, crc, first_seq, count = _CHUNK.unpack_from(data)
+    body = data[_CHUNK.size :]
+    if magic != CHUNK_MAGIC or len(body) != length or zlib.crc32(body) != crc:
+        stats.corrupt += 1
+        return []
+    try:
+        records = _decode_body(first_seq, count, body)
+    except (zlib.error, struct.error):
+        stats.corrupt += 1
+        return []
+    stats.chunks += 1
+    stats.records += len(records)
+    return records
 
 
 # ----------------------------------------------------------------------- reading
@@ -298,6 +319,20 @@ class JournalFigures:
     segments: int = 0
     bytes_on_disk: int = 0
     removed_segments: int = 0
+
+
+class ChunkWriter(Protocol):
+    """Where :class:`FeedJournal` puts its batches: segments on disk, or rows of the store (failover)."""
+
+    segments_on_disk: int
+    bytes_on_disk: int
+    removed: int
+
+    def write(self, first_seq: int, records: Sequence[tuple[bytes, datetime, str]]) -> int: ...
+
+    def disk_use(self) -> tuple[int, int]: ...
+
+    def close(self) -> None: ...
 
 
 class SegmentWriter:
@@ -451,7 +486,7 @@ class FeedJournal:
     releases the holds once it is durable.
     """
 
-    writer: SegmentWriter
+    writer: ChunkWriter
     next_seq: int = 0
     batch_max: int = 2000
     batch_delay_s: float = 0.005
@@ -463,6 +498,10 @@ class FeedJournal:
     _lock: asyncio.Lock | None = None
     _durable: asyncio.Condition | None = None
     durable_seq: int = 0  # every message below this number is durable (or lost to a disk error)
+    retry_on: tuple[type[Exception], ...] = ()
+    """Errors after which a batch is kept and written again (its messages stay unacknowledged), not counted lost:
+    the store's, when the journal lives there (failover): the broker then redelivers to whoever leads."""
+    retry_s: float = 1.0
     _error_logged_at: float = 0.0
 
     def __post_init__(self) -> None:
@@ -501,7 +540,8 @@ class FeedJournal:
                 self._wake.clear()
                 await self._wake.wait()
             await self._gather()
-            await self.flush_once()
+            if not await self.flush_once():
+                await asyncio.sleep(self.retry_s)
 
     async def _gather(self) -> None:
         """Let a batch grow while messages keep coming, for at most ``batch_delay_s``.
@@ -518,15 +558,15 @@ class FeedJournal:
             if self.next_seq == before:
                 return
 
-    async def flush_once(self) -> None:
-        """Write what is pending now (up to ``batch_max``) and release its holds."""
+    async def flush_once(self) -> bool:
+        """Write what is pending now (up to ``batch_max``) and release its holds; False if it is to be retried."""
         self._lock = self._lock or asyncio.Lock()
         async with self._lock:  # the writer task and a stop's drain never write at once
-            await self._flush_locked()
+            return await self._flush_locked()
 
-    async def _flush_locked(self) -> None:
+    async def _flush_locked(self) -> bool:
         if not self._pending:
-            return
+            return True
         batch = self._pending[: self.batch_max]
         del self._pending[: self.batch_max]
         first = self._pending_first
@@ -536,6 +576,11 @@ class FeedJournal:
             written = await asyncio.to_thread(
                 self.writer.write, first, [(p.payload, p.received_at, p.topic) for p in batch]
             )
+        except self.retry_on as exc:
+            self._pending[:0] = batch  # kept, unacknowledged: written again, or redelivered to the next leader
+            self._pending_first = first
+            self._failed(exc, 0)
+            return False
         except OSError as exc:
             self._failed(exc, len(batch))
         except BaseException:
@@ -559,8 +604,9 @@ class FeedJournal:
         if self._durable is not None:
             async with self._durable:
                 self._durable.notify_all()
+        return True
 
-    def _failed(self, exc: OSError, count: int) -> None:
+    def _failed(self, exc: Exception, count: int) -> None:
         f = self.figures
         f.write_errors += 1
         f.lost += count
@@ -570,11 +616,14 @@ class FeedJournal:
         now = time.monotonic()
         if now - self._error_logged_at >= 60:  # one line a minute while the disk fails, not one per batch
             self._error_logged_at = now
-            log.error(
-                "journal write failed (%s): %d message(s) acknowledged without being journalled; ingest goes on",
-                f.last_error,
-                count,
-            )
+            if count:
+                log.error(
+                    "journal write failed (%s): %d message(s) acknowledged without being journalled; ingest goes on",
+                    f.last_error,
+                    count,
+                )
+            else:
+                log.error("journal write failed (%s): the batch is kept and written again", f.last_error)
 
     async def durable_through(self, seq: int, timeout_s: float | None = None) -> bool:
         """Wait until every message below ``seq`` is durable (or given up to a disk error)."""
@@ -597,7 +646,8 @@ class FeedJournal:
         """At a stop: write everything pending now (the writer task may already be gone)."""
         deadline = time.monotonic() + timeout_s
         while self._pending and time.monotonic() < deadline:
-            await self.flush_once()
+            if not await self.flush_once():
+                await asyncio.sleep(min(self.retry_s, max(0.0, deadline - time.monotonic())))
         return not self._pending
 
     def _refresh_disk_use(self) -> None:

@@ -179,9 +179,18 @@ class MqttSource:
     message may be acknowledged only once that work is durable.
     """
 
-    def __init__(self, options: MqttOptions, handler: PayloadHandler, health: SourceHealth | None = None) -> None:
+    def __init__(
+        self,
+        options: MqttOptions,
+        handler: PayloadHandler,
+        health: SourceHealth | None = None,
+        gate: Callable[[], bool] | None = None,
+    ) -> None:
         self._options = options
         self._handler = handler
+        # False: this instance must not read the feed now (one of a failover pair without the
+        # lease): it neither connects nor takes a message, so the broker keeps it for the leader
+        self._gate = gate
         self.health = health or SourceHealth(name=f"mqtt {options.url}")
         self._connected = asyncio.Event()
         self._ledger = AckLedger()
@@ -222,6 +231,9 @@ class MqttSource:
                 # One ledger per connection (message ids are per connection), made before
                 # connecting: a persistent session's queued messages may come before SUBACK.
                 self._ledger = AckLedger()
+                # never connects with the pair's client id without the lease (a clock-based predicate, polled)
+                while self._gate is not None and not self._gate():  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)
                 try:
                     async with client:
                         await client.subscribe(topics)
@@ -251,6 +263,8 @@ class MqttSource:
             health.connected = False
 
     def _on_message(self, message: aiomqtt.Message) -> None:
+        if self._gate is not None and not self._gate():
+            return  # neither handled nor acknowledged: the broker gives it to the instance that leads
         topic = message.topic.value[:MAX_SOURCE_CHARS]  # MQTT allows 65,535 bytes; figures are kept per topic
         payload = message.payload
         if not isinstance(payload, bytes):

@@ -101,6 +101,9 @@ SQLITE_BUSY_TIMEOUT_MS: Final = 10_000
 POSTGRES_CONNECT_TIMEOUT_S: Final = 10
 """How long opening a PostgreSQL connection may take before the store reports it."""
 
+IDLE_IN_TRANSACTION_S: Final = 5
+"""PostgreSQL ends a session of the store left idle inside a transaction this long (a paused process)."""
+
 MAX_ERROR_CHARS: Final = 2000
 """Longest delivery error kept (a partner's error page can be megabytes)."""
 
@@ -123,6 +126,25 @@ _IDS_PER_STATEMENT: Final = 500  # keeps IN (...) lists well under every driver'
 
 class StoreError(RuntimeError):
     """The alert store cannot be opened or used (the message never holds a password)."""
+
+
+class FencedError(StoreError):
+    """A write refused because this instance no longer holds the failover lease (docs/failover.md)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fence:
+    """What a leader's every write checks: the lease row ``name`` still carries ``token``.
+
+    ``valid`` is the leader's own check on its monotonic clock (asked first, so a paused
+    leader does not even try); ``on_fenced`` is told when the store says another
+    instance leads, so the leader stops at once rather than at its next renewal.
+    """
+
+    name: str
+    token: int
+    valid: Callable[[], bool]
+    on_fenced: Callable[[str], None]
 
 
 class OutboxItem(NamedTuple):
@@ -350,9 +372,56 @@ def _migrate_v2(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _tables_v3(md: MetaData) -> tuple[Table, Table]:
+    """The tables migration 3 adds, for an active/standby pair (docs/failover.md). Frozen like v1.
+
+    ``leases``: one row per MQTT client id saying which instance leads, until when (the
+    server's clock) and under which fencing token (raised by one at each takeover); it is
+    written by :mod:`seawatch.adapters.lease` and read by every fenced write.
+    ``journal_chunks``: the feed journal kept in the store, one chunk (the bytes of
+    :func:`seawatch.adapters.journal.encode_chunk`) per row, with the token of the leader
+    that wrote it.
+    """
+    leases = Table(
+        "leases",
+        md,
+        Column("name", Text, primary_key=True),
+        Column("token", BigInteger, nullable=False),
+        Column("holder", Text, nullable=False),
+        Column("holder_url", Text, nullable=True),
+        Column("acquired_at", UTCDateTime, nullable=False),
+        Column("renewed_at", UTCDateTime, nullable=False),
+        Column("expires_at", UTCDateTime, nullable=False),
+        # (name, token) unique: a takeover, which changes the token, then takes the row's FOR UPDATE
+        # lock and waits for writes holding FOR KEY SHARE; a renewal does not, and never waits for them
+        UniqueConstraint("name", "token", name="leases_name_token_key"),
+    )
+    chunks = Table(
+        "journal_chunks",
+        md,
+        Column("first_seq", BigInteger, primary_key=True, autoincrement=False),
+        Column("count", Integer, nullable=False),
+        Column("token", BigInteger, nullable=False),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("size", Integer, nullable=False),
+        Column("data", LargeBinary, nullable=False),
+    )
+    return leases, chunks
+
+
+leases_table, journal_chunks_table = _tables_v3(metadata)
+
+
+def _migrate_v3(conn: Connection) -> None:
+    md = MetaData()
+    _tables_v3(md)
+    md.create_all(conn)
+
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "alerts, alert_events, outbox, partner_state", _migrate_v1),
     Migration(2, "snapshots", _migrate_v2),
+    Migration(3, "leases, journal_chunks", _migrate_v3),
 )
 """Applied in order, each once, inside the transaction that opens the store."""
 
@@ -448,6 +517,10 @@ def _create_engine(url: URL) -> Engine:
         connect_args: dict[str, Any] = {}
         if "connect_timeout" not in url.query:
             connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
+        if "options" not in url.query:
+            # A process paused or stalled in the middle of a transaction must not hold its locks
+            # (the failover lease row among them) for ever: the server ends such a session.
+            connect_args["options"] = f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_S * 1000}"
         # pre_ping: a connection broken by a database restart is replaced, not handed out.
         return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     raise ValueError(f"unsupported database {backend!r}: use sqlite:///path/alerts.db or postgresql+psycopg://…")
@@ -506,6 +579,8 @@ class AlertStore:
         except (SQLAlchemyError, ImportError, ValueError, OSError) as exc:
             raise StoreError(f"cannot open the alert store at {self.url}: {_reason(exc, parsed.password)}") from None
         self._postgres = self._engine.dialect.name == "postgresql"
+        self.fence: Fence | None = None
+        """Set while this instance leads a failover pair: every write then checks the lease (docs/failover.md)."""
         self._ready = False
         self._ready_lock = threading.Lock()
         if connect:
@@ -555,12 +630,39 @@ class AlertStore:
 
     # -- plumbing --
 
+    def may_act(self) -> bool:
+        """False when a fence says this instance must not act (a standby, a leader past its lease)."""
+        fence = self.fence
+        return fence is None or fence.valid()
+
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         if not self._ready:
             self.connect()
+        fence = self.fence
+        if fence is not None and not fence.valid():
+            raise FencedError(f"not written: this instance's failover lease (token {fence.token}) has run out")
         with self._write_transaction() as conn:
+            if fence is not None:
+                self._check_fence(conn, fence)
             yield conn
+
+    @staticmethod
+    def _check_fence(conn: Connection, fence: Fence) -> None:
+        """In the write's own transaction: the lease row still has this token, held FOR KEY SHARE until commit.
+
+        A takeover changes the token, a column of a unique key, so it waits for a write in
+        flight to commit; once the new token is committed, this check refuses every later
+        write of the old leader. A renewal changes no key column and is never held up.
+        """
+        t = leases_table
+        current = conn.scalar(
+            select(t.c.token).where(t.c.name == fence.name).with_for_update(read=True, key_share=True)
+        )
+        if current != fence.token:
+            reason = f"instance with token {current} leads now (this one had token {fence.token})"
+            fence.on_fenced(reason)
+            raise FencedError(f"not written: {reason}")
 
     @contextmanager
     def _write_transaction(self) -> Iterator[Connection]:
@@ -935,3 +1037,56 @@ class AlertStore:
             format_version=int(row.format_version),
             size=int(row.size),
         )
+
+    # -- the feed journal kept in the store (failover) --
+
+    def append_journal(self, first_seq: int, count: int, chunk: bytes, at: datetime) -> None:
+        """One journal chunk (fenced like every write); a chunk already there at ``first_seq`` is kept."""
+        t = journal_chunks_table
+        token = self.fence.token if self.fence is not None else 0
+        with self._write() as conn:
+            conn.execute(
+                self._insert(t)
+                .values(
+                    first_seq=first_seq,
+                    count=count,
+                    token=token,
+                    created_at=_aware_utc(at),
+                    size=len(chunk),
+                    data=bytes(chunk),
+                )
+                .on_conflict_do_nothing(index_elements=[t.c.first_seq])
+            )
+
+    def journal_chunks(self, after_seq: int, limit: int = 100) -> list[tuple[int, int, bytes]]:
+        """(first sequence number, count, chunk bytes) of the chunks holding records from ``after_seq`` on."""
+        t = journal_chunks_table
+        stmt = (
+            select(t.c.first_seq, t.c.count, t.c.data)
+            .where(t.c.first_seq + t.c.count > after_seq)
+            .order_by(t.c.first_seq)
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [(int(r[0]), int(r[1]), bytes(r[2])) for r in conn.execute(stmt)]
+
+    def journal_bounds(self) -> tuple[int, int, int, int]:
+        """(first sequence number held, the one after the last, chunks, bytes); (0, 0, 0, 0) when empty."""
+        t = journal_chunks_table
+        stmt = select(func.min(t.c.first_seq), func.max(t.c.first_seq + t.c.count), func.count(), func.sum(t.c.size))
+        with self._read() as conn:
+            row = conn.execute(stmt).one()
+        return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0), int(row[3] or 0)
+
+    def trim_journal(self, before_seq: int) -> int:
+        """Drop the chunks wholly before ``before_seq`` (what the oldest kept snapshot no longer needs)."""
+        t = journal_chunks_table
+        with self._write() as conn:
+            result = conn.execute(delete(t).where(t.c.first_seq + t.c.count <= before_seq))
+        return int(result.rowcount or 0)
+
+    def oldest_snapshot_position(self) -> str | None:
+        """The position of the oldest snapshot kept: the journal before it is needed by none."""
+        t = snapshots_table
+        with self._read() as conn:
+            return conn.scalar(select(t.c.position).order_by(t.c.id).limit(1))

@@ -199,6 +199,8 @@ class WebhookDispatcher:
             "content-type": CONTENT_TYPES.get(delivery.fmt, "application/json"),
         }
         error: str
+        if not self.store.may_act():
+            return  # not (or no longer) the leader of a pair: the row stays pending for the one that leads
         try:
             started = asyncio.get_running_loop().time()
             response = await client.post(

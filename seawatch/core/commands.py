@@ -71,6 +71,33 @@ Command = Acknowledge | Assign | Resolve | Retract | FileReport
 COMMAND_TOPIC = "$seawatch/command"
 """The journal's topic for operators' actions (MQTT reserves ``$`` topics for the server: no feed has it)."""
 
+TICK_TOPIC = "$seawatch/tick"
+"""The journal's topic for a time-driven check run while the feed was silent (payload: its event time, ISO 8601).
+
+Live, a silent feed lets event time run on with the wall clock (dark vessels, feed
+outages, escalations); journalled in its place, a restart, a standby and an analyst's
+replay run the same check at the same event time, and raise the same alerts.
+"""
+
+RESERVED_PREFIX = "$seawatch/"
+"""Topics of the journal's own records; a feed message on one is refused."""
+
+
+def tick_to_bytes(at: datetime) -> bytes:
+    return at.astimezone(UTC).isoformat().encode()
+
+
+def tick_from_bytes(data: bytes) -> datetime:
+    """The event time of a journalled tick; :class:`CommandFormatError` for anything else."""
+    try:
+        at = datetime.fromisoformat(data.decode())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CommandFormatError(f"not a tick: {exc}") from None
+    if at.tzinfo is None:
+        raise CommandFormatError("not a tick: a naive time")
+    return at
+
+
 _COMMANDS: dict[str, type[Command]] = {c.__name__: c for c in (Acknowledge, Assign, Resolve, Retract, FileReport)}
 
 

@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from seawatch.core.alerts import AlertEvent
-from seawatch.core.commands import COMMAND_TOPIC, Command, CommandFormatError, command_from_bytes, execute
+from seawatch.core.commands import (
+    COMMAND_TOPIC,
+    TICK_TOPIC,
+    Command,
+    CommandFormatError,
+    command_from_bytes,
+    execute,
+    tick_from_bytes,
+)
 from seawatch.core.decode import Decoder
 from seawatch.core.fleet import Fleet
 from seawatch.core.formats import payload_format
@@ -148,10 +156,18 @@ class Pipeline:
         """One record of the feed journal: a message as :meth:`feed_payload` takes it, or an operator's action.
 
         The journal keeps operators' actions in their place among the messages (topic
-        :data:`~seawatch.core.commands.COMMAND_TOPIC`), so a replay of it, at a restart or by
-        an analyst, rebuilds the same alert book. Live ingest never takes this path: a feed's
+        :data:`~seawatch.core.commands.COMMAND_TOPIC`), and the checks run while the feed was
+        silent (:data:`~seawatch.core.commands.TICK_TOPIC`), so a replay of it, at a restart,
+        by a standby or by an analyst, rebuilds the same alert book. Live ingest never takes this path: a feed's
         topic cannot be the command topic.
         """
+        if source == TICK_TOPIC:
+            try:
+                at = tick_from_bytes(payload)
+            except CommandFormatError:
+                self.decoder.stats.rejects[RejectReason.BAD_COMMAND] += 1
+                return Fed([], [])
+            return Fed([], self.tick(at))
         if source != COMMAND_TOPIC:
             return self.feed_payload(payload, received_at, source)
         try:

@@ -23,16 +23,19 @@ from fastapi import FastAPI
 from seawatch.adapters.instancelock import instance_lock
 from seawatch.adapters.journal import FeedJournal, SegmentWriter, journal_end
 from seawatch.adapters.jsonl import JsonLinesSink
+from seawatch.adapters.lease import lease_for
 from seawatch.adapters.logsink import LogSink
 from seawatch.adapters.mqtt import AlertPublisher
 from seawatch.adapters.sink import AlertSink, CallbackSink
 from seawatch.adapters.spool import EventSpool
 from seawatch.adapters.store import AlertStore, StoreError
+from seawatch.adapters.storejournal import StoreJournalWriter
 from seawatch.adapters.webhooks import Endpoint, WebhookDispatcher
 from seawatch.config.settings import Partner, Settings
 from seawatch.core.alerts import AlertEvent
 from seawatch.core.subscriptions import Subscription
 from seawatch.delivery import AlertDelivery
+from seawatch.runtime.failover import Failover, Follower
 from seawatch.runtime.ingest import Fanout, Ingest, IngestFigures
 from seawatch.runtime.live import LiveView
 from seawatch.runtime.parts import build_pipeline, mqtt_options
@@ -180,6 +183,44 @@ def build_state(settings: Settings, delivery: AlertDelivery | None) -> StateKeep
     )
 
 
+def build_pair_state(settings: Settings, store: AlertStore) -> StateKeeper:
+    """One of a failover pair: the newest snapshot, and the journal kept in the store (followed from there).
+
+    Without a snapshot the standby follows the journal from its first chunk; if that is not
+    the feed's first message (the snapshots were deleted, docs/failover.md) or there is no
+    journal yet, the store's open alerts are restored first.
+    """
+    pipeline, report, start_seq = load_snapshot(store, lambda: build_pipeline(settings))
+    if start_seq is None:
+        first = chunks = 0
+        try:
+            first, _end, chunks, _size = store.journal_bounds()
+        except StoreError as exc:
+            log.warning("failover: cannot read the journal's bounds (%s); following it from its start", exc)
+        start_seq = first
+        if (first > 0 or chunks == 0) and store.ready and pipeline.watch is not None:
+            try:
+                report.restored_from_store = pipeline.watch.book.restore(store.open_alerts())
+            except StoreError as exc:
+                log.warning("failover: cannot read the store's open alerts (%s)", exc)
+    journal = FeedJournal(
+        StoreJournalWriter(store),
+        batch_max=settings.journal_batch_max,
+        batch_delay_s=settings.journal_batch_delay_s,
+        retry_on=(StoreError,),
+    )
+    return StateKeeper(
+        pipeline,
+        store=store,
+        journal=journal,
+        journal_dir=None,
+        interval_s=settings.snapshot_interval_s,
+        every_messages=settings.snapshot_every_messages,
+        start_seq=start_seq,
+        start_report=report,
+    )
+
+
 def _as_sink(sink: SinkLike, number: int) -> AlertSink:
     """A plain function becomes a sink with a queue and a task of its own."""
     if isinstance(sink, AlertSink):
@@ -202,17 +243,37 @@ def build_runtime(
     its own); ``with_delivery=False`` leaves out the store (tests of ingest alone).
     """
     delivery = build_delivery(settings) if with_delivery else None
-    state = build_state(settings, delivery)
+    pair = settings.failover and delivery is not None
+    if pair:
+        assert delivery is not None
+        state = build_pair_state(settings, delivery.store)
+    else:
+        state = build_state(settings, delivery)
     pipeline = state.pipeline
     hub = PageStream(changes=lambda: pipeline.fleet.stats.reports)
     others = [*build_sinks(settings, alerts_out=alerts_out), hub]
     others += [_as_sink(sink, n) for n, sink in enumerate(extra_sinks, start=1)]
     fanout = Fanout(others, durable=[delivery] if delivery is not None else [])
-    ingest = Ingest(pipeline, mqtt_options(settings), fanout, state)
+    failover: Failover | None = None
+    lock = None
+    if pair:
+        assert delivery is not None
+        # the lease is the pair's lock: no instance lock beside it (both share one client id)
+        lease = lease_for(
+            settings.store_url,
+            settings.mqtt_client_id,
+            settings.instance_name,
+            settings.instance_url,
+            settings.lease_ttl_s,
+        )
+        failover = Failover(lease, Follower(state, delivery.store, hub.submit), delivery.store)
+    elif delivery is not None:
+        # taken when the runtime starts, not here: tests build runtimes they never run
+        lock = instance_lock(settings.store_url, settings.mqtt_client_id)
+    gate = delivery.store.may_act if pair and delivery is not None else None
+    ingest = Ingest(pipeline, mqtt_options(settings), fanout, state, gate=gate)
     supervisor = supervisor or Supervisor()
-    # taken when the runtime starts, not here: tests build runtimes they never run
-    lock = instance_lock(settings.store_url, settings.mqtt_client_id) if delivery is not None else None
-    view = LiveView(ingest, delivery, fanout.sinks, supervisor, lock, state)
+    view = LiveView(ingest, delivery, fanout.sinks, supervisor, lock, state, failover)
     runtime = Runtime(
         ingest=ingest,
         fanout=fanout,
@@ -226,6 +287,7 @@ def build_runtime(
         stats_interval_s=settings.stats_interval_s,
         show=show,
         lock=lock,
+        failover=failover,
     )
     runtime.app = create_web_app(view, view, hub, web_options(settings), lifespan=runtime.app_lifespan)
     runtime.app.state.runtime = runtime

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -15,7 +15,7 @@ from seawatch.adapters.acks import AckLedger, Receipt
 from seawatch.adapters.mqtt import MqttOptions, MqttSource
 from seawatch.adapters.sink import AlertSink
 from seawatch.core.alerts import AlertEvent
-from seawatch.core.commands import COMMAND_TOPIC, Command, command_to_bytes
+from seawatch.core.commands import COMMAND_TOPIC, RESERVED_PREFIX, TICK_TOPIC, Command, command_to_bytes, tick_to_bytes
 from seawatch.core.model import RejectReason
 from seawatch.core.pipeline import Pipeline
 
@@ -135,11 +135,12 @@ class Ingest:
         source: MqttOptions,
         fanout: Fanout | None = None,
         state: StateKeeper | None = None,
+        gate: Callable[[], bool] | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.state = state  # journals each message before the pipeline sees it, and numbers it for snapshots
         self.fanout = fanout or Fanout()
-        self.source = MqttSource(source, self._on_payload)
+        self.source = MqttSource(source, self._on_payload, gate=gate)
         self.health = self.source.health
         self.alert_events = 0
         self.feeds: dict[str, FeedFigures] = {}
@@ -149,7 +150,7 @@ class Ingest:
 
     def _on_payload(self, payload: bytes, received_at: datetime, topic: str, receipt: Receipt) -> None:
         now = self.last_arrival = time.monotonic()
-        if topic == COMMAND_TOPIC:  # the journal's own topic for operators' actions: never from a feed
+        if topic.startswith(RESERVED_PREFIX):  # the journal's own topics (actions, ticks): never from a feed
             self.pipeline.decoder.stats.rejects[RejectReason.BAD_COMMAND] += 1
             return
         state = self.state
@@ -212,7 +213,11 @@ class Ingest:
         quiet_s = time.monotonic() - self.last_arrival
         if now is None or quiet_s < idle_after_s:
             return
-        self.dispatch(self.pipeline.tick(now + timedelta(seconds=quiet_s)))
+        at = now + timedelta(seconds=quiet_s)
+        if self.state is not None:
+            # journalled in its place: a restart, a standby and a replay run the same check
+            self.state.journal_message(tick_to_bytes(at), datetime.now(UTC), TICK_TOPIC, None)
+        self.dispatch(self.pipeline.tick(at))
 
     def finish(self) -> None:
         """End of input: the last time-driven checks at the last event time, their events to the sinks."""

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from sqlalchemy.exc import SQLAlchemyError
 
 from seawatch.adapters.instancelock import InstanceLock, LockState
+from seawatch.adapters.lease import Role
 from seawatch.adapters.sink import AlertSink, SinkFigures, describe_error
 from seawatch.adapters.store import StoreError
 from seawatch.core.alertbook import AlertBook
@@ -28,15 +29,16 @@ from seawatch.core.serialize import iso_utc
 from seawatch.core.watch import Watch
 from seawatch.core.zones import ZoneIndex
 from seawatch.delivery import AlertDelivery
+from seawatch.runtime.failover import FAILOVER_LEADER_HELP, FAILOVER_LEADER_TYPE, Failover
 from seawatch.runtime.ingest import Ingest
 from seawatch.runtime.state import StateKeeper
 from seawatch.runtime.supervisor import Supervisor
-from seawatch.web.ports import StoreUnavailableError
+from seawatch.web.ports import ReadOnlyError, StoreUnavailableError
 
 log = logging.getLogger(__name__)
 
 
-HEALTHY = ("ok", "broker-dropping")
+HEALTHY = ("ok", "broker-dropping", "standby")
 """Statuses answered with 200: a broker dropping messages is degraded, not down (nothing to restart)."""
 
 BROKER_DROPPING_FOR_S = 300.0
@@ -70,6 +72,7 @@ class LiveView:
         supervisor: Supervisor,
         lock: InstanceLock | None = None,
         state: StateKeeper | None = None,
+        failover: Failover | None = None,
     ) -> None:
         watch = ingest.pipeline.watch
         assert watch is not None, "the live service always has a watch"
@@ -79,6 +82,7 @@ class LiveView:
         self.supervisor = supervisor
         self.lock = lock
         self.state = state
+        self.failover = failover
         self._watch: Watch = watch
         self.started = time.monotonic()
         self._pending: dict[str, dict[str, int]] = {}  # outbox counts by partner, as last read
@@ -125,6 +129,14 @@ class LiveView:
 
     # -------------------------------------------------------------------- commands
     async def execute(self, command: Command) -> AlertEvent | None:
+        failover = self.failover
+        if failover is not None and not failover.lease.valid():
+            leader = failover.lease.leader
+            where = ""
+            if leader is not None and leader.instance != failover.lease.instance:
+                where = f": act on {leader.instance}" + (f" at {leader.url}" if leader.url else "")
+            name = failover.lease.instance
+            raise ReadOnlyError(f"{name} is the standby of a failover pair; its map is read-only{where}")
         return await self.ingest.command(command)
 
     # ------------------------------------------------------------ health, metrics
@@ -165,6 +177,10 @@ class LiveView:
             status = "journal-failing"  # messages are acknowledged without being journalled; ingest goes on
         if held or not store_up:
             status = "store-failing"  # alert events wait in the spool (or memory) until the store takes them
+        failover = self.failover
+        if failover is not None and failover.role is Role.STANDBY:
+            # not reading the feed, not writing, by design: healthy for a standby (answered 200)
+            status = "standby"  # follow_error in the body says if it cannot read the journal
         body = {
             "status": status,
             "alert_events_held": held,
@@ -184,6 +200,7 @@ class LiveView:
             "tasks": {name: s.view() for name, s in sorted(self.supervisor.statuses().items())},
             "sinks": {s.name: f.view() for s in self.sinks if (f := _figures(s)) is not None},
             "instance_lock": None if self.lock is None else self.lock.view(),
+            "failover": None if failover is None else failover.health(),
         }
         if self.state is not None:
             body.update(self.state.health())
@@ -249,6 +266,10 @@ class LiveView:
             "# TYPE seawatch_sink_failing gauge",
         ]
         lines += [f'seawatch_sink_failing{{sink="{n}"}} {0 if f.failing_since is None else 1}' for n, f in sinks]
+        if self.failover is not None:
+            lines += self.failover.metric_lines()
+        else:  # described even without a pair, so alert rules name only metrics Seawatch exports
+            lines += [FAILOVER_LEADER_HELP, FAILOVER_LEADER_TYPE]
         if self.lock is not None:
             lines += [
                 "# HELP seawatch_instance_lock_held 1 while this instance holds its lock on the store and client id.",

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from seawatch.adapters.instancelock import InstanceLock
 from seawatch.adapters.sink import AlertSink
 from seawatch.delivery import AlertDelivery
+from seawatch.runtime.failover import Failover
 from seawatch.runtime.ingest import Fanout, Ingest, IngestFigures
 from seawatch.runtime.live import LiveView
 from seawatch.runtime.state import StateKeeper
@@ -73,6 +74,7 @@ class Runtime:
         stats_interval_s: float = 2.0,
         show: Callable[[IngestFigures], None] | None = None,
         lock: InstanceLock | None = None,
+        failover: Failover | None = None,
     ) -> None:
         self.ingest = ingest
         self.fanout = fanout
@@ -86,6 +88,7 @@ class Runtime:
         self.stats_interval_s = stats_interval_s
         self.show = show
         self.lock = lock
+        self.failover = failover
         self.url: str | None = None  # where the map is, once the web server listens
         self._server: Any = None
         self._on_listening: Callable[[str], None] | None = None
@@ -107,26 +110,10 @@ class Runtime:
                 # Before the source: a second instance must never connect with the first one's client id.
                 await self.lock.take()
             async with supervisor:
-                if self.lock is not None:
-                    supervisor.start("instance-lock", self.lock.keep, Policy.ESSENTIAL)
-                for sink in self.fanout.sinks:
-                    supervisor.start(f"sink-{sink.name}", sink.run)
-                state = self.state
-                if state is not None:
-                    # the journal after the last snapshot, through the pipeline, before going live
-                    await state.replay_journal(self.ingest.dispatch)
-                    state.go_live()
-                    if state.journal is not None:
-                        supervisor.start("journal", state.journal.run)
-                    supervisor.start("snapshots", state.run)
-                supervisor.start("mqtt-source", self.ingest.source.run, Policy.SOURCE)
-                supervisor.start("idle-ticks", self._tick_when_idle)
-                if self.delivery is not None:
-                    supervisor.start("store-probe", self.delivery.watch_store)
-                    supervisor.start("webhooks", self.delivery.dispatcher.run)
-                    supervisor.start("outbox-retention", self.delivery.keep_outbox_trimmed)
-                if self.show is not None:
-                    supervisor.start("figures", self._report_figures)
+                if self.failover is not None:
+                    self._start_standby()
+                else:
+                    await self._start_alone()
                 if serve:
                     supervisor.start("http", self._serve, Policy.ESSENTIAL)
                 try:
@@ -137,9 +124,76 @@ class Runtime:
             self._close()
             if self.lock is not None:
                 await self.lock.release()  # last: the source has disconnected
+            if self.failover is not None:
+                await self.failover.lease.release()  # last, and only after a clean stop: the standby leads at once
             self._running = False
         if supervisor.fatal is not None:
             raise supervisor.fatal
+
+    async def _start_alone(self) -> None:
+        """One instance: the sinks, the journal replayed after the last snapshot, then the source."""
+        if self.lock is not None:
+            self.supervisor.start("instance-lock", self.lock.keep, Policy.ESSENTIAL)
+        for sink in self.fanout.sinks:
+            self.supervisor.start(f"sink-{sink.name}", sink.run)
+        state = self.state
+        if state is not None:
+            # the journal after the last snapshot, through the pipeline, before going live
+            await state.replay_journal(self.ingest.dispatch)
+        self._go_live()
+
+    def _go_live(self) -> None:
+        """Number messages on from the journal's end and start the source and every worker."""
+        supervisor = self.supervisor
+        state = self.state
+        if state is not None:
+            state.go_live()
+            if state.journal is not None:
+                supervisor.start("journal", state.journal.run)
+            supervisor.start("snapshots", state.run)
+        supervisor.start("mqtt-source", self.ingest.source.run, Policy.SOURCE)
+        supervisor.start("idle-ticks", self._tick_when_idle)
+        if self.delivery is not None:
+            supervisor.start("store-probe", self.delivery.watch_store)
+            supervisor.start("webhooks", self.delivery.dispatcher.run)
+            supervisor.start("outbox-retention", self.delivery.keep_outbox_trimmed)
+        if self.show is not None:
+            supervisor.start("figures", self._report_figures)
+
+    # ------------------------------------------------------------------ failover
+    def _start_standby(self) -> None:
+        """One of a pair: follow the journal with only the map's sink running, and lead once the lease is free."""
+        failover = self.failover
+        assert failover is not None
+        for sink in self._standby_sinks():
+            self.supervisor.start(f"sink-{sink.name}", sink.run)
+        self.supervisor.start("follow", failover.follower.run)
+        self.supervisor.start("failover", self._lead, Policy.ESSENTIAL)
+
+    def _standby_sinks(self) -> list[AlertSink]:
+        return [s for s in self.fanout.others if s.name == "sse"]
+
+    async def _lead(self) -> None:
+        """Wait for the lease, take over, then keep the lease: raises :class:`LeaseLostError` when it is gone."""
+        failover = self.failover
+        assert failover is not None
+        await failover.wait_for_lease()
+        await self.supervisor.stop(["follow"])
+        events = await failover.take_over()
+        standby_sinks = self._standby_sinks()
+        for sink in self.fanout.sinks:
+            if sink not in standby_sinks:
+                self.supervisor.start(f"sink-{sink.name}", sink.run)
+        # what the old leader may not have written: the store skips what it holds (same alert and sequence)
+        if events:
+            for sink in self.fanout.durable:
+                sink.submit(events, None)
+        self._go_live()
+        await failover.lease.keep()
+
+    def _fenced(self) -> bool:
+        """A pair's instance that does not lead (any more): it may write and send nothing, not even at its stop."""
+        return self.failover is not None and not self.failover.lease.valid()
 
     async def run(
         self,
@@ -173,6 +227,12 @@ class Runtime:
 
     async def _stop_in_order(self) -> None:
         supervisor = self.supervisor
+        if self._fenced():
+            # a standby, or a leader that lost its lease: stop everything at once, write and send nothing
+            if self._server is not None:
+                self._server.should_exit = True
+            await supervisor.stop()
+            return
         if self.show is not None:
             self.show(self.figures())  # the last figures line: the run as it stood when the stop came
         if self._server is not None:

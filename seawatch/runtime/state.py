@@ -26,6 +26,7 @@ from typing import Any
 from seawatch.adapters.acks import Receipt
 from seawatch.adapters.journal import FeedJournal, ReadStats, parse_position, position_of, read_records
 from seawatch.adapters.store import AlertStore
+from seawatch.adapters.storejournal import StoreJournalWriter
 from seawatch.core import snapshot as snap
 from seawatch.core.alerts import AlertEvent
 from seawatch.core.pipeline import Pipeline
@@ -274,6 +275,12 @@ class StateKeeper:
         except Exception as exc:  # noqa: BLE001 - retried at the next interval
             self._failed("store", exc)
             return False
+        writer = self.journal.writer if self.journal is not None else None
+        if isinstance(writer, StoreJournalWriter):
+            try:  # the journal kept in the store (failover): what no kept snapshot needs goes
+                await asyncio.to_thread(writer.trim)
+            except Exception as exc:  # noqa: BLE001 - trimmed at the next snapshot
+                log.warning("journal chunks not trimmed (%s); trying again at the next snapshot", exc)
         self.snapshots += 1
         self._last_seq = seq
         self.last_snapshot_at = datetime.now(UTC)

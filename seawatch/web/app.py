@@ -28,9 +28,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
 from seawatch.web.access import WebContext, operator_of
-from seawatch.web.guard import RequestGuard, store_unavailable, validation_error
+from seawatch.web.guard import RequestGuard, read_only, store_unavailable, validation_error
 from seawatch.web.pagestream import PageStream
-from seawatch.web.ports import Commands, ReadModel, StoreUnavailableError, WebOptions
+from seawatch.web.ports import Commands, ReadModel, ReadOnlyError, StoreUnavailableError, WebOptions
 from seawatch.web.routes import actions, alerts, ops, pages, received, search, stream, vessels, zones
 
 __all__ = [
@@ -77,6 +77,7 @@ def create_app(
     app.add_middleware(RequestGuard, authorized=lambda token: operator_of(options, token) is not None)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StoreUnavailableError, store_unavailable)
+    app.add_exception_handler(ReadOnlyError, read_only)
     _mount_static(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -178,3 +178,8 @@ async def store_unavailable(request: Request, exc: Exception) -> JSONResponse:
     """503 with why, for a read that needs the alert store while it is away (live state is still served)."""
     detail = f"{exc}; live alerts and vessels are still served, stored history is not until the store is back"
     return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "10"})
+
+
+async def read_only(request: Request, exc: Exception) -> JSONResponse:
+    """409 with why, for an operator's action sent to the standby of a pair (its map is read-only)."""
+    return JSONResponse({"detail": str(exc)}, status_code=409)

@@ -23,6 +23,10 @@ class StoreUnavailableError(RuntimeError):
     """What the read model raises when a read needs the alert store and it does not answer (HTTP 503)."""
 
 
+class ReadOnlyError(RuntimeError):
+    """What the command port raises on the standby of a failover pair: actions go to the leader (HTTP 409)."""
+
+
 @dataclass(frozen=True, slots=True)
 class WebOptions:
     """The web's own settings: tokens (plain text here, never logged), map tiles, SURPIC range."""

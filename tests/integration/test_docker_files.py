@@ -47,6 +47,7 @@ COMPOSE = DOCKER / "compose.yaml"
 DOCKERFILE = DOCKER / "Dockerfile"
 RULES = DOCKER / "alert-rules.yml"
 PROMETHEUS = DOCKER / "prometheus.yml"
+PROMETHEUS_HA = DOCKER / "prometheus-ha.yml"
 OPERATIONS = ROOT / "docs" / "operations.md"
 
 # What each way of starting the stack must run (compose.yaml's header says how).
@@ -54,6 +55,7 @@ PROFILES: dict[str | None, set[str]] = {
     None: {"mosquitto", "seawatch"},
     "postgres": {"mosquitto", "seawatch", "postgres", "seawatch-pg"},
     "monitoring": {"mosquitto", "seawatch", "prometheus"},
+    "ha": {"mosquitto", "seawatch", "postgres", "seawatch-a", "seawatch-b", "prometheus-ha"},
 }
 ALERTS = {
     "SeawatchFeedDead",
@@ -61,6 +63,7 @@ ALERTS = {
     "SeawatchWebhookBacklogGrowing",
     "SeawatchWebhookDeadLetters",
     "SeawatchStoreFailing",
+    "SeawatchNoLeader",
 }
 SEVERITIES = {"critical", "warning", "info"}
 PROMETHEUS_OWN_METRICS = {"up"}  # written by Prometheus itself for every scrape target
@@ -138,8 +141,12 @@ def test_profiles_start_what_they_need_and_nothing_twice(spec: dict[str, Any]) -
     # `docker compose up seawatch-pg` brings what seawatch-pg needs, without the SQLite seawatch:
     # the two share the broker session (client id) and the host port, so only one may run.
     assert with_dependencies(spec, {"seawatch-pg"}) == {"seawatch-pg", "mosquitto", "postgres"}
+    # The pair: `docker compose --profile ha up seawatch-a seawatch-b` brings the broker and the store.
+    pair = {"seawatch-a", "seawatch-b"}
+    assert with_dependencies(spec, pair) == pair | {"mosquitto", "postgres"}
     services = spec["services"]
     assert services["seawatch"]["ports"] == services["seawatch-pg"]["ports"]
+    assert services["prometheus"]["ports"] == services["prometheus-ha"]["ports"]
     for name, service in services.items():
         assert "healthcheck" in service, f"{name} has no healthcheck"
         for dep, how in service.get("depends_on", {}).items():
@@ -189,16 +196,47 @@ def test_compose_wires_broker_store_and_monitoring(spec: dict[str, Any]) -> None
     assert seawatch_pg["environment"]["PGPASSWORD"] == postgres["POSTGRES_PASSWORD"]
     assert "seawatch" in seawatch_pg["networks"]["default"]["aliases"], "Prometheus scrapes it as `seawatch`"
 
-    # Prometheus loads both files, at the paths prometheus.yml names.
-    prom = services["prometheus"]
-    prom_mounts = {v.split(":")[0]: v.split(":")[1] for v in prom["volumes"]}
-    config = load_yaml(PROMETHEUS)
-    assert prom_mounts["./prometheus.yml"] == "/etc/prometheus/prometheus.yml"
-    assert "--config.file=/etc/prometheus/prometheus.yml" in prom["command"]
-    assert config["rule_files"] == [prom_mounts["./alert-rules.yml"]]
-    (job,) = config["scrape_configs"]
-    assert job["job_name"] == "seawatch" and job["metrics_path"] == "/metrics"
-    assert job["static_configs"] == [{"targets": ["seawatch:8000"]}]
+    # Prometheus loads both files, at the paths prometheus.yml names; prometheus-ha differs in
+    # its targets only, the two instances of the pair.
+    for name, path, targets in (
+        ("prometheus", PROMETHEUS, ["seawatch:8000"]),
+        ("prometheus-ha", PROMETHEUS_HA, ["seawatch-a:8000", "seawatch-b:8000"]),
+    ):
+        prom = services[name]
+        prom_mounts = {v.split(":")[0]: v.split(":")[1] for v in prom["volumes"]}
+        config = load_yaml(path)
+        assert prom_mounts[f"./{path.name}"] == "/etc/prometheus/prometheus.yml", name
+        assert "--config.file=/etc/prometheus/prometheus.yml" in prom["command"]
+        assert config["rule_files"] == [prom_mounts["./alert-rules.yml"]]
+        (job,) = config["scrape_configs"]
+        assert job["job_name"] == "seawatch" and job["metrics_path"] == "/metrics"
+        assert job["static_configs"] == [{"targets": targets}]
+    single, pair = load_yaml(PROMETHEUS), load_yaml(PROMETHEUS_HA)
+    for config in (single, pair):
+        config["scrape_configs"][0].pop("static_configs")
+    assert single == pair, "prometheus-ha.yml should differ from prometheus.yml in its targets only"
+
+    # The pair: the same settings but name, URL, host port and spool volume; a PostgreSQL store
+    # both reach, one MQTT client id, and the journal in the store (journal_dir empty).
+    a, b = services["seawatch-a"], services["seawatch-b"]
+    for service, name, port in ((a, "a", 8001), (b, "b", 8002)):
+        env = service["environment"]
+        assert env["SEAWATCH_FAILOVER"] == "true" and env["SEAWATCH_INSTANCE_NAME"] == name
+        assert env["SEAWATCH_INSTANCE_URL"] == f"http://127.0.0.1:{port}/"
+        assert env["SEAWATCH_STORE_URL"] == pg_store and env["PGPASSWORD"] == postgres["POSTGRES_PASSWORD"]
+        assert env["SEAWATCH_MQTT_URL"] == "mqtt://mosquitto:1883"
+        assert env["SEAWATCH_JOURNAL_DIR"] == "", "failover keeps the journal in the store"
+        assert service["ports"] == [f"127.0.0.1:{port}:8000"]
+        for key in env:
+            if key.startswith("SEAWATCH_"):
+                assert key.removeprefix("SEAWATCH_").lower() in Settings.model_fields, key
+    same = {k: v for k, v in a["environment"].items() if not k.startswith("SEAWATCH_INSTANCE_")}
+    assert same == {k: v for k, v in b["environment"].items() if not k.startswith("SEAWATCH_INSTANCE_")}
+    assert "SEAWATCH_MQTT_CLIENT_ID" in same, "one client id for both: the broker session passes to the leader"
+    (spool_a,) = a["volumes"]
+    (spool_b,) = b["volumes"]
+    assert spool_a.split(":")[1] == spool_b.split(":")[1] == "/data" and spool_a != spool_b
+    assert {spool_a.split(":")[0], spool_b.split(":")[0]} <= set(spec["volumes"])
 
 
 # -------------------------------------------------------------------------- Dockerfile

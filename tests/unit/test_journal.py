@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -184,6 +185,49 @@ def test_a_failing_disk_is_counted_and_the_messages_are_released_anyway(tmp_path
         assert journal.figures.write_errors == 1 and journal.figures.lost == 1
         assert journal.figures.failing_since is not None
         assert journal.durable_seq == 8
+
+    asyncio.run(scenario())
+
+
+class _FlakyWriter:
+    """A chunk writer whose store refuses the first ``failures`` batches (the journal kept in the store)."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.chunks: list[tuple[int, int]] = []
+        self.segments_on_disk = self.bytes_on_disk = self.removed = 0
+
+    def write(self, first_seq: int, records: Sequence[tuple[bytes, datetime, str]]) -> int:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("the store does not answer")
+        self.chunks.append((first_seq, len(records)))
+        return 1
+
+    def disk_use(self) -> tuple[int, int]:
+        return len(self.chunks), len(self.chunks)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_batch_the_store_refuses_is_kept_unreleased_and_written_again() -> None:
+    released: list[int] = []
+
+    async def scenario() -> None:
+        writer = _FlakyWriter(failures=2)
+        journal = FeedJournal(writer, next_seq=5, retry_on=(ConnectionError,), retry_s=0.01)
+        for i in range(3):
+            journal.append(b"x%d" % i, T0, "t", lambda i=i: released.append(i))
+        assert not await journal.flush_once()
+        assert not released and journal.lag == 3 and journal.durable_seq == 5  # nothing acknowledged
+        assert journal.figures.write_errors == 1 and journal.figures.lost == 0
+        task = asyncio.create_task(journal.run())
+        assert await journal.durable_through(8, 10)
+        task.cancel()
+        assert released == [0, 1, 2]
+        assert writer.chunks == [(5, 3)]  # written once, in order, with its numbers
+        assert journal.figures.written == 3 and journal.figures.lost == 0
 
     asyncio.run(scenario())
 

@@ -12,6 +12,7 @@ from seawatch.adapters.journal import SegmentWriter
 from seawatch.cli import main
 from seawatch.core.commands import (
     COMMAND_TOPIC,
+    TICK_TOPIC,
     Acknowledge,
     Assign,
     Command,
@@ -21,6 +22,8 @@ from seawatch.core.commands import (
     Retract,
     command_from_bytes,
     command_to_bytes,
+    tick_from_bytes,
+    tick_to_bytes,
 )
 from seawatch.core.lines import line_time
 from seawatch.core.model import RejectReason
@@ -140,3 +143,30 @@ def test_replaying_a_journal_applies_the_operators_actions_in_their_place(
     assert main(["replay", str(tmp_path / "journal"), "-o", "journal.jsonl", *zones]) == 0
     events = [(e["id"], e["event"], e["by"]) for e in _events(tmp_path / "journal.jsonl") if e["id"] == first["id"]]
     assert events[:2] == [(first["id"], "alert.opened", None), (first["id"], "alert.acknowledged", "duty-officer")]
+
+
+def test_a_journalled_tick_runs_the_same_check_in_its_place() -> None:
+    """A feed gone silent: live ticks on the wall clock; the journal's tick record gives a replay the same alerts."""
+    from seawatch.config.settings import Settings
+    from seawatch.runtime.parts import build_pipeline
+
+    lines = [line for line in SCENARIO.read_bytes().splitlines() if line.strip()]
+    settings = Settings(zones_dir=ROOT / "zones", shore_distance=False)
+    live, replayed = build_pipeline(settings), build_pipeline(settings)
+    for line in lines:
+        live.feed_record(line, None, "ais/rx")
+        replayed.feed_record(line, None, "ais/rx")
+    assert live.now is not None
+    at = live.now + timedelta(hours=6)  # long enough for escalations and silence checks to have something to say
+    ticked = live.tick(at)
+    assert ticked, "the silent hours raise something in this scenario"
+    again = replayed.feed_record(tick_to_bytes(at), None, TICK_TOPIC).events
+    assert [(e.id, e.sequence, e.event) for e in again] == [(e.id, e.sequence, e.event) for e in ticked]
+    assert tick_from_bytes(tick_to_bytes(at)) == at
+
+
+@pytest.mark.parametrize("record", [b"", b"yesterday", b"2026-12-01T08:00:00", "\u00e9t\u00e9".encode("latin-1")])
+def test_a_record_on_the_tick_topic_that_is_no_time_is_counted_not_raised(record: bytes) -> None:
+    pipeline = Pipeline()
+    assert pipeline.feed_record(record, None, TICK_TOPIC).events == []
+    assert pipeline.decoder.stats.rejects[RejectReason.BAD_COMMAND] == 1
