@@ -21,6 +21,8 @@ from typing import Any
 import paho.mqtt.client as paho
 import psycopg
 
+from seawatch.adapters.journal import Record, decode_chunk
+from seawatch.core.commands import RESERVED_PREFIX
 from tests.integration.mosquitto import Mosquitto, free_port
 from tests.integration.receiver import SECRET
 from tests.integration.tcpproxy import TcpProxy
@@ -199,10 +201,18 @@ class Pair:
         with psycopg.connect(dsn, autocommit=True) as conn:
             return conn.execute(statement, params).fetchall()  # type: ignore[arg-type]
 
+    def journal(self) -> list[Record]:
+        """The feed messages the store's journal holds, in order (not its own records: ticks, commands)."""
+        rows = self.query("SELECT data FROM journal_chunks ORDER BY first_seq")
+        return [r for (data,) in rows for r in decode_chunk(bytes(data)) if not r.topic.startswith(RESERVED_PREFIX)]
+
     def journalled(self) -> int:
         """Feed messages the store's journal holds."""
-        ((count,),) = self.query("SELECT coalesce(sum(count), 0) FROM journal_chunks")
-        return int(count)
+        return len(self.journal())
+
+    def journal_end(self) -> int:
+        """The sequence number after the journal's last record."""
+        return int(self.query("SELECT coalesce(max(first_seq + count), 0) FROM journal_chunks")[0][0])
 
     def chunks(self) -> list[tuple[int, int, int]]:
         """The journal's chunks as (first_seq, count, token), in order."""

@@ -109,18 +109,19 @@ def test_sigkill_of_the_leader_mid_scenario_loses_nothing_and_sends_nothing_twic
             "every expected event's webhook at the partner",
             120,
         )
+        # every message journalled once: none lost, none twice (read before b's stop: its final
+        # snapshot trims the journal)
+        assert [r.payload for r in pair.journal()] == feed
         assert b.service.stop(signal.SIGTERM) == 0, b.log[-3000:]
     finally:
         publisher.close()
 
-    assert pair.journalled() == len(feed)  # every message journalled once: none lost, none twice
     assert _stored(pair.store_url) == expected  # no alert event lost, none twice
     assert pair.opened_twice() == []
     by_id = {r.webhook_id: r.body for r in receiver.accepted()}
     assert _alerts_of("\n".join(by_id.values())) == expected
     twice = {event: ids for event, ids in webhook_ids_by_event(receiver.accepted()).items() if len(ids) > 1}
     assert not twice, f"events sent under more than one webhook id: {twice}"
-    assert "leads (token" in b.log, b.log[-3000:]
     no_traceback(b)
 
 
@@ -155,7 +156,7 @@ def test_a_leader_paused_past_its_lease_writes_and_delivers_nothing_when_it_wake
         took_over(pair, b, paused_at)
         b_led_at = time.perf_counter()
         token_b = b.failover()["token"]
-        b_position = int(b.failover()["position"].split(":")[1])
+        b_position = int(b.failover()["took_over_at"].split(":")[1])  # the journal's end when b took over
         meanwhile = sent(range(6, 8))
         pair.until(lambda: paused | meanwhile <= opened(), "the beacons of the pause at the partner")
         assert meanwhile <= opened_at_partner(to_b)
@@ -217,7 +218,7 @@ def test_a_leader_cut_from_the_store_steps_down_and_the_standby_delivers_once(pa
 
     a.proxy.restore()
     pair.until(a.follows, "a, back in touch with the store, follows")
-    pair.until(lambda: a.failover().get("position") == b.failover().get("position"), "a at b's journal position")
+    pair.until(lambda: a.failover().get("position") == f"journal:{pair.journal_end()}", "a at the journal's end")
     assert a.role() == "standby" and b.leads()
     assert b.service.stop(signal.SIGTERM) == 0, b.log[-3000:]
     assert a.service.stop(signal.SIGTERM) == 0, a.log[-3000:]
