@@ -316,6 +316,12 @@ class AlertDelivery(QueuedSink):
         """Alert events not yet in the store: in the spool, in memory, or both."""
         return max(len(self._held), self._spooled + len(self._unspooled))
 
+    async def all_stored(self, timeout_s: float) -> bool:
+        """Wait (at most ``timeout_s``) until every event submitted so far is in the store, not queued or held."""
+        if self.waiting:  # held for a store that is away: no use waiting (a stop must not hang on it)
+            return False
+        return await self.drain(timeout_s) and self.waiting == 0
+
     @property
     def held(self) -> list[AlertEvent]:
         """Events not yet in the store (it failed): they exist only in memory until the next write succeeds."""

@@ -17,6 +17,8 @@ import logging
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from seawatch.adapters.journal import ReadStats, Record, decode_chunk, encode_chunk, parse_position
 from seawatch.adapters.store import AlertStore, StoreError
 
@@ -45,7 +47,7 @@ class StoreJournalWriter:
     def disk_use(self) -> tuple[int, int]:
         try:
             _first, _end, chunks, size = self.store.journal_bounds()
-        except StoreError:
+        except (StoreError, SQLAlchemyError):
             return self.segments_on_disk, self.bytes_on_disk
         return chunks, size
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
 
 from seawatch.adapters.instancelock import instance_lock
 from seawatch.adapters.journal import FeedJournal, SegmentWriter, journal_end
@@ -107,7 +108,11 @@ def build_delivery(settings: Settings, store: AlertStore | None = None) -> Alert
         retry_min_s=settings.webhook_retry_min_s,
         retry_max_s=settings.webhook_retry_max_s,
     )
-    spool = EventSpool(settings.store_spool_file) if settings.store_spool_file is not None else None
+    # One of a pair spools nothing: a local file written back later, after the other instance has
+    # led, could put stale events in the store. What the store did not take is raised again from
+    # the journal by whichever instance leads next (docs/failover.md).
+    spooled = settings.store_spool_file is not None and not settings.failover
+    spool = EventSpool(settings.store_spool_file) if spooled and settings.store_spool_file else None
     return AlertDelivery(
         store,
         dispatcher,
@@ -195,19 +200,21 @@ def build_pair_state(settings: Settings, store: AlertStore) -> StateKeeper:
         first = chunks = 0
         try:
             first, _end, chunks, _size = store.journal_bounds()
-        except StoreError as exc:
-            log.warning("failover: cannot read the journal's bounds (%s); following it from its start", exc)
+        except (StoreError, SQLAlchemyError) as exc:
+            log.warning(
+                "failover: cannot read the journal's bounds (%s); following it from its start", store.unreachable(exc)
+            )
         start_seq = first
         if (first > 0 or chunks == 0) and store.ready and pipeline.watch is not None:
             try:
                 report.restored_from_store = pipeline.watch.book.restore(store.open_alerts())
-            except StoreError as exc:
-                log.warning("failover: cannot read the store's open alerts (%s)", exc)
+            except (StoreError, SQLAlchemyError) as exc:
+                log.warning("failover: cannot read the store's open alerts (%s)", store.unreachable(exc))
     journal = FeedJournal(
         StoreJournalWriter(store),
         batch_max=settings.journal_batch_max,
         batch_delay_s=settings.journal_batch_delay_s,
-        retry_on=(StoreError,),
+        retry_on=(StoreError, SQLAlchemyError),
     )
     return StateKeeper(
         pipeline,
@@ -249,6 +256,8 @@ def build_runtime(
         state = build_pair_state(settings, delivery.store)
     else:
         state = build_state(settings, delivery)
+    if delivery is not None:
+        state.events_stored = delivery.all_stored
     pipeline = state.pipeline
     hub = PageStream(changes=lambda: pipeline.fleet.stats.reports)
     others = [*build_sinks(settings, alerts_out=alerts_out), hub]

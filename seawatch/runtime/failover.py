@@ -29,8 +29,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from seawatch.adapters.journal import ReadStats, decode_chunk, position_of
-from seawatch.adapters.lease import Lease, LeaseUnavailableError, Role
+from seawatch.adapters.lease import Lease, LeaseLostError, LeaseUnavailableError, Role
 from seawatch.adapters.store import AlertStore, Fence, StoreError
 from seawatch.core.alerts import AlertEvent
 from seawatch.runtime.state import StateKeeper
@@ -92,10 +94,10 @@ class Follower:
         while True:
             try:
                 fed = await self.step()
-            except StoreError as exc:
-                self.last_error = str(exc)
+            except (StoreError, SQLAlchemyError) as exc:
+                self.last_error = self.store.unreachable(exc)
                 if not self._error_logged:
-                    log.warning("failover: cannot read the journal from the store (%s); retrying", exc)
+                    log.warning("failover: cannot read the journal from the store (%s); retrying", self.last_error)
                     self._error_logged = True
                 await asyncio.sleep(1.0)
                 continue
@@ -205,7 +207,16 @@ class Failover:
         lease = self.lease
         assert lease.token is not None
         self.store.fence = Fence(lease.name, lease.token, lease.valid, self._fenced)
-        caught_up = await self.follower.catch_up()
+        while True:
+            try:
+                caught_up = await self.follower.catch_up()
+                break
+            except (StoreError, SQLAlchemyError) as exc:  # a moment's blip: tried again while the lease lasts
+                reason = self.store.unreachable(exc)
+                if not lease.valid():
+                    raise LeaseLostError(f"the store did not answer while taking over ({reason})") from None
+                log.warning("failover: cannot read the journal to take over (%s); retrying", reason)
+                await asyncio.sleep(0.5)
         events = self.follower.take_remembered()
         self.takeovers += 1
         self.took_over_at = position_of(self.follower.seq)

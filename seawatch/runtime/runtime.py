@@ -167,7 +167,8 @@ class Runtime:
         assert failover is not None
         for sink in self._standby_sinks():
             self.supervisor.start(f"sink-{sink.name}", sink.run)
-        self.supervisor.start("follow", failover.follower.run)
+        # essential: a standby the journal has left behind ends (JournalGapError) and is built again
+        self.supervisor.start("follow", failover.follower.run, Policy.ESSENTIAL)
         self.supervisor.start("failover", self._lead, Policy.ESSENTIAL)
 
     def _standby_sinks(self) -> list[AlertSink]:
@@ -178,18 +179,23 @@ class Runtime:
         failover = self.failover
         assert failover is not None
         await failover.wait_for_lease()
-        await self.supervisor.stop(["follow"])
-        events = await failover.take_over()
-        standby_sinks = self._standby_sinks()
-        for sink in self.fanout.sinks:
-            if sink not in standby_sinks:
-                self.supervisor.start(f"sink-{sink.name}", sink.run)
-        # what the old leader may not have written: the store skips what it holds (same alert and sequence)
-        if events:
-            for sink in self.fanout.durable:
-                sink.submit(events, None)
-        self._go_live()
-        await failover.lease.keep()
+        # renewed from now on, while the catch-up runs too: a long one must not cost the lease
+        keeper = asyncio.create_task(failover.lease.keep(), name="lease-keeper")
+        try:
+            await self.supervisor.stop(["follow"])
+            events = await failover.take_over()
+            standby_sinks = self._standby_sinks()
+            for sink in self.fanout.sinks:
+                if sink not in standby_sinks:
+                    self.supervisor.start(f"sink-{sink.name}", sink.run)
+            # what the old leader may not have written: the store skips what it holds (same alert and sequence)
+            if events:
+                for sink in self.fanout.durable:
+                    sink.submit(events, None)
+            self._go_live()
+            await keeper  # raises LeaseLostError once the lease is gone
+        finally:
+            keeper.cancel()
 
     def _fenced(self) -> bool:
         """A pair's instance that does not lead (any more): it may write and send nothing, not even at its stop."""

@@ -17,7 +17,7 @@ import asyncio
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -133,6 +133,7 @@ class StateKeeper:
         every_messages: int = 0,
         start_seq: int = 0,
         start_report: StartReport | None = None,
+        events_stored: Callable[[float], Awaitable[bool]] | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.store = store
@@ -142,6 +143,8 @@ class StateKeeper:
         self.every_messages = every_messages
         self.start_seq = start_seq  # first journal record to replay at start
         self.start = start_report or StartReport()
+        # waits (at most the seconds given) until every alert event raised so far is in the store
+        self.events_stored = events_stored
         self.redeliveries = Redeliveries()
         self.seq = start_seq  # messages fed so far, numbered as the journal numbers them
         self.snapshots = 0
@@ -269,6 +272,11 @@ class StateKeeper:
         # the snapshot must never be ahead of the journal: a start replays from its position
         if self.journal is not None and not await self.journal.durable_through(seq, journal_wait_s):
             self._failed("journal", TimeoutError("the journal did not catch up with the snapshot"))
+            return False
+        # nor ahead of the store: an alert event raised before the capture and still queued
+        # would never be raised again by a start that replays from the snapshot's position
+        if self.events_stored is not None and not await self.events_stored(journal_wait_s):
+            self._failed("store", TimeoutError("alert events raised before the snapshot are not all stored yet"))
             return False
         try:
             await asyncio.to_thread(self.store.save_snapshot, data, info)
