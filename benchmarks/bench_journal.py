@@ -11,7 +11,10 @@
    it, for the same recording (and, for comparison, the whole journal without a snapshot).
 
 Prints figures, asserts nothing on time. Usage:
-python benchmarks/bench_journal.py [--messages 50000] [--rounds 3] [--batch-delay-s S] [--no-fsync]
+python benchmarks/bench_journal.py [--messages 50000] [--rounds 3] [--batch-delay-s S] [--no-fsync] [--in-store]
+
+``--in-store`` adds, in each round, the journal kept in PostgreSQL as a failover pair's
+leader keeps it (docs/failover.md): each batch one row, written in a fenced transaction.
 """
 
 from __future__ import annotations
@@ -32,12 +35,14 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_mqtt import _spawn  # noqa: E402
 from seawatch.adapters.journal import journal_end, position_of, read_records  # noqa: E402
-from seawatch.adapters.store import AlertStore  # noqa: E402
+from seawatch.adapters.lease import lease_for  # noqa: E402
+from seawatch.adapters.store import AlertStore, Fence  # noqa: E402
 from seawatch.config.settings import Settings  # noqa: E402
 from seawatch.core import snapshot  # noqa: E402
 from seawatch.runtime import Ingest, build_pipeline, mqtt_options  # noqa: E402
-from seawatch.runtime.compose import build_state  # noqa: E402
+from seawatch.runtime.compose import build_delivery, build_pair_state, build_state  # noqa: E402
 from tests.integration.mosquitto import Mosquitto  # noqa: E402
+from tests.integration.test_store import fresh_postgres_database  # noqa: E402
 
 _OPTIONS: dict[str, object] = {}
 
@@ -96,6 +101,52 @@ async def _drain(broker: Mosquitto, count: int, journal: Path | None) -> tuple[f
     return ingest.health.messages / max(elapsed, 1e-9), written, ingest.health.messages
 
 
+async def _drain_into_store(broker: Mosquitto, count: int, store_url: str) -> tuple[float, int, int]:
+    """As :func:`_drain`, with the journal kept in PostgreSQL as a failover pair's leader keeps it (fenced writes)."""
+    topic = f"bench/{uuid.uuid4().hex}"
+    client_id = f"bench-journal-{uuid.uuid4().hex[:6]}"
+    settings = _settings(broker, topic, client_id, None).model_copy(update={"failover": True, "store_url": store_url})
+    first = Ingest(build_pipeline(settings), mqtt_options(settings))
+    task = asyncio.create_task(first.source.run())
+    await first.source.wait_connected()
+    await asyncio.sleep(0.3)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    proc, ready = _spawn(broker.port, topic, count, 0)
+    ready.set()
+    await asyncio.to_thread(proc.join, 600)
+
+    store = AlertStore(store_url)
+    lease = lease_for(store_url, client_id, "bench", None, settings.lease_ttl_s)
+    assert await lease.acquire() and lease.token is not None
+    store.fence = Fence(lease.name, lease.token, lease.valid, lambda reason: None)
+    state = build_pair_state(settings, store)
+    ingest = Ingest(state.pipeline, mqtt_options(settings), state=state, gate=store.may_act)
+    state.go_live()
+    assert state.journal is not None
+    tasks = [
+        asyncio.create_task(ingest.source.run()),
+        asyncio.create_task(state.journal.run()),
+        asyncio.create_task(lease.keep()),
+    ]
+    started = time.monotonic()
+    while ingest.health.messages < count or ingest.source.unacknowledged:
+        await asyncio.sleep(0.01)
+        if time.monotonic() - started > 600:
+            break
+    elapsed = time.monotonic() - started
+    for t in tasks:
+        t.cancel()
+    for t in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await t
+    written = state.journal.figures.bytes_written
+    await lease.release()
+    store.close()
+    return ingest.health.messages / max(elapsed, 1e-9), written, ingest.health.messages
+
+
 async def _startup(journal: Path, store_url: str, with_snapshot: bool) -> tuple[float, int, int]:
     """A start after a crash: (seconds, messages replayed, snapshot bytes)."""
     settings = Settings(shore_distance=False, journal_dir=journal, zones_dir=ROOT / "zones", store_url=store_url)
@@ -112,7 +163,7 @@ async def _startup(journal: Path, store_url: str, with_snapshot: bool) -> tuple[
         store.save_snapshot(data, snapshot.read_info(data))
         size = len(data)
     started = time.monotonic()
-    state = build_state(settings, store)
+    state = build_state(settings, build_delivery(settings, store))
     report = await state.replay_journal(lambda events: None)
     elapsed = time.monotonic() - started
     store.close()
@@ -131,6 +182,11 @@ async def main() -> None:
     parser.add_argument("--batch-delay-s", type=float, default=None, help="journal_batch_delay_s (default: setting's)")
     parser.add_argument("--no-fsync", action="store_true", help="journal_fsync off (flushed to the OS only)")
     parser.add_argument("--inflight", type=int, action="append", default=None, help="broker windows (1000 and 20)")
+    parser.add_argument(
+        "--in-store",
+        action="store_true",
+        help="also the journal kept in PostgreSQL (127.0.0.1:5432), as a failover pair keeps it",
+    )
     args = parser.parse_args()
     if args.batch_delay_s is not None:
         _OPTIONS["journal_batch_delay_s"] = args.batch_delay_s
@@ -147,6 +203,7 @@ async def main() -> None:
             broker.start()
             offs: list[float] = []
             ons: list[float] = []
+            in_store: list[float] = []
             per_message: list[float] = []
             try:
                 for round_ in range(args.rounds):  # interleaved, so a slow spell of the machine hits both
@@ -157,6 +214,9 @@ async def main() -> None:
                     else:
                         off, _, _ = await _drain(broker, n, None)
                         on, written, messages = await _drain(broker, n, journal)
+                    if args.in_store:
+                        with fresh_postgres_database() as url:
+                            in_store.append((await _drain_into_store(broker, n, url))[0])
                     offs.append(off)
                     ons.append(on)
                     per_message.append(written / max(messages, 1))
@@ -170,6 +230,12 @@ async def main() -> None:
                 f"(medians of {args.rounds}), ratio {on / off:.2f}; "
                 f"{statistics.median(per_message):.1f} journal bytes/message"
             )
+            if in_store:
+                kept_in_store = statistics.median(in_store)
+                print(
+                    f"   broker max_inflight_messages {inflight:>4}: journal in PostgreSQL (failover, fenced writes) "
+                    f"{kept_in_store:,.0f} msg/s, ratio to off {kept_in_store / off:.2f}"
+                )
         store_url = f"sqlite:///{Path(tmp) / 'alerts.db'}"
         seconds, replayed, _ = await _startup(kept, store_url, with_snapshot=False)
         print(f"   start-up, no snapshot: replay of the whole journal, {replayed:,} messages, {seconds:.2f} s")

@@ -91,6 +91,8 @@ class Follower:
 
     async def run(self) -> None:
         """Follow until cancelled (the takeover cancels it); a store away is waited out, never raised."""
+        started = time.monotonic()
+        caught_up = False
         while True:
             try:
                 fed = await self.step()
@@ -106,6 +108,15 @@ class Follower:
             self._error_logged = False
             self.last_error = None
             if not fed:
+                if not caught_up:
+                    caught_up = True
+                    log.info(
+                        "failover: the standby has caught up with the journal at %s (%d record(s) in %.2f s); "
+                        "following it",
+                        position_of(self.seq),
+                        self.applied,
+                        time.monotonic() - started,
+                    )
                 await asyncio.sleep(self.poll_s)
 
     async def catch_up(self) -> int:

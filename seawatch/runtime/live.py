@@ -127,6 +127,23 @@ class LiveView:
         except (StoreError, SQLAlchemyError) as exc:
             raise StoreUnavailableError(self.delivery.store.unreachable(exc)) from None
 
+    def instance(self) -> dict[str, Any] | None:
+        """Which instance serves the map, for its badge; read-only exactly when :meth:`execute` refuses."""
+        failover = self.failover
+        if failover is None:
+            return None
+        lease = failover.lease
+        read_only = not lease.valid()
+        leader = lease.leader
+        if leader is not None and (leader.expires_in_s <= 0 or (read_only and leader.holder == lease.holder)):
+            leader = None  # the lease had run out when last read, or it is this instance's own, lost
+        return {
+            "instance": lease.instance,
+            "role": lease.role.value,
+            "read_only": read_only,
+            "leader": None if leader is None else {"instance": leader.instance, "url": leader.url},
+        }
+
     # -------------------------------------------------------------------- commands
     async def execute(self, command: Command) -> AlertEvent | None:
         failover = self.failover

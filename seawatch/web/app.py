@@ -31,7 +31,7 @@ from seawatch.web.access import WebContext, operator_of
 from seawatch.web.guard import RequestGuard, read_only, store_unavailable, validation_error
 from seawatch.web.pagestream import PageStream
 from seawatch.web.ports import Commands, ReadModel, ReadOnlyError, StoreUnavailableError, WebOptions
-from seawatch.web.routes import actions, alerts, ops, pages, received, search, stream, vessels, zones
+from seawatch.web.routes import actions, alerts, instance, ops, pages, received, search, stream, vessels, zones
 
 __all__ = [
     "ROUTERS",
@@ -52,6 +52,7 @@ ROUTERS = (
     ops.router,  # GET /healthz, GET /metrics
     received.router,  # GET /api/received, GET /api/alerts/{alert_id}/received
     search.router,  # GET /api/search
+    instance.router,  # GET /api/instance
 )
 
 

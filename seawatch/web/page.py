@@ -168,9 +168,14 @@ def _kind_options() -> str:
 
 
 def _panel_html(title: str) -> str:
-    """The side panel's fixed markup; ``map.js`` fills the lists. Only ``title`` is inserted (escaped)."""
+    """The side panel's fixed markup; ``map.js`` fills the lists. Only ``title`` is inserted (escaped).
+
+    The failover badge (over the map) and the read-only note start hidden: ``map.js`` fills and
+    shows them only when ``/api/instance`` says failover is on, so a single instance's page is as before.
+    """
     t = html.escape(title)
     return f"""
+<div id="sw-instance" class="sw-instance" role="status" aria-label="Instance serving this map" hidden></div>
 <aside id="sw-panel" aria-label="Alerts and operator actions">
   <header id="sw-header">
     <h1 id="sw-title">{t}</h1>
@@ -216,6 +221,7 @@ def _panel_html(title: str) -> str:
     </div>
   </section>
   <div id="sw-message" role="status" aria-live="polite" hidden></div>
+  <p id="sw-read-only" class="sw-read-only" hidden></p>
   <section id="sw-alerts-section" aria-label="Active alerts">
     <h2>Active alerts <span id="sw-alert-count" class="sw-count">0</span></h2>
     <p id="sw-alerts-empty" class="sw-muted">No active alerts.</p>

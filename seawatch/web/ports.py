@@ -68,6 +68,15 @@ class ReadModel(Protocol):
         """The ``/healthz`` answer: HTTP status and body."""
         ...
 
+    def instance(self) -> dict[str, Any] | None:
+        """Which instance of a failover pair serves this map: None when failover is off.
+
+        Else ``instance`` (this one's name), ``role`` (``leader`` or ``standby``), ``read_only``
+        (True while operators' actions are refused here) and ``leader`` (``instance``, ``url``;
+        None while nobody is known to lead). From memory only: it never waits on the store.
+        """
+        ...
+
     async def metrics(self) -> str:
         """The ``/metrics`` answer, Prometheus text format."""
         ...

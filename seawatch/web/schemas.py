@@ -252,11 +252,27 @@ class AlertReceived(Answer):
     events: dict[str, str] = Field(description="Event sequence -> when it was received (wall clock).")
 
 
+class LeaderOut(Answer):
+    instance: str = Field(description="The leading instance's name (its `instance_name`).")
+    url: str | None = Field(description="Where operators reach its map (its `instance_url`); null if not set.")
+
+
+class InstanceOut(Answer):
+    """Which instance serves this map: one of a failover pair, or the only one."""
+
+    failover: bool = Field(description="False when failover is off: a single instance, every other field null.")
+    instance: str | None = Field(description="This instance's name (`instance_name`, else the host name).")
+    role: Literal["leader", "standby"] | None = Field(description="Whether this instance leads its pair.")
+    read_only: bool = Field(description="True while operators' actions are refused here (409): act on the leader.")
+    leader: LeaderOut | None = Field(description="Who leads, as this instance last read the lease; null: nobody.")
+
+
 class Health(Answer):
     """Feed health; the nested figures are described in docs/operations.md."""
 
     status: str = Field(
-        description="ok, broker-dropping (200); broker-down, task-failing, journal-failing, store-failing (503)."
+        description="ok, broker-dropping, standby (200); broker-down, task-failing, journal-failing, "
+        "store-failing (503)."
     )
     alert_events_held: int
     store: dict[str, Any] | None
@@ -275,6 +291,9 @@ class Health(Answer):
     tasks: dict[str, dict[str, Any]]
     sinks: dict[str, dict[str, Any]]
     instance_lock: dict[str, Any] | None = Field(description="This instance's lock on its store and client id.")
+    failover: dict[str, Any] | None = Field(
+        description="Its role in a failover pair, the lease and the lag (docs/failover.md); null when failover is off."
+    )
     snapshot: dict[str, Any] = Field(description="The last snapshot of the core's state in the store (docs/state.md).")
     start: dict[str, Any] = Field(description="What this start loaded from a snapshot and replayed from the journal.")
     journal: dict[str, Any] | None = Field(description="The feed journal's figures; null without journal_dir.")

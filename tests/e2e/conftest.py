@@ -152,11 +152,11 @@ def click_until_gone(target: Locator, gone: Locator, what: str, tries: int = 3, 
 class AppServer:
     """The real app served by uvicorn in a thread, on a free port of 127.0.0.1."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, port: int | None = None) -> None:
         from seawatch.runtime import create_app  # imported late: a missing app fails the test, not collection
 
         self.settings = settings
-        self.port = free_port()
+        self.port = port or free_port()  # given: a failover pair's members know their URLs beforehand
         self.app = create_app(settings)
         config = uvicorn.Config(
             self.app,
@@ -174,11 +174,14 @@ class AppServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
+    def start(self, *, connected: bool = True) -> None:
+        """Serve; with ``connected``, wait for the ingest to connect too (a failover standby never does)."""
         self.thread.start()
         wait_for(lambda: self.server.started or not self.thread.is_alive(), 20, "uvicorn to start")
         if not self.server.started:
             raise RuntimeError("the app did not start (see the log above)")
+        if not connected:
+            return
         runtime = self.app.state.runtime
         wait_for(lambda: runtime.ingest.health.connected, 15, "the ingest to connect to the broker")
 

@@ -3,5 +3,6 @@
 ``pages`` (the map and the API docs), ``vessels``, ``search``, ``alerts`` (list, one with its audit
 log, SURPIC), ``actions`` (operator writes: acknowledge, assign, resolve, retract, reports),
 ``received`` (wall-clock receive times), ``zones``, ``stream`` (server-sent events and the alert
-sink that feeds them) and ``ops`` (health and metrics).
+sink that feeds them), ``instance`` (which instance of a failover pair serves the map) and ``ops``
+(health and metrics).
 """

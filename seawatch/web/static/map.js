@@ -6,7 +6,9 @@
  *    or zoom, and when the event stream says positions changed);
  *  - alerts from /api/alerts, then every alert event pushed on /api/stream;
  *  - operator actions (acknowledge, assign, resolve, retract, report) with the operator token the
- *    user typed in, kept in sessionStorage for this tab only, never in a URL or a log.
+ *    user typed in, kept in sessionStorage for this tab only, never in a URL or a log;
+ *  - with failover on, which instance serves the page, from /api/instance every few seconds: the
+ *    standby's map is read-only (its action buttons are hidden) and names and links the leader.
  *
  * Security: vessel names, call signs, alert summaries, texts and notes are untrusted
  * (anyone can transmit AIS). Nothing from the API ever goes through innerHTML: every
@@ -747,6 +749,7 @@
   const lastSequence = new Map(); // id -> sequence of the last event applied (resolved ones too)
   const surpicOpen = new Set();
   let selectedAlert = null;
+  let readOnly = false; // the standby of a failover pair: operators act on the leader's map
 
   function isActive(ev) {
     return ACTIVE.has(ev.status) && ev.event !== "alert.resolved" && ev.event !== "alert.retracted";
@@ -879,6 +882,7 @@
     textNode.hidden = !text;
     li.querySelector(".sw-alert-meta").textContent = metaLine(ev);
     li.querySelector(".sw-ack").disabled = ev.status !== "open";
+    for (const cls of WRITE_BUTTONS) li.querySelector(cls).hidden = readOnly;
   }
 
   function alertIcon(ev) {
@@ -1028,6 +1032,7 @@
   // ------------------------------------------------------------------ operator actions
 
   function needToken(what) {
+    if (refuseReadOnly(what)) return true;
     if (getToken()) return false;
     say("Sign in with your operator token (box above) to " + what + ".", "error");
     const box = $("sw-token");
@@ -1046,6 +1051,7 @@
     } else if (res.status === 409) {
       say("Cannot " + what + ": " + detailOf(res, "the alert changed meanwhile") + ".", "error");
       background(loadAlerts());
+      background(loadInstance()); // refused because this instance no longer leads?
     } else if (res.status === 422) {
       say("Cannot " + what + ": " + detailOf(res, "invalid input") + ".", "error");
     } else {
@@ -1109,6 +1115,123 @@
       return;
     }
     background(act(id, "retract", { note: note.trim() }, button));
+  }
+
+  // ------------------------------------------------------------------ which instance serves the map
+
+  // With failover on, two instances serve a map each and one leads. The standby's map is live but
+  // read-only: its server refuses operators' actions (409), so the page hides them and says where to
+  // act. The name and URL come from the instances' settings, and are still put on the page as text;
+  // a link is made only to an http(s) URL.
+
+  const INSTANCE_POLL_MS = 3000;
+  const WRITE_BUTTONS = [".sw-ack", ".sw-assign", ".sw-resolve", ".sw-retract"];
+  let leaderName = ""; // as last read: the refusal message names it
+
+  /** ``url`` as an absolute http(s) URL, or null (javascript:, data:, relative, not a URL). */
+  function httpUrl(url) {
+    if (typeof url !== "string" || !url) return null;
+    try {
+      const u = new URL(url);
+      return u.protocol === "http:" || u.protocol === "https:" ? u.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  /** The leader's name, as a link to its map when its URL is an http(s) one. */
+  function leaderNode(leader) {
+    const href = httpUrl(leader.url);
+    if (!href) return el("span", "sw-instance-leader", str(leader.instance));
+    const a = el("a", "sw-instance-leader", str(leader.instance));
+    a.href = href;
+    a.rel = "noopener noreferrer";
+    a.title = "Open the leader's map: " + href;
+    return a;
+  }
+
+  function refuseReadOnly(what) {
+    if (!readOnly) return false;
+    say("Cannot " + what + " here: this map is read-only (the standby)" +
+      (leaderName ? "; act on the leader's map, " + leaderName + "." : "; no instance leads now."), "error");
+    return true;
+  }
+
+  function setReadOnly(on) {
+    if (on === readOnly) return;
+    readOnly = on;
+    const report = $("sw-report");
+    if (report) {
+      if (on) report.open = false;
+      report.hidden = on;
+    }
+    for (const [id, li] of alertItems) {
+      const ev = alerts.get(id);
+      if (ev) fillAlertItem(li, ev);
+    }
+  }
+
+  /** The badge, the read-only note and the action buttons after an answer of /api/instance. */
+  function showInstance(data) {
+    const badge = $("sw-instance");
+    const note = $("sw-read-only");
+    const role = data.role === "leader" ? "leader" : "standby";
+    const leader = data.leader && typeof data.leader === "object" ? data.leader : null;
+    const name = str(data.instance);
+    const ro = data.read_only === true;
+    leaderName = leader ? str(leader.instance) : "";
+    if (badge) {
+      badge.dataset.role = role;
+      badge.dataset.readOnly = ro ? "true" : "false";
+      const parts = [el("span", "sw-instance-name", name)];
+      if (role === "leader" && !ro) {
+        parts.push(document.createTextNode(" · leader"));
+      } else {
+        parts.push(document.createTextNode(" · " + role + " (read-only) — "));
+        parts.push(leader ? document.createTextNode("leader: ") : document.createTextNode("no leader"));
+        if (leader) parts.push(leaderNode(leader));
+      }
+      badge.replaceChildren(...parts);
+      badge.hidden = false;
+    }
+    if (note) {
+      const why = [document.createTextNode(
+        "Read-only: this instance (" + name + ") is the standby of a failover pair. Acknowledge, assign, resolve, " +
+        "false alarm and reports are done on the leader's map"
+      )];
+      if (leader) why.push(document.createTextNode(": "), leaderNode(leader), document.createTextNode("."));
+      else why.push(document.createTextNode("; no instance leads now (it takes over within seconds)."));
+      note.replaceChildren(...why);
+      note.hidden = !ro;
+    }
+    setReadOnly(ro);
+  }
+
+  /** Ask /api/instance once; false when failover is off (nothing to show, nothing more to ask). */
+  async function loadInstance() {
+    const res = await api("/api/instance");
+    if (!res.ok || !res.data || typeof res.data !== "object") return true; // signed out, or away: ask again
+    if (res.data.failover !== true) {
+      const badge = $("sw-instance");
+      if (badge) badge.hidden = true;
+      setReadOnly(false);
+      return false;
+    }
+    showInstance(res.data);
+    return true;
+  }
+
+  async function followInstance() {
+    for (;;) {
+      let again = true;
+      try {
+        again = await loadInstance();
+      } catch (err) {
+        again = true; // the server is unreachable: the status says so; ask again
+      }
+      if (!again) return;
+      await new Promise((resolve) => setTimeout(resolve, INSTANCE_POLL_MS));
+    }
   }
 
   // ------------------------------------------------------------------ SURPIC
@@ -1482,6 +1605,7 @@
     audioState: () => alarm.state(),
     alarmSounding: () => alarm.sounding(),
     selectedVessel: () => selectedMmsi,
+    readOnly: () => readOnly,
   };
 
   updateLogin();
@@ -1491,4 +1615,5 @@
   background(loadAlerts());
   requestVessels(true);
   background(runStream());
+  background(followInstance());
 })();
