@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_snapshot.py
 	bash scripts/ensure-postgres.sh
 	$(BIN)/python benchmarks/bench_outage.py
+	$(BIN)/python benchmarks/bench_failover.py
 	bash scripts/ensure-chromium.sh
 	$(BIN)/python benchmarks/bench_map.py
 
