@@ -343,6 +343,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
         overrides["shore_distance"] = False
     settings = _settings(args, **overrides)
     paths = [Path(p) for p in args.logs]
+    store_url: str | None = None
+    if args.store_journal is not None:
+        store_url = args.store_journal or settings.store_url
+    if not paths and store_url is None:
+        return _fail("nothing to replay: give logs, CSV files or journals, or --store-journal")
+    if store_url is not None and args.publish:
+        return _fail("--publish re-publishes files; the journal in the store is replayed, not published")
     for path in paths:
         if not path.is_file() and not (path.is_dir() and is_journal(path)):
             reason = "is a directory (and holds no journal segment)" if path.is_dir() else "no such file"
@@ -374,6 +381,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
             report=args.report,
             tracks_out=args.tracks,
             say=lambda text: print(text, file=sys.stderr),
+            store_url=store_url,
         )
     except ReplayError as exc:
         return _fail(str(exc))
@@ -722,9 +730,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("replay", help="run the whole pipeline over logs and write alert events (JSON Lines)")
     p.add_argument(
         "logs",
-        nargs="+",
+        nargs="*",
         help="NMEA logs (plain or .gz; several are merged in event time), MarineCadastre/DMA CSV files, "
         "or feed journal segments and directories (docs/replay.md)",
+    )
+    p.add_argument(
+        "--store-journal",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="STORE_URL",
+        help="also (first) the feed journal a failover pair keeps in its store (default: the configured "
+        "store_url), as far back as it reaches",
     )
     p.add_argument("-o", "--out", default="-", help="alert events output, JSON Lines (default stdout)")
     p.add_argument("--zones", default=None, help="zones directory (default from settings: zones/)")

@@ -1,9 +1,10 @@
 """Every replay input as a stream of the same items, in the order replay feeds them.
 
-Replay reads four kinds of input: feed-journal segments (each message as live ingest got
-it: payload, arrival time, topic), CSV exports (reports, row by row), one NMEA log (line
-by line) and several NMEA logs (merged in event time, as a broker would have delivered
-them). Each becomes an :class:`InputStream` of :data:`Item` tuples, so one loop
+Replay reads five kinds of input: feed-journal segments (each message as live ingest got
+it: payload, arrival time, topic), the journal a failover pair keeps in its store, CSV
+exports (reports, row by row), one NMEA log (line by line) and several NMEA logs (merged
+in event time, as a broker would have delivered them). Each becomes an
+:class:`InputStream` of :data:`Item` tuples, so one loop
 (:func:`seawatch.analyst.replay.replay`) feeds them all with the same filter, pacing,
 progress and summary.
 
@@ -89,6 +90,35 @@ class _JournalStream(InputStream):
         return self._done
 
 
+class _StoreJournalStream(InputStream):
+    """The feed journal a failover pair keeps in its store (docs/failover.md), oldest record first."""
+
+    def __init__(self, store_url: str, timed: bool) -> None:
+        super().__init__("journal in the store")
+        self.store_url = store_url
+        self.timed = timed
+        self._done = 0
+
+    def __iter__(self) -> Iterator[Item]:
+        from seawatch.adapters.store import AlertStore
+        from seawatch.adapters.storejournal import store_records
+
+        timed = self.timed
+        store = AlertStore(self.store_url)  # StoreError (one line, no password) if it cannot be opened
+        try:
+            start, _end, _chunks, _size = store.journal_bounds()
+            for record in store_records(store, start, self.journal):
+                self.lines += 1
+                self._done += len(record.payload)
+                when = (line_time(record.payload.split(b"\n", 1)[0]) or record.received_at) if timed else None
+                yield PAYLOAD, record.payload, None, when, record.received_at, record.topic
+        finally:
+            store.close()
+
+    def done_bytes(self) -> int:
+        return self._done
+
+
 class _CsvStream(InputStream):
     def __init__(self, path: Path, stats: CsvStats) -> None:
         super().__init__(path.name)
@@ -156,8 +186,13 @@ class _MergedLogStream(InputStream):
         return sum(r.total for r in self.reads)
 
 
-def input_streams(paths: Sequence[Path], csv_stats: CsvStats, *, timed: bool) -> Iterator[InputStream]:
+def input_streams(
+    paths: Sequence[Path], csv_stats: CsvStats, *, timed: bool, store_url: str | None = None
+) -> Iterator[InputStream]:
     """The streams of ``paths`` in replay order: journals, then each CSV, then the NMEA logs.
+
+    ``store_url``: first, the journal kept in that store (a failover pair's), as far back as
+    it reaches.
 
     Journal segments (or directories of them) come first, in sequence order; then CSV
     files, each whole; NMEA logs after them, one line at a time if there is one, merged in
@@ -166,6 +201,8 @@ def input_streams(paths: Sequence[Path], csv_stats: CsvStats, *, timed: bool) ->
     its turn comes, so an unreadable CSV stops the replay after the journals, not before.
     ``timed``: look for each item's event time (a time window or pacing needs it).
     """
+    if store_url is not None:
+        yield _StoreJournalStream(store_url, timed)
     journals = [p for p in paths if is_journal(p)]
     if journals:
         yield _JournalStream(journals, timed)

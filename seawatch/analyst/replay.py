@@ -25,8 +25,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from seawatch.adapters.inputs import LINE, PAYLOAD, input_streams
 from seawatch.adapters.journal import journal_paths
+from seawatch.adapters.store import StoreError
 from seawatch.core.alerts import AlertEvent, EventType, VesselInfo
 from seawatch.core.fleet import TrackPoint
 from seawatch.core.formats.csv import CsvStats
@@ -185,8 +188,9 @@ def replay(
     tracks: TrackKeeper | None = None,
     progress: bool | None = None,
     csv_stats: CsvStats | None = None,
+    store_url: str | None = None,
 ) -> ReplaySummary:
-    """Feed ``paths`` through ``pipeline``; hand kept alert events to ``write``.
+    """Feed ``paths`` (and the journal kept in the store at ``store_url``) through ``pipeline``; events to ``write``.
 
     Every input is a stream of the same items (:mod:`seawatch.adapters.inputs`, which says
     in what order they come); this one loop feeds them all, with the time window, pacing,
@@ -210,7 +214,7 @@ def replay(
                     summary.opened[(event.kind.value, event.zone.name if event.zone else "-")] += 1
                 write(event)
 
-    for stream in input_streams(paths, stats, timed=timed):
+    for stream in input_streams(paths, stats, timed=timed, store_url=store_url):
         before = summary.lines
         skipped = 0  # items outside the time window, taken off the lines of a stream that does not count them
         uncounted = 0 if stream.counts_skipped else 1
@@ -249,6 +253,17 @@ def replay(
     return summary
 
 
+def _store_reason(exc: BaseException, store_url: str | None) -> str:
+    """The store's own one-line reason (its messages never hold a password); a driver's error, password hidden."""
+    if isinstance(exc, StoreError):
+        return str(exc)
+    from sqlalchemy.engine import make_url
+
+    text = " ".join(str(exc).split()[:40])
+    password = make_url(store_url).password if store_url else None
+    return text.replace(password, "***") if password else text
+
+
 class ReplayError(Exception):
     """Something the analyst has to put right (an unknown zone, a file that cannot be read or written)."""
 
@@ -264,6 +279,7 @@ def run_replay(
     report: str | None = None,
     tracks_out: str | None = None,
     say: Callable[[str], None] = log.info,
+    store_url: str | None = None,
 ) -> ReplaySummary:
     """``seawatch replay`` after its arguments: alert events as JSON Lines to ``out`` ("-": stdout),
     the summary told to ``say`` (the CLI prints it on stderr), the tracks export and the HTML report if asked for.
@@ -306,12 +322,16 @@ def run_replay(
                 tracks=tracks,
                 progress=progress,
                 csv_stats=csv_stats,
+                store_url=store_url,
             )
         except SourceError as exc:
             raise ReplayError(str(exc)) from None
+        except (StoreError, SQLAlchemyError) as exc:
+            raise ReplayError(f"cannot read the journal in the store: {_store_reason(exc, store_url)}") from None
     rejects = pipeline.decoder.stats.rejects + csv_stats.rejects  # counted as decode counts them
+    inputs = f"{len(paths)} file(s)" + (" and the journal in the store" if store_url is not None else "")
     say(
-        f"seawatch replay: {summary.lines:,} lines in {len(paths)} file(s), {len(pipeline.fleet):,} vessels in state, "
+        f"seawatch replay: {summary.lines:,} lines in {inputs}, {len(pipeline.fleet):,} vessels in state, "
         f"{summary.elapsed_s:.2f} s ({summary.lines / max(summary.elapsed_s, 1e-9):,.0f} lines/s)"
     )
     say(summary.table(rejects))
