@@ -60,13 +60,10 @@ def _settings(broker: Mosquitto, topic: str, client_id: str, journal: Path | Non
     )
 
 
-async def _drain(broker: Mosquitto, count: int, journal: Path | None) -> tuple[float, int, int]:
-    """The broker's backlog of ``count`` messages through the real ingest: (msg/s, journal bytes, messages)."""
-    topic = f"bench/{uuid.uuid4().hex}"
-    client_id = f"bench-journal-{uuid.uuid4().hex[:6]}"
-    settings = _settings(broker, topic, client_id, journal)
+async def _backlog(broker: Mosquitto, settings: Settings, topic: str, count: int) -> None:
+    """The service's persistent session and subscription, then ``count`` messages queued for it by the broker."""
     first = Ingest(build_pipeline(settings), mqtt_options(settings))
-    task = asyncio.create_task(first.source.run())  # the persistent session and its subscription
+    task = asyncio.create_task(first.source.run())
     await first.source.wait_connected()
     await asyncio.sleep(0.3)
     task.cancel()
@@ -75,6 +72,14 @@ async def _drain(broker: Mosquitto, count: int, journal: Path | None) -> tuple[f
     proc, ready = _spawn(broker.port, topic, count, 0)
     ready.set()
     await asyncio.to_thread(proc.join, 600)
+
+
+async def _drain(broker: Mosquitto, count: int, journal: Path | None) -> tuple[float, int, int]:
+    """The broker's backlog of ``count`` messages through the real ingest: (msg/s, journal bytes, messages)."""
+    topic = f"bench/{uuid.uuid4().hex}"
+    client_id = f"bench-journal-{uuid.uuid4().hex[:6]}"
+    settings = _settings(broker, topic, client_id, journal)
+    await _backlog(broker, settings, topic, count)
 
     state = build_state(settings, None)
     ingest = Ingest(state.pipeline, mqtt_options(settings), state=state)
@@ -106,16 +111,7 @@ async def _drain_into_store(broker: Mosquitto, count: int, store_url: str) -> tu
     topic = f"bench/{uuid.uuid4().hex}"
     client_id = f"bench-journal-{uuid.uuid4().hex[:6]}"
     settings = _settings(broker, topic, client_id, None).model_copy(update={"failover": True, "store_url": store_url})
-    first = Ingest(build_pipeline(settings), mqtt_options(settings))
-    task = asyncio.create_task(first.source.run())
-    await first.source.wait_connected()
-    await asyncio.sleep(0.3)
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    proc, ready = _spawn(broker.port, topic, count, 0)
-    ready.set()
-    await asyncio.to_thread(proc.join, 600)
+    await _backlog(broker, settings, topic, count)
 
     store = AlertStore(store_url)
     lease = lease_for(store_url, client_id, "bench", None, settings.lease_ttl_s)

@@ -238,19 +238,7 @@ def read_chunk(ref: ChunkRef, stats: ReadStats | None = None) -> list[Record]:
     if len(data) < ref.length:
         stats.torn += 1
         return []
-    _magic, _length, crc, first_seq, count = _CHUNK.unpack_from(data)
-    body = data[_CHUNK.size :]
-    if zlib.crc32(body) != crc:
-        stats.corrupt += 1
-        return []
-    try:
-        records = _decode_body(first_seq, count, body)
-    except (zlib.error, struct.error):
-        stats.corrupt += 1
-        return []
-    stats.chunks += 1
-    stats.records += len(records)
-    return records
+    return decode_chunk(data, stats)
 
 
 def read_records(
