@@ -110,8 +110,11 @@ class AlertDelivery(QueuedSink):
         self.cap_sender = cap_sender
         self.keep_delivered_days = keep_delivered_days
         self.retry_every_s = retry_every_s
-        self.journal_barrier: Callable[[], Awaitable[object]] | None = None
-        """Waits until every record fed so far is journalled (set by the composition root with a journal)."""
+        self.journal_position: Callable[[], int] | None = None
+        """The journal's numbering of the next record (set by the composition root with a journal)."""
+        self.journal_durable: Callable[[int], Awaitable[object]] | None = None
+        """Waits until every record below the number given is journalled."""
+        self._raised_before = 0  # every event submitted so far was raised by a record below this number
         self._held: list[AlertEvent] = []  # events whose store write failed, retried with the next ones
         self.store_errors = 0
         self.spool_errors = 0
@@ -180,12 +183,18 @@ class AlertDelivery(QueuedSink):
         if self.write(events):
             self.dispatcher.notify()
 
+    def after_journal(self) -> None:
+        """The events submitted next were raised by a record the broker cannot send again (a silent-feed
+        check, an operator's action): they are written only once the journal holds it."""
+        if self.journal_position is not None:
+            self._raised_before = self.journal_position()
+
     async def deliver(self, events: list[AlertEvent]) -> None:
-        if events and self.journal_barrier is not None:
-            # An event is stored only once the record that raised it is journalled: a tick or an
-            # operator's action (which the broker cannot send again) must never be in the store
-            # and missing from the journal a restart or a takeover starts from.
-            await self.journal_barrier()
+        if events and self.journal_durable is not None:
+            # A tick or an operator's action (which the broker cannot send again) must never be
+            # in the store and missing from the journal a restart or a takeover starts from. An
+            # MQTT message needs no wait: unjournalled, it is unacknowledged, and comes again.
+            await self.journal_durable(self._raised_before)
         async with self._writing:  # one write at a time: the held events and the spool are shared state
             stored = await asyncio.to_thread(self.write, events)
         if stored:

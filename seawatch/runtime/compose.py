@@ -269,7 +269,8 @@ def build_runtime(
         state.events_stored = delivery.all_stored
         journal = state.journal
         if journal is not None:
-            delivery.journal_barrier = lambda: journal.durable_through(state.seq, _BARRIER_S)
+            delivery.journal_position = lambda: state.seq
+            delivery.journal_durable = lambda seq: journal.durable_through(seq, _BARRIER_S)
     pipeline = state.pipeline
     hub = PageStream(changes=lambda: pipeline.fleet.stats.reports)
     gate = delivery.store.may_act if pair and delivery is not None else None

@@ -106,8 +106,14 @@ class Fanout:
     def sinks(self) -> list[AlertSink]:
         return [*self.durable, *self.others]
 
-    def submit(self, events: Sequence[AlertEvent], receipt: Receipt | None = None) -> None:
+    def submit(
+        self, events: Sequence[AlertEvent], receipt: Receipt | None = None, *, journal_first: bool = False
+    ) -> None:
+        """``journal_first``: the events come from a record the broker cannot send again (a tick, an
+        operator's action); the durable sinks write them only once the journal holds it."""
         for sink in self.durable:
+            if journal_first and (after_journal := getattr(sink, "after_journal", None)) is not None:
+                after_journal()
             release = receipt.hold() if receipt is not None else None
             try:
                 sink.submit(events, release)
@@ -170,11 +176,13 @@ class Ingest:
         if fed.events:
             self.dispatch(fed.events, receipt)
 
-    def dispatch(self, events: Sequence[AlertEvent], receipt: Receipt | None = None) -> None:
+    def dispatch(
+        self, events: Sequence[AlertEvent], receipt: Receipt | None = None, *, journal_first: bool = False
+    ) -> None:
         """Hand alert events to every sink (the store holding ``receipt`` until they are durable)."""
         if events:
             self.alert_events += len(events)
-            self.fanout.submit(events, receipt)
+            self.fanout.submit(events, receipt, journal_first=journal_first)
 
     async def command(self, command: Command, durable_within_s: float = 10.0) -> AlertEvent | None:
         """An operator's action: into the core, its event the way detector events go, answered once stored.
@@ -199,7 +207,7 @@ class Ingest:
         if event is None:
             ledger.release(receipt)
             return None
-        self.dispatch([event], receipt)
+        self.dispatch([event], receipt, journal_first=True)
         ledger.release(receipt)
         try:
             await asyncio.wait_for(stored, timeout=durable_within_s)
@@ -217,7 +225,7 @@ class Ingest:
         if self.state is not None:
             # journalled in its place: a restart, a standby and a replay run the same check
             self.state.journal_message(tick_to_bytes(at), datetime.now(UTC), TICK_TOPIC, None)
-        self.dispatch(self.pipeline.tick(at))
+        self.dispatch(self.pipeline.tick(at), journal_first=True)
 
     def finish(self) -> None:
         """End of input: the last time-driven checks at the last event time, their events to the sinks."""
