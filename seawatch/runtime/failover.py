@@ -143,7 +143,6 @@ class Follower:
             self.journal_end = self.seq
             return 0
         fed = 0
-        pipeline = self.state.pipeline
         for first_seq, count, data in rows:
             if first_seq > self.seq:  # the first: trimmed past this standby; a later one: a hole
                 raise JournalGapError(
@@ -153,13 +152,11 @@ class Follower:
             for record in decode_chunk(data, self.stats):
                 if record.seq < self.seq:
                     continue
-                result = pipeline.feed_record(record.payload, record.received_at, record.topic)
-                self.state.redeliveries.remember(record.topic, record.payload)
-                self.state.seq = record.seq + 1
+                events = self.state.apply(record)
                 fed += 1
-                if result.events:
-                    self.remembered.extend((record.seq, event) for event in result.events)
-                    self.show(result.events)
+                if events:
+                    self.remembered.extend((record.seq, event) for event in events)
+                    self.show(events)
                 if fed % _YIELD_EVERY == 0:
                     await asyncio.sleep(0)  # the map and health answer meanwhile
             self.state.seq = max(self.state.seq, first_seq + count)  # a corrupt chunk is skipped, counted
@@ -195,7 +192,6 @@ class Failover:
         self.stepped_down: str | None = None  # why the last leadership ended (set by the runtime)
         self.fenced_reason: str | None = None
         self.leading = False  # set once a takeover has gone live: operators' actions are taken from then on
-        self._standby_since = time.monotonic()
         store.fence = self._refusing_fence()
 
     @property

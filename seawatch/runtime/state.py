@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from seawatch.adapters.acks import Receipt
-from seawatch.adapters.journal import FeedJournal, ReadStats, parse_position, position_of, read_records
+from seawatch.adapters.journal import FeedJournal, ReadStats, Record, parse_position, position_of, read_records
 from seawatch.adapters.store import AlertStore
 from seawatch.adapters.storejournal import StoreJournalWriter
 from seawatch.core import snapshot as snap
@@ -181,20 +181,17 @@ class StateKeeper:
                 )
 
         records = read_records([self.journal_dir], self.start_seq, stats, progress)
-        pipeline = self.pipeline
         while True:
             # a slice at a time, on the loop (the pipeline is the loop's alone), with a pause between
             batch = [r for _, r in zip(range(_YIELD_EVERY), records, strict=False)]
             if not batch:
                 break
             for record in batch:
-                fed = pipeline.feed_record(record.payload, record.received_at, record.topic)
-                self.redeliveries.remember(record.topic, record.payload)
-                self.seq = record.seq + 1
+                events = self.apply(record)
                 report.replayed += 1
-                if fed.events:
-                    report.replay_events += len(fed.events)
-                    dispatch(fed.events)
+                if events:
+                    report.replay_events += len(events)
+                    dispatch(events)
             await asyncio.sleep(0)  # the sinks write what the replay raised meanwhile
         report.torn_chunks = stats.torn
         report.corrupt_chunks = stats.corrupt
@@ -202,6 +199,14 @@ class StateKeeper:
         report.elapsed_s += time.monotonic() - started
         self._log_start()
         return report
+
+    def apply(self, record: Record) -> list[AlertEvent]:
+        """One journal record through the pipeline as live ingest fed it (a start's replay, a standby):
+        remembered, so that the broker sending it again is recognised, and numbered; its alert events."""
+        fed = self.pipeline.feed_record(record.payload, record.received_at, record.topic)
+        self.redeliveries.remember(record.topic, record.payload)
+        self.seq = record.seq + 1
+        return fed.events
 
     def _log_start(self) -> None:
         r = self.start
