@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from seawatch.adapters.singleflight import SingleFlight
 from seawatch.adapters.sink import QueuedSink, describe_error
 from seawatch.adapters.spool import EventSpool, SpoolError
 from seawatch.adapters.store import AlertStore, OutboxItem, StoreError
@@ -123,7 +124,7 @@ class AlertDelivery(QueuedSink):
         self.spool = spool
         self.health = StoreHealth()
         self._writing = asyncio.Lock()
-        self._probing: asyncio.Future[None] | None = None
+        self._probing: SingleFlight[None] = SingleFlight()  # never two pings at once
         self._when_up: list[Callable[[AlertStore], None]] = []
         if store.ready:
             self.health.succeeded()
@@ -224,10 +225,8 @@ class AlertDelivery(QueuedSink):
 
     async def probe(self, timeout_s: float = _PROBE_TIMEOUT_S) -> bool:
         """One ping (see :meth:`watch_store`); True if the store answered."""
-        if self._probing is None or self._probing.done():
-            self._probing = asyncio.ensure_future(asyncio.to_thread(self.store.ping))
         try:
-            await asyncio.wait_for(asyncio.shield(self._probing), timeout=timeout_s)
+            await self._probing.call(self.store.ping, timeout_s)
         except TimeoutError:
             self._store_failed(f"the alert store at {self.store.url} did not answer within {timeout_s:g} s")
             return False

@@ -7,7 +7,6 @@ the supervisor, so that the web reaches nothing else of the runtime.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from seawatch.adapters.instancelock import InstanceLock, LockState
 from seawatch.adapters.lease import Role
+from seawatch.adapters.singleflight import SingleFlight
 from seawatch.adapters.sink import AlertSink, SinkFigures, describe_error
 from seawatch.adapters.store import StoreError
 from seawatch.core.alertbook import AlertBook
@@ -87,7 +87,7 @@ class LiveView:
         self.started = time.monotonic()
         self._pending: dict[str, dict[str, int]] = {}  # outbox counts by partner, as last read
         self._pending_at: float | None = None
-        self._counting: asyncio.Future[dict[str, dict[str, int]]] | None = None
+        self._counting: SingleFlight[dict[str, dict[str, int]]] = SingleFlight()
 
     # ------------------------------------------------------------------ read model
     @property
@@ -243,10 +243,8 @@ class LiveView:
             )
 
     async def _read_counts(self, delivery: AlertDelivery) -> None:
-        if self._counting is None or self._counting.done():
-            self._counting = asyncio.ensure_future(asyncio.to_thread(delivery.store.counts))
         try:
-            self._pending = await asyncio.wait_for(asyncio.shield(self._counting), timeout=_COUNTS_TIMEOUT_S)
+            self._pending = await self._counting.call(delivery.store.counts, _COUNTS_TIMEOUT_S)
             self._pending_at = time.monotonic()
         except Exception:
             log.debug("outbox counts not read for /metrics", exc_info=True)
