@@ -54,6 +54,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from seawatch.adapters.mqtt import Backoff
+from seawatch.adapters.pglink import PostgresLink
 
 log = logging.getLogger(__name__)
 
@@ -310,9 +311,7 @@ class PostgresInstanceLock(InstanceLock):
 
     def __init__(self, url: URL, client_id: str) -> None:
         super().__init__(client_id, url.render_as_string(hide_password=True))
-        self._conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self._password = url.password
-        self._connect_timeout = "connect_timeout" not in url.query
+        self._link = PostgresLink.of(url)
         self.advisory_key = advisory_key(client_id)
         unsigned = self.advisory_key & 0xFFFF_FFFF_FFFF_FFFF  # pg_locks splits the key in two unsigned halves
         self._halves = {"high": unsigned >> 32, "low": unsigned & 0xFFFF_FFFF}
@@ -327,10 +326,7 @@ class PostgresInstanceLock(InstanceLock):
 
     async def _connection(self) -> psycopg.AsyncConnection[Any]:
         if self._conn is None or self._conn.closed:
-            options: dict[str, Any] = {"autocommit": True, "application_name": self.application_name}
-            if self._connect_timeout:
-                options["connect_timeout"] = int(POSTGRES_TIMEOUT_S)
-            conn = self._conn = await psycopg.AsyncConnection.connect(self._conninfo, **options)
+            conn = self._conn = await self._link.connect(self.application_name, POSTGRES_TIMEOUT_S)
             try:
                 # A lease on the server's side: the keeper asks every few seconds, so only a
                 # holder that stopped asking (gone behind a network cut) sits idle this long,
@@ -405,10 +401,7 @@ class PostgresInstanceLock(InstanceLock):
                 await conn.close()  # the server releases a session's advisory locks when it ends
 
     def _scrub(self, exc: BaseException) -> str:
-        if isinstance(exc, TimeoutError):
-            return f"no answer within {POSTGRES_TIMEOUT_S:g} s"
-        text = _reason(exc)
-        return text.replace(self._password, "***") if self._password else text
+        return self._link.reason(exc, POSTGRES_TIMEOUT_S)
 
 
 _OURS: Final = re.compile(r"seawatch (\d+)@([^#\s]+)#[0-9a-f]+ ")

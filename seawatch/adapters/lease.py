@@ -44,6 +44,8 @@ import psycopg
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from seawatch.adapters.pglink import PostgresLink
+
 log = logging.getLogger(__name__)
 
 RETRY_S: Final = 1.0
@@ -142,9 +144,7 @@ class Lease:
         self.ttl_s = ttl_s
         self.holder = f"{instance} (pid {os.getpid()} on {socket.gethostname()})"
         self.store = url.render_as_string(hide_password=True)
-        self._conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self._password = url.password
-        self._connect_timeout = "connect_timeout" not in url.query
+        self._link = PostgresLink.of(url)
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self.role = Role.STANDBY
         self.token: int | None = None
@@ -152,7 +152,6 @@ class Lease:
         self.renewed_at: float | None = None  # monotonic, of the last renewal (or the acquisition)
         self.leader: Holder | None = None  # who leads, as last read (a standby shows it on its map)
         self.last_error: str | None = None
-        self.renewals = 0
 
     # ------------------------------------------------------------------- checks
     def valid(self) -> bool:
@@ -201,7 +200,6 @@ class Lease:
         if row is None:
             return False
         self._renewed(sent)
-        self.renewals += 1
         self.leader = Holder(self.holder, self.instance_url, self.token, self.ttl_s, 0.0)
         return True
 
@@ -283,22 +281,12 @@ class Lease:
         try:
             async with asyncio.timeout(self.timeout_s):
                 if self._conn is None or self._conn.closed:
-                    name = f"seawatch lease {self.name}"[:63]
-                    options: dict[str, Any] = {"autocommit": True, "application_name": name}
-                    if self._connect_timeout:
-                        options["connect_timeout"] = max(1, int(self.timeout_s))
-                    self._conn = await psycopg.AsyncConnection.connect(self._conninfo, **options)
+                    self._conn = await self._link.connect(f"seawatch lease {self.name}"[:63], self.timeout_s)
                 cursor = await self._conn.execute(sql, {"ttl": self.ttl_s, **params})
                 return await cursor.fetchone() if fetch else None
         except (psycopg.Error, OSError, TimeoutError) as exc:
             await self.close()
-            raise LeaseUnavailableError(self._scrub(exc)) from None
-
-    def _scrub(self, exc: BaseException) -> str:
-        if isinstance(exc, TimeoutError):
-            return f"the store did not answer within {self.timeout_s:g} s"
-        text = " ".join(str(exc).split()) or type(exc).__name__
-        return text.replace(self._password, "***") if self._password else text
+            raise LeaseUnavailableError(self._link.reason(exc, self.timeout_s)) from None
 
     def view(self) -> dict[str, object]:
         """The lease as ``/healthz`` shows it."""
