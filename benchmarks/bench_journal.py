@@ -74,6 +74,22 @@ async def _backlog(broker: Mosquitto, settings: Settings, topic: str, count: int
     await asyncio.to_thread(proc.join, 600)
 
 
+async def _until_drained(ingest: Ingest, tasks: list[asyncio.Task[None]], count: int) -> float:
+    """Seconds until ``count`` messages are in and acknowledged (at most 600); then ``tasks`` are stopped."""
+    started = time.monotonic()
+    while ingest.health.messages < count or ingest.source.unacknowledged:
+        await asyncio.sleep(0.01)
+        if time.monotonic() - started > 600:
+            break
+    elapsed = time.monotonic() - started
+    for t in tasks:
+        t.cancel()
+    for t in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await t
+    return elapsed
+
+
 async def _drain(broker: Mosquitto, count: int, journal: Path | None) -> tuple[float, int, int]:
     """The broker's backlog of ``count`` messages through the real ingest: (msg/s, journal bytes, messages)."""
     topic = f"bench/{uuid.uuid4().hex}"
@@ -88,17 +104,7 @@ async def _drain(broker: Mosquitto, count: int, journal: Path | None) -> tuple[f
     tasks = [asyncio.create_task(ingest.source.run())]
     if state.journal is not None:
         tasks.append(asyncio.create_task(state.journal.run()))
-    started = time.monotonic()
-    while ingest.health.messages < count or ingest.source.unacknowledged:
-        await asyncio.sleep(0.01)
-        if time.monotonic() - started > 600:
-            break
-    elapsed = time.monotonic() - started
-    for t in tasks:
-        t.cancel()
-    for t in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await t
+    elapsed = await _until_drained(ingest, tasks, count)
     written = 0
     if state.journal is not None:
         written = state.journal.figures.bytes_written
@@ -126,17 +132,7 @@ async def _drain_into_store(broker: Mosquitto, count: int, store_url: str) -> tu
         asyncio.create_task(state.journal.run()),
         asyncio.create_task(lease.keep()),
     ]
-    started = time.monotonic()
-    while ingest.health.messages < count or ingest.source.unacknowledged:
-        await asyncio.sleep(0.01)
-        if time.monotonic() - started > 600:
-            break
-    elapsed = time.monotonic() - started
-    for t in tasks:
-        t.cancel()
-    for t in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await t
+    elapsed = await _until_drained(ingest, tasks, count)
     written = state.journal.figures.bytes_written
     await lease.release()
     store.close()
